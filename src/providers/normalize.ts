@@ -1,0 +1,59 @@
+import { countTokens } from './tokenizer.js';
+import type { CompletionRequest, FinishReason, Message, Usage } from './types.js';
+
+/** Per-message framing tokens, as OpenAI's chat format counts them; close enough for the other vendors' estimates. */
+const TOKENS_PER_MESSAGE = 3;
+
+function messageText(message: Message): string {
+  switch (message.role) {
+    case 'system':
+    case 'tool':
+      return message.content;
+    case 'user':
+      return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+    case 'assistant':
+      return (message.content ?? '') + message.toolCalls.map((call) => call.name + call.arguments).join('');
+  }
+}
+
+/** The prompt's size by our tokenizer: used before a call (limits, budgets) and when a provider reports no usage. */
+export function estimatePromptTokens(request: Pick<CompletionRequest, 'messages' | 'tools'>): number {
+  let total = 3;
+  for (const message of request.messages) total += TOKENS_PER_MESSAGE + countTokens(messageText(message));
+  for (const tool of request.tools ?? []) total += countTokens(tool.name + (tool.description ?? '') + JSON.stringify(tool.parameters));
+  return total;
+}
+
+/** Usage counted by our tokenizer, marked estimated. */
+export function estimateUsage(request: Pick<CompletionRequest, 'messages' | 'tools'>, completionText: string): Usage {
+  const promptTokens = estimatePromptTokens(request);
+  const completionTokens = countTokens(completionText);
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: promptTokens + completionTokens,
+    cachedPromptTokens: 0,
+    reasoningTokens: 0,
+    estimated: true,
+  };
+}
+
+/** Builds a reported Usage, deriving the total so that it is always the sum of its parts. */
+export function reportedUsage(parts: { promptTokens: number; completionTokens: number; cachedPromptTokens?: number; reasoningTokens?: number }): Usage {
+  return {
+    promptTokens: parts.promptTokens,
+    completionTokens: parts.completionTokens,
+    totalTokens: parts.promptTokens + parts.completionTokens,
+    cachedPromptTokens: parts.cachedPromptTokens ?? 0,
+    reasoningTokens: parts.reasoningTokens ?? 0,
+    estimated: false,
+  };
+}
+
+/**
+ * The rule every adapter applies first: a message that carries tool calls finished to call them, whatever
+ * the provider said (OpenAI says `stop` when tool_choice names a function; Gemini and Ollama always do).
+ */
+export function withToolCallRule(reason: FinishReason, hasToolCalls: boolean): FinishReason {
+  return hasToolCalls && reason === 'stop' ? 'tool_calls' : reason;
+}

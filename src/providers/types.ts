@@ -1,0 +1,138 @@
+/**
+ * The normalized request, response and stream-event types: the spine of Switchboard.
+ * Every adapter maps to and from these; nothing outside src/providers/<name> knows a provider's wire format.
+ */
+
+export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'openai_compatible' | 'local';
+
+export type ContentPart =
+  | { type: 'text'; text: string }
+  /** `url` is an https URL or a `data:<mediaType>;base64,<data>` URL. */
+  | { type: 'image'; url: string; detail?: 'auto' | 'low' | 'high' };
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as a JSON text, exactly as the model produced them. */
+  arguments: string;
+}
+
+export type Message =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: ContentPart[] }
+  | { role: 'assistant'; content: string | null; toolCalls: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** A JSON Schema object describing the arguments. */
+  parameters: Record<string, unknown>;
+  strict?: boolean;
+}
+
+export type ToolChoice =
+  | { type: 'auto' }
+  | { type: 'none' }
+  | { type: 'required' }
+  | { type: 'tool'; name: string };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean };
+
+export interface CompletionRequest {
+  /** The provider's own model id (already resolved from the catalog). */
+  model: string;
+  messages: Message[];
+  maxTokens?: number;
+  /** The model's maximum output from the catalog, for providers that require a max tokens value (Anthropic) when the caller set none. */
+  defaultMaxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  seed?: number;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
+  /** An opaque end-user id some providers accept for abuse monitoring. */
+  user?: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'cancelled';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** Prompt tokens served from the provider's cache; a subset of promptTokens. */
+  cachedPromptTokens: number;
+  /** Reasoning tokens; a subset of completionTokens. */
+  reasoningTokens: number;
+  /** True when counted by our tokenizer because the provider did not report usage. */
+  estimated: boolean;
+}
+
+export interface CompletionResponse {
+  /** The provider's id for the response, when it gives one. */
+  upstreamId?: string;
+  /** The model the provider says served the request. */
+  model?: string;
+  content: string | null;
+  reasoning?: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  /** The provider's own finish/stop reason, kept for the ledger. */
+  rawFinishReason: string | null;
+  /** Null when the provider reported none; the caller then estimates. */
+  usage: Usage | null;
+  /** Request settings the provider could not honour. */
+  warnings: string[];
+}
+
+export type StreamEvent =
+  | { type: 'start'; upstreamId?: string; model?: string; warnings: string[] }
+  | { type: 'text-delta'; text: string }
+  | { type: 'reasoning-delta'; text: string }
+  /** The first delta of a call carries id and name; later ones only argument fragments. */
+  | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
+  /** Always the last event of a stream that ended normally. */
+  | { type: 'finish'; finishReason: FinishReason; rawFinishReason: string | null; usage: Usage | null };
+
+export interface CallOptions {
+  /** Aborting it must close the upstream connection. */
+  signal: AbortSignal;
+  /** Our request id, forwarded where a provider accepts one. */
+  requestId?: string;
+}
+
+export interface ProviderModelInfo {
+  /** The provider's model id. */
+  id: string;
+  displayName?: string;
+  contextLength?: number;
+  maxOutputTokens?: number;
+}
+
+/**
+ * One provider behind one interface. `stream` yields `start` first and `finish` last;
+ * any failure (HTTP error, in-band error event, broken connection, malformed chunk) is thrown as a ProviderError.
+ */
+export interface ProviderAdapter {
+  readonly id: string;
+  readonly kind: ProviderKind;
+  complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse>;
+  stream(request: CompletionRequest, options: CallOptions): AsyncIterable<StreamEvent>;
+  listModels?(options: CallOptions): Promise<ProviderModelInfo[]>;
+}
+
+export interface ProviderConfig {
+  id: string;
+  kind: ProviderKind;
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  /** Extra headers sent on every call (e.g. OpenRouter's HTTP-Referer). */
+  headers?: Record<string, string>;
+}

@@ -1,0 +1,88 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ReceivedRequest, Script } from '../conformance/harness.js';
+
+export interface FakeRequestContext {
+  request: ReceivedRequest;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The next scripted reply, or undefined when none was queued. */
+  script: Script | undefined;
+}
+
+export interface FakeServer {
+  url: string;
+  received: ReceivedRequest[];
+  enqueue(script: Script): void;
+  activeResponses(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The plumbing every fake upstream shares: an HTTP server on 127.0.0.1 port 0 that records each request
+ * (parsed JSON body), hands the next scripted reply to the provider-specific handler, and counts responses
+ * still in progress so tests can see an upstream connection closed by cancellation.
+ */
+export async function startFakeServer(handle: (context: FakeRequestContext) => void | Promise<void>): Promise<FakeServer> {
+  const received: ReceivedRequest[] = [];
+  const queue: Script[] = [];
+  let active = 0;
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = text;
+      if (text !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      const request: ReceivedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+      received.push(request);
+      active++;
+      let counted = true;
+      const done = (): void => {
+        if (counted) {
+          counted = false;
+          active--;
+        }
+      };
+      res.on('finish', done);
+      res.on('close', done);
+      Promise.resolve(handle({ request, req, res, script: queue.shift() })).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`fake upstream failed: ${String(error)}`);
+      });
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    enqueue: (script) => queue.push(script),
+    activeResponses: () => active,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Splits a text into word-sized pieces (keeping the spaces), as a model streams it. */
+export function streamPieces(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text).toString(), ...headers });
+  res.end(text);
+}
