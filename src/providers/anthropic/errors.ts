@@ -1,0 +1,51 @@
+import { ProviderError, type ProviderErrorKind } from '../errors.js';
+import type { DescribedError, ErrorDescriber } from '../http.js';
+import { errorBodySchema } from './wire.js';
+
+/** Anthropic reports a too-long prompt as a plain invalid_request_error; only the message tells it apart. */
+const CONTEXT_OVERFLOW = /prompt is too long|exceed context limit|context window|too many tokens/i;
+
+/** The kind for each `error.type`; types not listed fall back to the HTTP status. */
+const KIND_BY_TYPE: Record<string, ProviderErrorKind> = {
+  authentication_error: 'authentication',
+  permission_error: 'permission',
+  not_found_error: 'not_found',
+  rate_limit_error: 'rate_limited',
+  billing_error: 'quota_exhausted',
+  request_too_large: 'bad_request',
+  api_error: 'server_error',
+  overloaded_error: 'overloaded',
+};
+
+export function kindForErrorType(type: string, message: string): ProviderErrorKind | undefined {
+  if (type === 'invalid_request_error') return CONTEXT_OVERFLOW.test(message) ? 'context_length_exceeded' : 'bad_request';
+  return KIND_BY_TYPE[type];
+}
+
+/** A secret that an upstream or a proxy in front of it might echo must not reach an error message. */
+export function redact(text: string, secret: string | undefined): string {
+  return secret === undefined || secret === '' ? text : text.split(secret).join('[redacted]');
+}
+
+export function describeAnthropicError(apiKey: string | undefined): ErrorDescriber {
+  return (status: number, body: unknown): DescribedError => {
+    const parsed = errorBodySchema.safeParse(body);
+    if (!parsed.success) {
+      const text = typeof body === 'string' ? body.slice(0, 200) : '';
+      return { message: redact(text === '' ? `HTTP ${status}` : text, apiKey) };
+    }
+    const { type, message = type } = parsed.data.error;
+    const kind = kindForErrorType(type, message);
+    return { message: redact(message, apiKey), upstreamCode: type, ...(kind !== undefined ? { kind } : {}) };
+  };
+}
+
+/** An in-band `error` event: the stream has already begun, so the status says nothing. */
+export function streamErrorEvent(provider: string, error: { type: string; message?: string | undefined }, apiKey: string | undefined): ProviderError {
+  const kind: ProviderErrorKind = error.type === 'overloaded_error' ? 'overloaded' : 'stream_error';
+  return new ProviderError(`${provider} stream failed: ${redact(error.message ?? error.type, apiKey)}`, {
+    provider,
+    kind,
+    upstreamCode: error.type,
+  });
+}

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { ProviderError } from '../errors.js';
+import type { CompletionRequest, ContentPart, Message, ToolCall, ToolChoice } from '../types.js';
+import { planJsonOutput } from './json-output.js';
+
+/**
+ * Used when neither the caller nor the catalog gave a max tokens value, since Anthropic requires one. Every Claude
+ * model since Claude 3 accepts at least 4096 output tokens, so this never makes a request invalid.
+ */
+export const FALLBACK_MAX_TOKENS = 4096;
+
+type ImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
+
+export type AnthropicContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: ImageSource }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  | { type: 'tool_result'; tool_use_id: string; content: string };
+
+export interface AnthropicMessage {
+  role: 'user' | 'assistant';
+  content: AnthropicContentBlock[];
+}
+
+export interface AnthropicTool {
+  name: string;
+  description?: string;
+  input_schema: Record<string, unknown>;
+}
+
+export type AnthropicToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string };
+
+export interface MessagesBody {
+  model: string;
+  max_tokens: number;
+  messages: AnthropicMessage[];
+  system?: string;
+  temperature?: number;
+  top_p?: number;
+  stop_sequences?: string[];
+  tools?: AnthropicTool[];
+  tool_choice?: AnthropicToolChoice;
+  metadata?: { user_id: string };
+  stream?: boolean;
+}
+
+export interface MappedRequest {
+  body: MessagesBody;
+  warnings: string[];
+  /** Set when a json_schema format is carried by a forced tool: that tool's input is the response text. */
+  jsonToolName?: string;
+}
+
+const toolInputSchema = z.record(z.string(), z.unknown());
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+function imageSource(url: string, provider: string): ImageSource {
+  if (!url.startsWith('data:')) return { type: 'url', url };
+  const match = DATA_URL.exec(url);
+  if (match === null) {
+    throw new ProviderError('An image data URL must be base64-encoded (data:<media type>;base64,<data>)', { provider, kind: 'bad_request' });
+  }
+  return { type: 'base64', media_type: match[1]!, data: match[2]! };
+}
+
+function userBlocks(parts: ContentPart[], provider: string, warnings: Set<string>): AnthropicContentBlock[] {
+  const blocks: AnthropicContentBlock[] = [];
+  for (const part of parts) {
+    if (part.type === 'text') {
+      // The API rejects empty text blocks.
+      if (part.text !== '') blocks.push({ type: 'text', text: part.text });
+      continue;
+    }
+    if (part.detail !== undefined && part.detail !== 'auto') warnings.add('image detail is not supported by Anthropic and was ignored');
+    blocks.push({ type: 'image', source: imageSource(part.url, provider) });
+  }
+  return blocks;
+}
+
+function toolUseInput(call: ToolCall, warnings: Set<string>): Record<string, unknown> {
+  try {
+    const parsed = toolInputSchema.safeParse(JSON.parse(call.arguments));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // Handled below: a truncated call in an old turn should not make the whole conversation unusable.
+  }
+  warnings.add(`tool call ${call.id} had arguments that are not a JSON object; they were sent as {}`);
+  return {};
+}
+
+function assistantBlocks(message: Extract<Message, { role: 'assistant' }>, warnings: Set<string>): AnthropicContentBlock[] {
+  const blocks: AnthropicContentBlock[] = [];
+  if (message.content !== null && message.content !== '') blocks.push({ type: 'text', text: message.content });
+  for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolUseInput(call, warnings) });
+  return blocks;
+}
+
+/**
+ * Anthropic wants user and assistant turns, so consecutive messages of one role (including tool results, which
+ * travel in user turns) are merged into one turn; that also puts all results of one assistant turn's tool calls
+ * into the single user turn that must follow it.
+ */
+function appendTurn(turns: AnthropicMessage[], role: AnthropicMessage['role'], blocks: AnthropicContentBlock[]): void {
+  if (blocks.length === 0) return;
+  const last = turns.at(-1);
+  if (last?.role === role) last.content.push(...blocks);
+  else turns.push({ role, content: blocks });
+}
+
+function toolChoice(choice: ToolChoice): AnthropicToolChoice {
+  switch (choice.type) {
+    case 'auto':
+      return { type: 'auto' };
+    case 'none':
+      return { type: 'none' };
+    case 'required':
+      return { type: 'any' };
+    case 'tool':
+      return { type: 'tool', name: choice.name };
+  }
+}
+
+/** Maps a normalized request to a Messages API body. Pure: settings Anthropic cannot honour become warnings. */
+export function buildMessagesBody(request: CompletionRequest, options: { provider: string; stream: boolean }): MappedRequest {
+  const warnings = new Set<string>();
+  const systemParts: string[] = [];
+  const turns: AnthropicMessage[] = [];
+
+  for (const message of request.messages) {
+    switch (message.role) {
+      case 'system':
+        // Only a top-level system prompt exists, so system messages from anywhere in the conversation move there.
+        if (message.content !== '') systemParts.push(message.content);
+        break;
+      case 'user':
+        appendTurn(turns, 'user', userBlocks(message.content, options.provider, warnings));
+        break;
+      case 'assistant':
+        appendTurn(turns, 'assistant', assistantBlocks(message, warnings));
+        break;
+      case 'tool':
+        appendTurn(turns, 'user', [{ type: 'tool_result', tool_use_id: message.toolCallId, content: message.content }]);
+        break;
+    }
+  }
+
+  const callerTools = request.tools ?? [];
+  const json = planJsonOutput(request.responseFormat, callerTools.length > 0);
+  for (const warning of json.warnings) warnings.add(warning);
+  if (json.systemInstruction !== undefined) systemParts.push(json.systemInstruction);
+
+  const body: MessagesBody = {
+    model: request.model,
+    max_tokens: request.maxTokens ?? request.defaultMaxTokens ?? FALLBACK_MAX_TOKENS,
+    messages: turns,
+  };
+  if (systemParts.length > 0) body.system = systemParts.join('\n\n');
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
+  if (request.seed !== undefined) warnings.add('seed is not supported by Anthropic and was ignored');
+  if (request.user !== undefined) body.metadata = { user_id: request.user };
+
+  if (callerTools.length > 0) {
+    body.tools = callerTools.map((tool) => ({
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      input_schema: tool.parameters,
+    }));
+    if (callerTools.some((tool) => tool.strict === true)) warnings.add('strict tool schemas are not enforced by Anthropic');
+    if (request.toolChoice !== undefined) body.tool_choice = toolChoice(request.toolChoice);
+  } else if (json.tool !== undefined) {
+    body.tools = [json.tool];
+    body.tool_choice = { type: 'tool', name: json.tool.name };
+  }
+  // Without tools there is nothing to choose from; the API would reject a tool_choice, and "none" is already the case.
+
+  if (options.stream) body.stream = true;
+  return { body, warnings: [...warnings], ...(json.tool !== undefined ? { jsonToolName: json.tool.name } : {}) };
+}

@@ -1,0 +1,153 @@
+import type { StreamEvent } from '../types.js';
+import { streamErrorEvent } from './errors.js';
+import { mapStopReason, mapUsage } from './response.js';
+import type { AnthropicDeltaUsage, AnthropicStreamEvent } from './wire.js';
+
+type BlockState =
+  | { kind: 'tool'; toolIndex: number; sentArguments: boolean }
+  /** The JSON-output tool: its argument fragments are the response text. */
+  | { kind: 'json' }
+  | { kind: 'other' };
+
+export interface StreamMapperOptions {
+  provider: string;
+  warnings: string[];
+  jsonToolName?: string;
+  /** Redacted from in-band error messages. */
+  apiKey?: string;
+}
+
+/**
+ * Turns Anthropic's named stream events into normalized ones. Pure apart from the state a stream needs: which
+ * block is which (tool indexes count tool calls, not content blocks), the usage so far, and the stop reason.
+ */
+export class AnthropicStreamMapper {
+  private started = false;
+  private finished = false;
+  private readonly blocks = new Map<number, BlockState>();
+  private toolCount = 0;
+  private usage: AnthropicDeltaUsage | undefined;
+  private stopReason: string | null = null;
+  private sawMessageDelta = false;
+
+  constructor(private readonly options: StreamMapperOptions) {}
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Events to emit for one wire event; throws a ProviderError for an in-band error. */
+  map(event: AnthropicStreamEvent): StreamEvent[] {
+    if (this.finished) return [];
+    if (event.type === 'error') throw streamErrorEvent(this.options.provider, event.error, this.options.apiKey);
+    if (event.type === 'ping') return [];
+    if (event.type === 'message_start') {
+      if (event.message.usage !== undefined) this.usage = { ...event.message.usage };
+      if (this.started) return [];
+      this.started = true;
+      return [
+        {
+          type: 'start',
+          warnings: this.options.warnings,
+          ...(event.message.id !== undefined ? { upstreamId: event.message.id } : {}),
+          ...(event.message.model !== undefined ? { model: event.message.model } : {}),
+        },
+      ];
+    }
+    const out: StreamEvent[] = this.started ? [] : [this.startEvent()];
+    out.push(...this.mapContent(event));
+    return out;
+  }
+
+  /** The finish event for a body that ended without message_stop, when the message had at least reached its stop reason. */
+  end(): StreamEvent[] | undefined {
+    if (this.finished) return [];
+    if (!this.sawMessageDelta) return undefined;
+    return [...(this.started ? [] : [this.startEvent()]), this.finish()];
+  }
+
+  private startEvent(): StreamEvent {
+    this.started = true;
+    return { type: 'start', warnings: this.options.warnings };
+  }
+
+  private mapContent(event: Exclude<AnthropicStreamEvent, { type: 'error' | 'ping' | 'message_start' }>): StreamEvent[] {
+    switch (event.type) {
+      case 'content_block_start': {
+        const block = event.content_block;
+        if (block.type === 'tool_use' && block.name === this.options.jsonToolName) {
+          this.blocks.set(event.index, { kind: 'json' });
+          return [];
+        }
+        if (block.type === 'tool_use') {
+          const state: BlockState = { kind: 'tool', toolIndex: this.toolCount++, sentArguments: false };
+          this.blocks.set(event.index, state);
+          // The start block carries `input: {}` and the arguments follow as fragments; a filled input is all there is.
+          const initial = isEmptyObject(block.input) ? '' : JSON.stringify(block.input);
+          if (initial !== '') state.sentArguments = true;
+          return [{ type: 'tool-call-delta', index: state.toolIndex, id: block.id, name: block.name, argumentsDelta: initial }];
+        }
+        this.blocks.set(event.index, { kind: 'other' });
+        if (block.type === 'text' && block.text !== '') return [{ type: 'text-delta', text: block.text }];
+        if (block.type === 'thinking' && block.thinking !== '') return [{ type: 'reasoning-delta', text: block.thinking }];
+        return [];
+      }
+      case 'content_block_delta': {
+        const delta = event.delta;
+        if (delta.type === 'text_delta') return delta.text === '' ? [] : [{ type: 'text-delta', text: delta.text }];
+        if (delta.type === 'thinking_delta') return delta.thinking === '' ? [] : [{ type: 'reasoning-delta', text: delta.thinking }];
+        if (delta.type !== 'input_json_delta' || delta.partial_json === '') return [];
+        const state = this.blocks.get(event.index);
+        if (state?.kind === 'json') return [{ type: 'text-delta', text: delta.partial_json }];
+        if (state?.kind !== 'tool') return [];
+        state.sentArguments = true;
+        return [{ type: 'tool-call-delta', index: state.toolIndex, argumentsDelta: delta.partial_json }];
+      }
+      case 'content_block_stop': {
+        const state = this.blocks.get(event.index);
+        // A tool without parameters streams no fragments; callers parse the joined fragments, and '' is not JSON.
+        if (state?.kind === 'tool' && !state.sentArguments) return [{ type: 'tool-call-delta', index: state.toolIndex, argumentsDelta: '{}' }];
+        return [];
+      }
+      case 'message_delta':
+        this.sawMessageDelta = true;
+        this.stopReason = event.delta.stop_reason ?? this.stopReason;
+        if (event.usage !== undefined && event.usage !== null) this.usage = mergeUsage(this.usage, event.usage);
+        return [];
+      case 'message_stop':
+        return [this.finish()];
+    }
+  }
+
+  private finish(): StreamEvent {
+    this.finished = true;
+    const usage = this.usage;
+    return {
+      type: 'finish',
+      finishReason: mapStopReason(this.stopReason, this.toolCount > 0),
+      rawFinishReason: this.stopReason,
+      usage:
+        usage?.input_tokens === undefined || usage.output_tokens === undefined
+          ? null
+          : mapUsage({ ...usage, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens }),
+    };
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'object' && Object.keys(value).length === 0);
+}
+
+/**
+ * message_delta counts are cumulative, so they replace earlier ones; a count it leaves out (or sends as null)
+ * must not erase the one from message_start.
+ */
+function mergeUsage(base: AnthropicDeltaUsage | undefined, update: AnthropicDeltaUsage): AnthropicDeltaUsage {
+  return {
+    input_tokens: update.input_tokens ?? base?.input_tokens,
+    output_tokens: update.output_tokens ?? base?.output_tokens,
+    cache_creation_input_tokens: update.cache_creation_input_tokens ?? base?.cache_creation_input_tokens,
+    cache_read_input_tokens: update.cache_read_input_tokens ?? base?.cache_read_input_tokens,
+    output_tokens_details: update.output_tokens_details ?? base?.output_tokens_details,
+  };
+}
