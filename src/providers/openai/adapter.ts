@@ -1,0 +1,127 @@
+import { ProviderError } from '../errors.js';
+import { callUpstream, parseJsonChunk, readJson, streamBody, type DescribedError } from '../http.js';
+import { parseSse } from '../sse.js';
+import type { CallOptions, CompletionRequest, ProviderAdapter, ProviderConfig, StreamEvent } from '../types.js';
+import { describeChatError } from './errors.js';
+import { modelsFromWire } from './models.js';
+import { openAIQuirks, type ChatCompletionsQuirks } from './quirks.js';
+import { toChatCompletionsBody } from './request.js';
+import { fromChatCompletion, inBandProviderError } from './response.js';
+import { chunkError, createChatStreamState, eventsFromChunk, finishEvent } from './stream.js';
+import { chatChunkSchema, type ChatChunk } from './wire.js';
+
+/** Paths are relative to a base URL that already carries the API version, as OPENAI_BASE_URL does (`…/v1`). */
+function endpoint(baseUrl: string, path: 'chat/completions' | 'models'): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${path}`;
+}
+
+function requestHeaders(config: ProviderConfig, quirks: ChatCompletionsQuirks, options: CallOptions, accept: string): Record<string, string> {
+  return {
+    accept,
+    ...quirks.defaultHeaders,
+    ...config.headers,
+    // Self-hosted servers often run without a key; an empty `Bearer` would be refused by some of them.
+    ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+    ...(options.requestId !== undefined && quirks.requestIdHeader !== null ? { [quirks.requestIdHeader]: options.requestId } : {}),
+  };
+}
+
+function parseChunk(provider: string, data: string): ChatChunk {
+  const parsed = chatChunkSchema.safeParse(parseJsonChunk(provider, data));
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} sent a stream chunk in an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/**
+ * One adapter for every server that speaks OpenAI Chat Completions; `quirks` says what the provider needs sent
+ * differently. Responses are read tolerantly, so the same code serves OpenAI, its compatible clouds and self-hosted servers.
+ */
+export function createChatCompletionsAdapter(config: ProviderConfig, quirks: ChatCompletionsQuirks): ProviderAdapter {
+  const provider = config.id;
+
+  // Some servers echo the key they refused (OpenAI masks it, not every compatible one does).
+  const describeError = (status: number, body: unknown): DescribedError => {
+    const described = describeChatError(status, body);
+    const key = config.apiKey;
+    return key ? { ...described, message: described.message.split(key).join('[redacted]') } : described;
+  };
+
+  function post(request: CompletionRequest, options: CallOptions, stream: boolean) {
+    const mapping = toChatCompletionsBody(request, { stream, quirks, providerName: config.name });
+    const response = callUpstream({
+      provider,
+      method: 'POST',
+      url: endpoint(config.baseUrl, 'chat/completions'),
+      headers: requestHeaders(config, quirks, options, stream ? 'text/event-stream' : 'application/json'),
+      body: mapping.body,
+      signal: options.signal,
+      describeError,
+    });
+    return { response, warnings: mapping.warnings };
+  }
+
+  return {
+    id: config.id,
+    kind: config.kind,
+
+    async complete(request, options) {
+      const { response, warnings } = post(request, options, false);
+      const json = await readJson(provider, await response, options.signal);
+      return fromChatCompletion(provider, json, warnings);
+    },
+
+    async *stream(request, options): AsyncGenerator<StreamEvent> {
+      const { response, warnings } = post(request, options, true);
+      const body = streamBody(provider, await response, options.signal);
+      const state = createChatStreamState();
+      let started = false;
+      let done = false;
+      const start = (chunk?: ChatChunk): StreamEvent => {
+        started = true;
+        return { type: 'start', ...(chunk?.id ? { upstreamId: chunk.id } : {}), ...(chunk?.model ? { model: chunk.model } : {}), warnings };
+      };
+
+      for await (const event of parseSse(body)) {
+        // Reading on past [DONE] to the end of the body lets the connection go back to the pool instead of being destroyed.
+        if (done || event.data.trim() === '') continue;
+        if (event.data.trim() === '[DONE]') {
+          if (!started) yield start();
+          yield finishEvent(state);
+          done = true;
+          continue;
+        }
+        const chunk = parseChunk(provider, event.data);
+        const error = chunkError(chunk);
+        if (error !== undefined) throw inBandProviderError(provider, error, 'stream_error');
+        if (!started) yield start(chunk);
+        yield* eventsFromChunk(chunk, state);
+      }
+      if (done) return;
+      // A clean end with no [DONE] is fine once the finish reason came; before that the answer was cut short.
+      if (state.rawFinishReason === undefined) {
+        throw new ProviderError(`${provider} ended the stream before it finished`, { provider, kind: 'network' });
+      }
+      if (!started) yield start();
+      yield finishEvent(state);
+    },
+
+    async listModels(options) {
+      const response = await callUpstream({
+        provider,
+        method: 'GET',
+        url: endpoint(config.baseUrl, 'models'),
+        headers: requestHeaders(config, quirks, options, 'application/json'),
+        signal: options.signal,
+        describeError,
+      });
+      return modelsFromWire(provider, await readJson(provider, response, options.signal));
+    },
+  };
+}
+
+/** OpenAI itself. The base URL includes `/v1` (OPENAI_BASE_URL's default is `https://api.openai.com/v1`). */
+export function createOpenAIAdapter(config: ProviderConfig): ProviderAdapter {
+  return createChatCompletionsAdapter(config, openAIQuirks);
+}

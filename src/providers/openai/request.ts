@@ -1,0 +1,169 @@
+import type { CompletionRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../types.js';
+import type { ChatCompletionsQuirks } from './quirks.js';
+
+type WireContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+
+interface WireToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+type WireMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string | WireContentPart[] }
+  | { role: 'assistant'; content: string | null; tool_calls?: WireToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+interface WireTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters: Record<string, unknown>; strict?: boolean };
+}
+
+type WireToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
+type WireResponseFormat =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean } };
+
+/** The Chat Completions request body, limited to the fields we send. */
+export interface ChatCompletionsBody {
+  model: string;
+  messages: WireMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage: boolean };
+  max_completion_tokens?: number;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string[];
+  seed?: number;
+  random_seed?: number;
+  user?: string;
+  tools?: WireTool[];
+  tool_choice?: WireToolChoice;
+  response_format?: WireResponseFormat;
+}
+
+export interface ChatRequestMapping {
+  body: ChatCompletionsBody;
+  /** Settings the provider cannot honour, for response.warnings and the stream's start event. */
+  warnings: string[];
+}
+
+export interface ChatRequestOptions {
+  stream: boolean;
+  quirks: ChatCompletionsQuirks;
+  /** The provider's display name, for warnings. */
+  providerName: string;
+}
+
+function userContent(parts: ContentPart[], quirks: ChatCompletionsQuirks, warn: (text: string) => void): string | WireContentPart[] {
+  const wire: WireContentPart[] = [];
+  for (const part of parts) {
+    if (part.type === 'text') {
+      wire.push({ type: 'text', text: part.text });
+    } else if (quirks.images) {
+      wire.push({ type: 'image_url', image_url: part.detail === undefined ? { url: part.url } : { url: part.url, detail: part.detail } });
+    } else {
+      warn('image inputs are not supported and were left out');
+    }
+  }
+  // A lone text part goes as a plain string: every compatible server accepts that, not all accept part arrays.
+  const only = wire[0];
+  if (wire.length === 1 && only?.type === 'text') return only.text;
+  return wire.length === 0 ? '' : wire;
+}
+
+function wireMessage(message: Message, quirks: ChatCompletionsQuirks, warn: (text: string) => void): WireMessage {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      return { role: 'user', content: userContent(message.content, quirks, warn) };
+    case 'assistant':
+      if (message.toolCalls.length === 0) return { role: 'assistant', content: message.content ?? '' };
+      // OpenAI rejects an empty tool_calls array, so the key is present only when there are calls.
+      return {
+        role: 'assistant',
+        content: message.content,
+        tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  }
+}
+
+function wireTool(tool: ToolDefinition): WireTool {
+  return {
+    type: 'function',
+    function: {
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      parameters: tool.parameters,
+      ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+    },
+  };
+}
+
+function wireToolChoice(choice: ToolChoice): WireToolChoice {
+  return choice.type === 'tool' ? { type: 'function', function: { name: choice.name } } : choice.type;
+}
+
+function wireResponseFormat(format: ResponseFormat, quirks: ChatCompletionsQuirks, warn: (text: string) => void): WireResponseFormat | undefined {
+  if (format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  if (!quirks.jsonSchema) {
+    warn('json_schema response format is not supported; sent json_object instead, so the schema is not enforced');
+    return { type: 'json_object' };
+  }
+  return {
+    type: 'json_schema',
+    json_schema: { name: format.name, schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
+  };
+}
+
+/** Maps a normalized request onto a Chat Completions body for one provider's quirks. Pure. */
+export function toChatCompletionsBody(request: CompletionRequest, options: ChatRequestOptions): ChatRequestMapping {
+  const { quirks } = options;
+  const warnings: string[] = [];
+  const warn = (text: string): void => {
+    const warning = `${options.providerName}: ${text}`;
+    if (!warnings.includes(warning)) warnings.push(warning);
+  };
+
+  const body: ChatCompletionsBody = {
+    model: request.model,
+    messages: request.messages.map((message) => wireMessage(message, quirks, warn)),
+  };
+  if (options.stream) {
+    body.stream = true;
+    if (quirks.streamUsageOption) body.stream_options = { include_usage: true };
+  }
+  if (request.maxTokens !== undefined) body[quirks.maxTokensField] = request.maxTokens;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
+  if (request.seed !== undefined) {
+    if (quirks.seedField === null) warn('seed is not supported and was ignored');
+    else body[quirks.seedField] = request.seed;
+  }
+  if (request.user !== undefined) {
+    if (quirks.acceptsUser) body.user = request.user;
+    else warn('the end-user id is not supported and was not sent');
+  }
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = request.tools.map(wireTool);
+    if (request.toolChoice !== undefined) body.tool_choice = wireToolChoice(request.toolChoice);
+  } else if (request.toolChoice !== undefined && request.toolChoice.type !== 'none' && request.toolChoice.type !== 'auto') {
+    // The provider answers 400 to tool_choice without tools; a tool choice with nothing to choose from means nothing.
+    warn(`tool choice "${request.toolChoice.type}" was ignored because no tools were given`);
+  }
+  if (request.responseFormat !== undefined) {
+    const format = wireResponseFormat(request.responseFormat, quirks, warn);
+    if (format !== undefined) body.response_format = format;
+  }
+  return { body, warnings };
+}

@@ -1,0 +1,4 @@
+import { runConformance } from '../conformance/adapter.cases.js';
+import { openaiTarget } from '../conformance/targets/openai.js';
+
+runConformance(openaiTarget);
