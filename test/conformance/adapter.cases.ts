@@ -163,7 +163,7 @@ export function runConformance(target: ConformanceTarget): void {
         );
         expect(error).toBeInstanceOf(ProviderError);
         const providerError = error as ProviderError;
-        expect(providerError.status).toBe(errorCase.status);
+        expect(providerError.status).toBe(target.errorStatus?.[errorCase.error] ?? errorCase.status);
         expect(providerError.kind).toBe(errorCase.kind);
         expect(providerError.isRetryable).toBe(errorCase.retryable);
         expect(providerError.provider).toBe(adapter.id);

@@ -78,4 +78,6 @@ export interface ConformanceTarget {
   /** Checks the credential header of a received request the way the provider would. */
   authorized(request: ReceivedRequest): boolean;
   supports: { images: boolean; jsonSchema: boolean; contentFilter: boolean };
+  /** Where the provider answers a case with another status than the usual one (Gemini: a bad key is a 400). */
+  errorStatus?: Partial<Record<ScriptedError, number>>;
 }

@@ -1,0 +1,143 @@
+import type { Dispatcher } from 'undici';
+import { ProviderError } from '../errors.js';
+import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
+import { parseSse } from '../sse.js';
+import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
+import { describeGeminiError, googleError, inStreamErrorMessage } from './errors.js';
+import { fromGeminiModelPage } from './models.js';
+import { toGeminiRequest } from './request.js';
+import { fromGeminiResponse } from './response.js';
+import { GeminiStreamMapper } from './stream.js';
+import { generateContentResponseSchema, listModelsResponseSchema } from './wire.js';
+
+const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
+const API_VERSION = 'v1beta';
+/** The API's own maximum page size; the page cap only guards against a server that never stops paging. */
+const MODELS_PAGE_SIZE = 1000;
+const MAX_MODEL_PAGES = 20;
+
+/** `models/x` for a bare id; tuned models already carry their collection. */
+function modelPath(model: string): string {
+  const name = model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Google's Generative Language API (Gemini), natively: generateContent and streamGenerateContent over SSE. */
+export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
+  const provider = config.id;
+  const root = `${(config.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '')}/${API_VERSION}`;
+  // The key travels only in a header: a `?key=` query would be written into access logs along the way.
+  const headers: Record<string, string> = {
+    ...config.headers,
+    ...(config.apiKey ? { 'x-goog-api-key': config.apiKey } : {}),
+  };
+  const redact = (text: string): string => (config.apiKey ? text.split(config.apiKey).join('[redacted]') : text);
+
+  function malformed(what: string, cause?: unknown): ProviderError {
+    return new ProviderError(`${provider} sent ${what} that does not match the Gemini API`, { provider, kind: 'malformed_response', cause });
+  }
+
+  async function call(method: 'GET' | 'POST', url: string, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let bodyRetryAfterMs: number | undefined;
+    try {
+      return await callUpstream({
+        provider,
+        method,
+        url,
+        headers,
+        body,
+        signal,
+        describeError: (status, errorBody) => {
+          const described = describeGeminiError(status, errorBody);
+          bodyRetryAfterMs = described.retryAfterMs;
+          return { ...described, message: redact(described.message) };
+        },
+      });
+    } catch (error) {
+      // callUpstream reads retry hints from headers only; Gemini sends its hint in the body.
+      if (error instanceof ProviderError && error.retryAfterMs === undefined && bodyRetryAfterMs !== undefined) {
+        throw new ProviderError(error.message, {
+          provider,
+          kind: error.kind,
+          status: error.status,
+          retryAfterMs: bodyRetryAfterMs,
+          upstreamCode: error.upstreamCode,
+          cause: error.cause,
+        });
+      }
+      throw error;
+    }
+  }
+
+  function inBandError(json: unknown): ProviderError | undefined {
+    const error = googleError(json);
+    if (error === undefined) return undefined;
+    return new ProviderError(`${provider} reported an error in the response: ${redact(inStreamErrorMessage(error))}`, {
+      provider,
+      kind: 'stream_error',
+      upstreamCode: error.status,
+    });
+  }
+
+  async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
+    const { body, warnings } = toGeminiRequest(request);
+    const response = await call('POST', `${root}/${modelPath(request.model)}:generateContent`, body, options.signal);
+    const json = await readJson(provider, response, options.signal);
+    const errorInBody = inBandError(json);
+    if (errorInBody) throw errorInBody;
+    const parsed = generateContentResponseSchema.safeParse(json);
+    if (!parsed.success) throw malformed('a response', parsed.error);
+    if (!parsed.data.candidates?.length && parsed.data.promptFeedback?.blockReason === undefined) {
+      throw malformed('a response with no candidates');
+    }
+    return fromGeminiResponse(parsed.data, warnings);
+  }
+
+  async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
+    const { body, warnings } = toGeminiRequest(request);
+    const response = await call('POST', `${root}/${modelPath(request.model)}:streamGenerateContent?alt=sse`, body, options.signal);
+    const mapper = new GeminiStreamMapper();
+    let started = false;
+    for await (const event of parseSse(streamBody(provider, response, options.signal))) {
+      const json = parseJsonChunk(provider, event.data);
+      const errorInStream = inBandError(json);
+      if (errorInStream) throw errorInStream;
+      const parsed = generateContentResponseSchema.safeParse(json);
+      if (!parsed.success) throw malformed('a stream chunk', parsed.error);
+      if (!started) {
+        started = true;
+        yield {
+          type: 'start',
+          ...(parsed.data.responseId !== undefined ? { upstreamId: parsed.data.responseId } : {}),
+          ...(parsed.data.modelVersion !== undefined ? { model: parsed.data.modelVersion } : {}),
+          warnings,
+        };
+      }
+      yield* mapper.chunk(parsed.data);
+    }
+    const finish = mapper.finish();
+    // Gemini's last fragment always carries the finish reason; a stream that closes without one was cut short.
+    if (finish === undefined) {
+      throw new ProviderError(`${provider} ended the stream before a finish reason`, { provider, kind: 'stream_error' });
+    }
+    yield finish;
+  }
+
+  async function listModels(options: CallOptions): Promise<ProviderModelInfo[]> {
+    const models: ProviderModelInfo[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+      const query = new URLSearchParams({ pageSize: String(MODELS_PAGE_SIZE) });
+      if (pageToken !== undefined) query.set('pageToken', pageToken);
+      const response = await call('GET', `${root}/models?${query.toString()}`, undefined, options.signal);
+      const parsed = listModelsResponseSchema.safeParse(await readJson(provider, response, options.signal));
+      if (!parsed.success) throw malformed('a model list', parsed.error);
+      models.push(...fromGeminiModelPage(parsed.data));
+      pageToken = parsed.data.nextPageToken;
+      if (!pageToken) break;
+    }
+    return models;
+  }
+
+  return { id: config.id, kind: 'gemini', complete, stream, listModels };
+}

@@ -1,0 +1,58 @@
+import { synthesizedToolCallId } from '../tool-call-ids.js';
+import type { StreamEvent } from '../types.js';
+import { geminiFinishReason, geminiUsage } from './response.js';
+import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
+
+type FinishEvent = Extract<StreamEvent, { type: 'finish' }>;
+
+/**
+ * Turns streamed GenerateContentResponse fragments into stream events. Each fragment carries only new parts;
+ * a functionCall arrives whole, so it becomes one tool-call delta with the complete arguments.
+ */
+export class GeminiStreamMapper {
+  private toolCallCount = 0;
+  private finishReason: string | undefined;
+  private blockReason: string | undefined;
+  /** usageMetadata may come on several fragments with growing counts; the last one is the total. */
+  private usage: GeminiUsageMetadata | undefined;
+
+  chunk(response: GenerateContentResponse): StreamEvent[] {
+    const events: StreamEvent[] = [];
+    if (response.usageMetadata !== undefined) this.usage = response.usageMetadata;
+    const candidate = response.candidates?.[0];
+    if (candidate === undefined && response.promptFeedback?.blockReason !== undefined) {
+      this.blockReason = response.promptFeedback.blockReason;
+    }
+    for (const part of candidate?.content?.parts ?? []) {
+      if (part.functionCall !== undefined) {
+        const index = this.toolCallCount++;
+        events.push({
+          type: 'tool-call-delta',
+          index,
+          id: part.functionCall.id ?? synthesizedToolCallId(index),
+          name: part.functionCall.name,
+          argumentsDelta: JSON.stringify(part.functionCall.args ?? {}),
+        });
+      } else if (part.text !== undefined && part.text !== '') {
+        events.push({ type: part.thought === true ? 'reasoning-delta' : 'text-delta', text: part.text });
+      }
+    }
+    if (candidate?.finishReason !== undefined) this.finishReason = candidate.finishReason;
+    return events;
+  }
+
+  /** The closing event, or undefined when the stream ended without a finish reason (it was cut short). */
+  finish(): FinishEvent | undefined {
+    const usage = geminiUsage(this.usage);
+    if (this.blockReason !== undefined && this.finishReason === undefined) {
+      return { type: 'finish', finishReason: 'content_filter', rawFinishReason: this.blockReason, usage };
+    }
+    if (this.finishReason === undefined) return undefined;
+    return {
+      type: 'finish',
+      finishReason: geminiFinishReason(this.finishReason, this.toolCallCount > 0),
+      rawFinishReason: this.finishReason,
+      usage,
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import { ProviderError } from '../errors.js';
+import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
+import { parseNdjson } from '../sse.js';
+import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
+import { describeOllamaError, ollamaErrorMessage } from './errors.js';
+import { toOllamaRequest } from './request.js';
+import { fromOllamaResponse } from './response.js';
+import { OllamaStreamMapper } from './stream.js';
+import { chatResponseSchema, tagsResponseSchema } from './wire.js';
+
+const DEFAULT_BASE_URL = 'http://127.0.0.1:11434';
+
+/** Ollama's native API: POST /api/chat, streamed as NDJSON. */
+export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
+  const provider = config.id;
+  const root = (config.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  // A local Ollama takes no credential; a key is sent only for an Ollama behind an authenticating proxy.
+  const headers: Record<string, string> = {
+    ...config.headers,
+    ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+  };
+  const redact = (text: string): string => (config.apiKey ? text.split(config.apiKey).join('[redacted]') : text);
+
+  function malformed(what: string, cause?: unknown): ProviderError {
+    return new ProviderError(`${provider} sent ${what} that does not match the Ollama API`, { provider, kind: 'malformed_response', cause });
+  }
+
+  function call(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal) {
+    return callUpstream({
+      provider,
+      method,
+      url: `${root}${path}`,
+      headers,
+      body,
+      signal,
+      describeError: (status, errorBody) => {
+        const described = describeOllamaError(status, errorBody);
+        return { ...described, message: redact(described.message) };
+      },
+    });
+  }
+
+  function inBandError(message: string, kind: 'stream_error' | 'server_error'): ProviderError {
+    return new ProviderError(`${provider} reported an error: ${redact(message)}`, { provider, kind });
+  }
+
+  async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
+    const { body, warnings } = toOllamaRequest(request, false);
+    const response = await call('POST', '/api/chat', body, options.signal);
+    const json = await readJson(provider, response, options.signal);
+    const error = ollamaErrorMessage(json);
+    if (error !== undefined) throw inBandError(error, 'server_error');
+    const parsed = chatResponseSchema.safeParse(json);
+    if (!parsed.success) throw malformed('a response', parsed.error);
+    return fromOllamaResponse(parsed.data, warnings);
+  }
+
+  async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
+    const { body, warnings } = toOllamaRequest(request, true);
+    const response = await call('POST', '/api/chat', body, options.signal);
+    const mapper = new OllamaStreamMapper();
+    let started = false;
+    for await (const line of parseNdjson(streamBody(provider, response, options.signal))) {
+      const json = parseJsonChunk(provider, line);
+      // After a 200, a failure can only come as one last {"error": …} line.
+      const error = ollamaErrorMessage(json);
+      if (error !== undefined) throw inBandError(error, 'stream_error');
+      const parsed = chatResponseSchema.safeParse(json);
+      if (!parsed.success) throw malformed('a stream line', parsed.error);
+      if (!started) {
+        started = true;
+        yield { type: 'start', ...(parsed.data.model !== undefined ? { model: parsed.data.model } : {}), warnings };
+      }
+      yield* mapper.line(parsed.data);
+      if (parsed.data.done) return;
+    }
+    throw new ProviderError(`${provider} ended the stream before its done line`, { provider, kind: 'stream_error' });
+  }
+
+  async function listModels(options: CallOptions): Promise<ProviderModelInfo[]> {
+    const response = await call('GET', '/api/tags', undefined, options.signal);
+    const parsed = tagsResponseSchema.safeParse(await readJson(provider, response, options.signal));
+    if (!parsed.success) throw malformed('a model list', parsed.error);
+    // /api/tags says nothing of context length; that would take one /api/show call per model.
+    return (parsed.data.models ?? []).map((model) => ({ id: model.name }));
+  }
+
+  return { id: config.id, kind: 'ollama', complete, stream, listModels };
+}

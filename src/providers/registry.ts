@@ -1,0 +1,50 @@
+import { createAnthropicAdapter } from './anthropic/adapter.js';
+import { createGeminiAdapter } from './gemini/adapter.js';
+import { createLocalAdapter } from './local.js';
+import { createOllamaAdapter } from './ollama/adapter.js';
+import { createOpenAICompatibleAdapter } from './openai-compatible/adapter.js';
+import { createOpenAIAdapter } from './openai/adapter.js';
+import type { ProviderAdapter, ProviderConfig } from './types.js';
+
+export interface RegistryOptions {
+  localDelayMs: number;
+}
+
+/** The adapters of the enabled providers, by provider id. The local provider is always there. */
+export class AdapterRegistry {
+  private readonly adapters = new Map<string, ProviderAdapter>();
+
+  constructor(configs: ProviderConfig[], options: RegistryOptions) {
+    this.adapters.set('local', createLocalAdapter({ delayMs: options.localDelayMs }));
+    for (const config of configs) this.adapters.set(config.id, createAdapter(config, options));
+  }
+
+  get(providerId: string): ProviderAdapter | undefined {
+    return this.adapters.get(providerId);
+  }
+
+  has(providerId: string): boolean {
+    return this.adapters.has(providerId);
+  }
+
+  ids(): string[] {
+    return [...this.adapters.keys()];
+  }
+}
+
+export function createAdapter(config: ProviderConfig, options: RegistryOptions): ProviderAdapter {
+  switch (config.kind) {
+    case 'openai':
+      return createOpenAIAdapter(config);
+    case 'anthropic':
+      return createAnthropicAdapter(config);
+    case 'gemini':
+      return createGeminiAdapter(config);
+    case 'ollama':
+      return createOllamaAdapter(config);
+    case 'openai_compatible':
+      return createOpenAICompatibleAdapter(config);
+    case 'local':
+      return createLocalAdapter({ delayMs: options.localDelayMs });
+  }
+}

@@ -1,0 +1,4 @@
+import { runConformance } from '../conformance/adapter.cases.js';
+import { geminiTarget } from '../conformance/targets/gemini.js';
+
+runConformance(geminiTarget);

@@ -1,0 +1,4 @@
+import { runConformance } from '../conformance/adapter.cases.js';
+import { ollamaTarget } from '../conformance/targets/ollama.js';
+
+runConformance(ollamaTarget);
