@@ -83,8 +83,11 @@ export class ForbiddenError extends GatewayError {
 }
 
 export class ModelNotFoundError extends GatewayError {
-  constructor(readonly model: string) {
-    super('MODEL_NOT_FOUND', `Model '${model}' was not found`);
+  constructor(
+    readonly model: string,
+    message = `Model '${model}' was not found`,
+  ) {
+    super('MODEL_NOT_FOUND', message);
   }
   override extensions(): Record<string, unknown> {
     return { model: this.model };

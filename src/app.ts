@@ -1,0 +1,231 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError, execute, subscribe, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createAuthenticator, type Authenticator } from './auth/viewer.js';
+import { CompletionService } from './completions/service.js';
+import { newId } from './completions/ids.js';
+import { PROVIDER_PRESETS, type Config } from './config.js';
+import { createContext, type Context, type Services } from './context.js';
+import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { markInterrupted } from './db/generations.js';
+import { readCatalogSeed, seedCatalog, syncProviders, type KnownProvider } from './db/seed.js';
+import { asGatewayError } from './errors.js';
+import { renderOfflineGraphiQL } from './graphiql.js';
+import { createLogger, type Logger } from './logger.js';
+import { closeHttpAgent } from './providers/http.js';
+import { AdapterRegistry } from './providers/registry.js';
+import { createRestHandler } from './rest/handler.js';
+import { maskError } from './schema/errors.js';
+import { getSchema } from './schema/index.js';
+import { UsageRecorder } from './usage/recorder.js';
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Sees every SQL statement Drizzle runs (tests count them to keep N+1 queries out). */
+  onStatement?: (sql: string) => void;
+}
+
+export interface App {
+  services: Services;
+  server: Server;
+  logger: Logger;
+  /** Listens on the configured host and port (0 picks a free port); resolves with the base URL. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Stops accepting, lets in-flight requests and streams finish (bounded), flushes usage, closes the database. */
+  stop(): Promise<void>;
+}
+
+interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** Accepts the caller's x-request-id when it is sane, so their logs and ours line up; otherwise makes one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID_PATTERN.test(value) ? value : newId('req');
+}
+
+function knownProviders(config: Config): KnownProvider[] {
+  const configured = new Map(config.providers.map((provider) => [provider.id, provider]));
+  const known: KnownProvider[] = [{ id: 'local', name: 'Local demo provider', kind: 'local', baseUrl: null, enabled: true }];
+  for (const preset of PROVIDER_PRESETS) {
+    const provider = configured.get(preset.id);
+    known.push({ id: preset.id, name: preset.name, kind: preset.kind, baseUrl: provider?.baseUrl ?? preset.defaultBaseUrl, enabled: provider !== undefined });
+  }
+  for (const provider of config.providers) {
+    if (!known.some((entry) => entry.id === provider.id)) known.push({ id: provider.id, name: provider.name, kind: provider.kind, baseUrl: provider.baseUrl, enabled: true });
+  }
+  return known;
+}
+
+function createGraphQL(services: Services, authenticator: Authenticator, logger: Logger): YogaServerInstance<ServerContext, Context> {
+  return createYoga<ServerContext, Context>({
+    schema: getSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
+    renderGraphiQL: renderOfflineGraphiQL,
+    maskedErrors: { maskError },
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    context: ({ request, requestId }) =>
+      createContext(services, authenticator.authenticate(request.headers.get('authorization') ?? undefined), requestId, request.signal),
+  });
+}
+
+function toGraphQLError(error: Error): GraphQLError {
+  return error instanceof GraphQLError ? error : new GraphQLError(error.message);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Builds the gateway without starting it: nothing listens until start(). */
+export function buildApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const database: DatabaseHandle = openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {});
+  const interrupted = markInterrupted(database.db);
+  if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
+  syncProviders(database.db, knownProviders(config));
+  seedCatalog(database.db, readCatalogSeed());
+
+  const registry = new AdapterRegistry(config.providers, { localDelayMs: config.localDelayMs });
+  const recorder = new UsageRecorder(database.db, {
+    onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
+  });
+  const completions = new CompletionService({ db: database.db, registry, recorder });
+  const services: Services = { config, db: database.db, registry, recorder, completions };
+  const authenticator = createAuthenticator(config.adminKey);
+  const yoga = createGraphQL(services, authenticator, logger);
+
+  const rest = createRestHandler(services, authenticator, logger);
+
+  let draining = false;
+  const server = createServer((req, res) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      sendJson(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok' });
+      return;
+    }
+    if (draining) res.setHeader('connection', 'close');
+    if (path === '/graphql' || path?.startsWith('/graphql/')) {
+      void yoga(req, res, { req, res, requestId });
+      return;
+    }
+    if (path?.startsWith('/v1/')) {
+      void rest.handle(req, res, requestId);
+      return;
+    }
+    if (path === '/') {
+      res.writeHead(302, { location: '/graphql' });
+      res.end();
+      return;
+    }
+    sendJson(res, 404, { error: { message: `No route for ${req.method} ${path}`, type: 'invalid_request_error', code: 'not_found' } });
+  });
+
+  const webSockets = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/graphql' || draining) {
+      socket.destroy();
+      return;
+    }
+    webSockets.handleUpgrade(req, socket, head, (ws) => webSockets.emit('connection', ws, req));
+  });
+
+  // WebSocket operations go through Yoga's own pipeline, so masking and context match HTTP exactly.
+  useServer<Record<string, unknown>>(
+    {
+      execute: (args: ExecutionArgs) => (args.rootValue as { execute: typeof execute }).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
+      onConnect: (ctx) => {
+        try {
+          authenticator.authenticate(ctx.connectionParams?.['authorization']);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const requestId = newId('req');
+        const request = ctx.extra.request;
+        const enveloped = yoga.getEnveloped({ req: request, requestId, params: payload });
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [toGraphQLError(maskError(error))];
+        }
+        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors.map((error) => toGraphQLError(maskError(error)));
+        let viewer;
+        try {
+          viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
+        } catch (error) {
+          return [toGraphQLError(maskError(asGatewayError(error)))];
+        }
+        const contextValue = createContext(services, viewer, requestId, undefined);
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(contextValue),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    webSockets,
+  );
+
+  let stopping: Promise<void> | undefined;
+
+  return {
+    services,
+    server,
+    logger,
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve({ url: `http://${host}:${port}`, port });
+        });
+      }),
+    stop: () => {
+      stopping ??= (async () => {
+        draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await completions.drain(config.shutdownGraceMs);
+        for (const client of webSockets.clients) client.close(1001, 'server shutting down');
+        webSockets.close();
+        server.closeAllConnections();
+        await closed;
+        await recorder.close();
+        database.close();
+        await closeHttpAgent();
+      })();
+      return stopping;
+    },
+  };
+}

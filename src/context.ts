@@ -1,0 +1,56 @@
+import DataLoader from 'dataloader';
+import type { Config } from './config.js';
+import type { CompletionService } from './completions/service.js';
+import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds } from './db/catalog.js';
+import type { Db } from './db/client.js';
+import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
+import type { AdapterRegistry } from './providers/registry.js';
+import type { UsageRecorder } from './usage/recorder.js';
+
+/** Long-lived services, built once by buildApp. */
+export interface Services {
+  config: Config;
+  db: Db;
+  registry: AdapterRegistry;
+  recorder: UsageRecorder;
+  completions: CompletionService;
+}
+
+/** Who is calling, the same for HTTP, SSE, WebSocket and REST. */
+export interface Viewer {
+  /** Null in open local mode, where every caller acts as admin. */
+  apiKeyId: string | null;
+  isAdmin: boolean;
+}
+
+export interface Loaders {
+  model: DataLoader<string, ModelRow | undefined>;
+  provider: DataLoader<string, ProviderRow | undefined>;
+  endpointsByModel: DataLoader<string, ModelEndpointRow[]>;
+  endpointsByProvider: DataLoader<string, ModelEndpointRow[]>;
+  aliasesByModel: DataLoader<string, string[]>;
+}
+
+export interface Context {
+  services: Services;
+  viewer: Viewer;
+  requestId: string;
+  loaders: Loaders;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal | undefined;
+}
+
+/** Fresh loaders per operation, so caching never outlives a request or leaks between callers. */
+export function createLoaders(db: Db): Loaders {
+  return {
+    model: new DataLoader((ids) => Promise.resolve(modelsByIds(db, ids))),
+    provider: new DataLoader((ids) => Promise.resolve(providersByIds(db, ids))),
+    endpointsByModel: new DataLoader((ids) => Promise.resolve(endpointsByModelIds(db, ids))),
+    endpointsByProvider: new DataLoader((ids) => Promise.resolve(endpointsByProviderIds(db, ids))),
+    aliasesByModel: new DataLoader((ids) => Promise.resolve(aliasesByModelIds(db, ids))),
+  };
+}
+
+export function createContext(services: Services, viewer: Viewer, requestId: string, signal: AbortSignal | undefined): Context {
+  return { services, viewer, requestId, loaders: createLoaders(services.db), signal };
+}

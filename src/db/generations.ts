@@ -1,0 +1,44 @@
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { generations, type GenerationRow, type GenerationStatus } from './schema.js';
+
+export interface GenerationFilter {
+  apiKeyId?: string | null;
+  modelId?: string;
+  providerId?: string;
+  status?: GenerationStatus;
+  from?: number;
+  to?: number;
+}
+
+export function findGeneration(db: Db, id: string): GenerationRow | undefined {
+  return db.select().from(generations).where(eq(generations.id, id)).get();
+}
+
+/** Newest first; ids sort by creation time, so the id is the cursor. */
+export function listGenerations(db: Db, filter: GenerationFilter, page: { limit: number; before?: string }): GenerationRow[] {
+  const conditions: SQL[] = [];
+  if (filter.apiKeyId !== undefined) conditions.push(filter.apiKeyId === null ? eq(generations.apiKeyId, '') : eq(generations.apiKeyId, filter.apiKeyId));
+  if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
+  if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
+  if (filter.status) conditions.push(eq(generations.status, filter.status));
+  if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
+  if (page.before) conditions.push(lt(generations.id, page.before));
+  return db
+    .select()
+    .from(generations)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(generations.id))
+    .limit(page.limit)
+    .all();
+}
+
+/** Marks rows left IN_PROGRESS by a crash: those requests were in flight when the process died. */
+export function markInterrupted(db: Db, now = Date.now()): number {
+  return db
+    .update(generations)
+    .set({ status: 'INTERRUPTED', finishReason: 'error', errorCode: 'INTERRUPTED', errorMessage: 'the gateway stopped while this request was in flight', finishedAt: now })
+    .where(eq(generations.status, 'IN_PROGRESS'))
+    .run().changes;
+}

@@ -1,0 +1,149 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * Money is stored as integers so sums never drift: a price per million tokens in micro-dollars is exactly a
+ * price per token in pico-dollars, so cost = tokens × price is an exact integer of pico-dollars.
+ */
+
+export const providers = sqliteTable('providers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['openai', 'anthropic', 'gemini', 'ollama', 'openai_compatible', 'local'] }).notNull(),
+  baseUrl: text('base_url'),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const models = sqliteTable(
+  'models',
+  {
+    /** Canonical `vendor/name`. */
+    id: text('id').primaryKey(),
+    vendor: text('vendor').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    contextLength: integer('context_length').notNull(),
+    maxOutputTokens: integer('max_output_tokens'),
+    inputModalities: text('input_modalities', { mode: 'json' }).$type<string[]>().notNull(),
+    outputModalities: text('output_modalities', { mode: 'json' }).$type<string[]>().notNull(),
+    supportedParameters: text('supported_parameters', { mode: 'json' }).$type<string[]>().notNull(),
+    releasedAt: text('released_at'),
+    /** Set when an admin edited the row, so a seed upgrade leaves it alone. */
+    editedByAdmin: integer('edited_by_admin', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (table) => [index('models_vendor_idx').on(table.vendor)],
+);
+
+export const modelAliases = sqliteTable(
+  'model_aliases',
+  {
+    alias: text('alias').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+  },
+  (table) => [index('model_aliases_model_idx').on(table.modelId)],
+);
+
+export const modelEndpoints = sqliteTable(
+  'model_endpoints',
+  {
+    id: text('id').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => providers.id, { onDelete: 'cascade' }),
+    providerModelId: text('provider_model_id').notNull(),
+    /** Micro-dollars per million tokens (= pico-dollars per token). Null: price unknown. */
+    promptPriceMicros: integer('prompt_price_micros'),
+    completionPriceMicros: integer('completion_price_micros'),
+    cachedPromptPriceMicros: integer('cached_prompt_price_micros'),
+    contextLength: integer('context_length'),
+    status: text('status', { enum: ['ACTIVE', 'DISABLED', 'DEPRECATED'] }).notNull().default('ACTIVE'),
+    weight: integer('weight').notNull().default(1),
+    priceSource: text('price_source'),
+    priceDate: text('price_date'),
+    editedByAdmin: integer('edited_by_admin', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('model_endpoints_provider_model_idx').on(table.providerId, table.providerModelId),
+    index('model_endpoints_model_idx').on(table.modelId),
+  ],
+);
+
+export const generationStatuses = ['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'INTERRUPTED'] as const;
+export type GenerationStatus = (typeof generationStatuses)[number];
+
+/** One row per request, written when it starts and completed when it ends. */
+export const generations = sqliteTable(
+  'generations',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id'),
+    apiKeyId: text('api_key_id'),
+    /** What the caller asked for, as they wrote it. */
+    requestedModel: text('requested_model').notNull(),
+    /** The canonical catalog id, or null when the model was addressed directly and is not in the catalog. */
+    modelId: text('model_id'),
+    providerId: text('provider_id'),
+    providerModelId: text('provider_model_id'),
+    status: text('status', { enum: generationStatuses }).notNull(),
+    finishReason: text('finish_reason'),
+    rawFinishReason: text('raw_finish_reason'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    totalTokens: integer('total_tokens').notNull().default(0),
+    cachedPromptTokens: integer('cached_prompt_tokens').notNull().default(0),
+    reasoningTokens: integer('reasoning_tokens').notNull().default(0),
+    usageEstimated: integer('usage_estimated', { mode: 'boolean' }).notNull().default(false),
+    /** Pico-dollars; null when a price was unknown. */
+    costPicos: integer('cost_picos'),
+    /** The prices in force when it ran (micro-dollars per million tokens). */
+    promptPriceMicros: integer('prompt_price_micros'),
+    completionPriceMicros: integer('completion_price_micros'),
+    cachedPromptPriceMicros: integer('cached_prompt_price_micros'),
+    latencyMs: integer('latency_ms'),
+    timeToFirstTokenMs: integer('time_to_first_token_ms'),
+    streamed: integer('streamed', { mode: 'boolean' }).notNull(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    warnings: text('warnings', { mode: 'json' }).$type<string[]>(),
+    attempts: text('attempts', { mode: 'json' }).$type<AttemptRecord[]>(),
+    /** The caller's own metadata from the request, for their reports. */
+    metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Unix milliseconds. */
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (table) => [
+    index('generations_created_idx').on(table.createdAt),
+    index('generations_model_created_idx').on(table.modelId, table.createdAt),
+    index('generations_provider_created_idx').on(table.providerId, table.createdAt),
+    index('generations_key_created_idx').on(table.apiKeyId, table.createdAt),
+    index('generations_status_idx').on(table.status).where(sql`status = 'IN_PROGRESS'`),
+  ],
+);
+
+export interface AttemptRecord {
+  providerId: string;
+  providerModelId: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  errorCode?: string;
+  errorMessage?: string;
+  latencyMs: number;
+}
+
+export type ProviderRow = typeof providers.$inferSelect;
+export type ModelRow = typeof models.$inferSelect;
+export type ModelEndpointRow = typeof modelEndpoints.$inferSelect;
+export type GenerationRow = typeof generations.$inferSelect;
+export type NewGeneration = typeof generations.$inferInsert;
+

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eq } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { modelAliases, modelEndpoints, models, providers } from './schema.js';
+import { catalogSeedSchema, type CatalogSeed } from './seed/catalog-schema.js';
+import { dollarsPerMillionToMicros } from '../usage/cost.js';
+import type { ProviderKind } from '../providers/types.js';
+
+const SEED_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'seed/catalog.json');
+
+export function readCatalogSeed(path = SEED_FILE): CatalogSeed {
+  return catalogSeedSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+export interface KnownProvider {
+  id: string;
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string | null;
+  enabled: boolean;
+}
+
+/**
+ * Brings the providers table in line with configuration: every known provider has a row (so the catalog can list
+ * endpoints of providers not configured here), enabled exactly when configured.
+ */
+export function syncProviders(db: Db, known: KnownProvider[], now = Date.now()): void {
+  db.transaction((tx) => {
+    for (const provider of known) {
+      tx.insert(providers)
+        .values({ ...provider, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: providers.id,
+          set: { name: provider.name, kind: provider.kind, baseUrl: provider.baseUrl, enabled: provider.enabled, updatedAt: now },
+        })
+        .run();
+    }
+  });
+}
+
+/**
+ * Loads the seed catalog. New models, aliases and endpoints are added; existing ones are refreshed from the seed
+ * unless an admin edited them, so an upgrade brings new prices without clobbering local changes.
+ */
+export function seedCatalog(db: Db, seed: CatalogSeed, now = Date.now()): { models: number; endpoints: number } {
+  const knownProviders = new Set(db.select({ id: providers.id }).from(providers).all().map((row) => row.id));
+  let endpointCount = 0;
+  db.transaction((tx) => {
+    for (const model of seed.models) {
+      const values = {
+        vendor: model.vendor,
+        name: model.name,
+        description: model.description ?? null,
+        contextLength: model.contextLength,
+        maxOutputTokens: model.maxOutputTokens,
+        inputModalities: model.inputModalities,
+        outputModalities: model.outputModalities,
+        supportedParameters: model.supportedParameters,
+        releasedAt: model.releasedAt ?? null,
+      };
+      const existing = tx.select({ edited: models.editedByAdmin }).from(models).where(eq(models.id, model.id)).get();
+      if (!existing) tx.insert(models).values({ id: model.id, ...values, createdAt: now, updatedAt: now }).run();
+      else if (!existing.edited) tx.update(models).set({ ...values, updatedAt: now }).where(eq(models.id, model.id)).run();
+
+      for (const alias of model.aliases) {
+        tx.insert(modelAliases).values({ alias: alias.toLowerCase(), modelId: model.id }).onConflictDoNothing().run();
+      }
+
+      for (const endpoint of model.endpoints) {
+        if (!knownProviders.has(endpoint.provider)) continue;
+        const id = `${endpoint.provider}:${endpoint.providerModelId}`;
+        const prices = {
+          promptPriceMicros: dollarsPerMillionToMicros(endpoint.promptPerMillion),
+          completionPriceMicros: dollarsPerMillionToMicros(endpoint.completionPerMillion),
+          cachedPromptPriceMicros: endpoint.cachedPromptPerMillion === null ? null : dollarsPerMillionToMicros(endpoint.cachedPromptPerMillion),
+          contextLength: endpoint.contextLength ?? null,
+          priceSource: endpoint.priceSource,
+          priceDate: endpoint.priceDate,
+        };
+        const current = tx.select({ edited: modelEndpoints.editedByAdmin }).from(modelEndpoints).where(eq(modelEndpoints.id, id)).get();
+        if (!current) {
+          tx.insert(modelEndpoints)
+            .values({ id, modelId: model.id, providerId: endpoint.provider, providerModelId: endpoint.providerModelId, ...prices, createdAt: now, updatedAt: now })
+            .run();
+        } else if (!current.edited) {
+          tx.update(modelEndpoints).set({ ...prices, updatedAt: now }).where(eq(modelEndpoints.id, id)).run();
+        }
+        endpointCount++;
+      }
+    }
+  });
+  return { models: seed.models.length, endpoints: endpointCount };
+}

@@ -1,0 +1,333 @@
+import { builder } from '../builder.js';
+import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from '../completions/types.js';
+import type { Context } from '../context.js';
+import type { ModelRow, ProviderRow } from '../db/schema.js';
+import { BadRequestError } from '../errors.js';
+import type { ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
+import { picosToUsd } from '../usage/cost.js';
+import { ModelRef } from './models.js';
+import { ProviderRef } from './providers.js';
+
+// ---- Enums ----
+
+export const RoleEnum = builder.enumType('Role', {
+  values: { SYSTEM: { value: 'system' }, USER: { value: 'user' }, ASSISTANT: { value: 'assistant' }, TOOL: { value: 'tool' } } as const,
+});
+
+export const FinishReasonEnum = builder.enumType('FinishReason', {
+  values: {
+    STOP: { value: 'stop' },
+    LENGTH: { value: 'length' },
+    TOOL_CALLS: { value: 'tool_calls' },
+    CONTENT_FILTER: { value: 'content_filter' },
+    ERROR: { value: 'error' },
+    CANCELLED: { value: 'cancelled' },
+  } as const,
+});
+
+const ContentPartTypeEnum = builder.enumType('ContentPartType', { values: ['TEXT', 'IMAGE_URL'] as const });
+const ImageDetailEnum = builder.enumType('ImageDetail', { values: { AUTO: { value: 'auto' }, LOW: { value: 'low' }, HIGH: { value: 'high' } } as const });
+const ResponseFormatTypeEnum = builder.enumType('ResponseFormatType', { values: ['TEXT', 'JSON_OBJECT', 'JSON_SCHEMA'] as const });
+
+// ---- Inputs ----
+
+const ContentPartInput = builder.inputType('ContentPartInput', {
+  fields: (t) => ({
+    type: t.field({ type: ContentPartTypeEnum, required: true }),
+    text: t.string(),
+    imageUrl: t.string({ description: 'An https URL or a data:image/…;base64 URL' }),
+    detail: t.field({ type: ImageDetailEnum }),
+  }),
+});
+
+const ToolCallInput = builder.inputType('ToolCallInput', {
+  fields: (t) => ({
+    id: t.string({ required: true }),
+    name: t.string({ required: true }),
+    arguments: t.string({ required: true, description: 'The arguments as a JSON text' }),
+  }),
+});
+
+const MessageInput = builder.inputType('MessageInput', {
+  fields: (t) => ({
+    role: t.field({ type: RoleEnum, required: true }),
+    content: t.string(),
+    parts: t.field({ type: [ContentPartInput], description: 'Text and image parts (user messages)' }),
+    toolCallId: t.string({ description: 'For TOOL messages: the call this answers' }),
+    toolCalls: t.field({ type: [ToolCallInput], description: 'For ASSISTANT messages: the calls it made' }),
+  }),
+});
+
+const ToolInput = builder.inputType('ToolInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    parameters: t.field({ type: 'JSON', description: 'A JSON Schema object for the arguments' }),
+    strict: t.boolean(),
+  }),
+});
+
+const ResponseFormatInput = builder.inputType('ResponseFormatInput', {
+  fields: (t) => ({
+    type: t.field({ type: ResponseFormatTypeEnum, required: true }),
+    name: t.string(),
+    schema: t.field({ type: 'JSON' }),
+    strict: t.boolean(),
+  }),
+});
+
+export const CompletionInputRef = builder.inputType('CompletionInput', {
+  fields: (t) => ({
+    model: t.string({ required: true, description: 'A catalog id, an alias, or `<provider>/<provider model id>`' }),
+    models: t.stringList({ description: 'Fallback models, tried in order after `model`' }),
+    messages: t.field({ type: [MessageInput], required: true }),
+    maxTokens: t.int(),
+    temperature: t.float(),
+    topP: t.float(),
+    stop: t.stringList(),
+    seed: t.int(),
+    tools: t.field({ type: [ToolInput] }),
+    toolChoice: t.string({ description: '`auto`, `none`, `required`, or the name of one tool' }),
+    responseFormat: t.field({ type: ResponseFormatInput }),
+    metadata: t.field({ type: 'JSON', description: 'Your own data, kept on the generation' }),
+  }),
+});
+
+type CompletionInputShape = typeof CompletionInputRef.$inferInput;
+type MessageShape = CompletionInputShape['messages'][number];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toContentParts(message: MessageShape, field: string): ContentPart[] {
+  const parts: ContentPart[] = [];
+  if (message.content) parts.push({ type: 'text', text: message.content });
+  for (const [index, part] of (message.parts ?? []).entries()) {
+    if (part.type === 'TEXT') {
+      if (typeof part.text !== 'string') throw new BadRequestError(`${field}.parts[${index}].text is required for a TEXT part`, `${field}.parts[${index}].text`);
+      parts.push({ type: 'text', text: part.text });
+    } else {
+      if (!part.imageUrl) throw new BadRequestError(`${field}.parts[${index}].imageUrl is required for an IMAGE_URL part`, `${field}.parts[${index}].imageUrl`);
+      parts.push({ type: 'image', url: part.imageUrl, ...(part.detail ? { detail: part.detail } : {}) });
+    }
+  }
+  return parts;
+}
+
+function toMessage(message: MessageShape, index: number): Message {
+  const field = `messages[${index}]`;
+  switch (message.role) {
+    case 'system':
+      if (!message.content) throw new BadRequestError(`${field}.content is required for a SYSTEM message`, `${field}.content`);
+      return { role: 'system', content: message.content };
+    case 'user':
+      return { role: 'user', content: toContentParts(message, field) };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content ?? null,
+        toolCalls: (message.toolCalls ?? []).map((call): ToolCall => ({ id: call.id, name: call.name, arguments: call.arguments })),
+      };
+    case 'tool':
+      return { role: 'tool', toolCallId: message.toolCallId ?? '', content: message.content ?? '' };
+  }
+}
+
+function toToolChoice(value: string): ToolChoice {
+  if (value === 'auto' || value === 'none' || value === 'required') return { type: value };
+  return { type: 'tool', name: value };
+}
+
+function toResponseFormat(format: NonNullable<CompletionInputShape['responseFormat']>): ResponseFormat {
+  if (format.type === 'TEXT') return { type: 'text' };
+  if (format.type === 'JSON_OBJECT') return { type: 'json_object' };
+  if (!isObject(format.schema)) throw new BadRequestError('responseFormat.schema must be a JSON Schema object for JSON_SCHEMA', 'responseFormat.schema');
+  return { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict != null ? { strict: format.strict } : {}) };
+}
+
+/** The GraphQL input in the service's terms; null GraphQL values become absent. */
+export function toCompletionInput(input: CompletionInputShape): CompletionInput {
+  const result: CompletionInput = { model: input.model, messages: input.messages.map(toMessage) };
+  if (input.models) result.models = input.models;
+  if (input.maxTokens != null) result.maxTokens = input.maxTokens;
+  if (input.temperature != null) result.temperature = input.temperature;
+  if (input.topP != null) result.topP = input.topP;
+  if (input.stop) result.stop = input.stop;
+  if (input.seed != null) result.seed = input.seed;
+  if (input.tools) {
+    result.tools = input.tools.map((tool, index) => {
+      const parameters = tool.parameters ?? { type: 'object', properties: {} };
+      if (!isObject(parameters)) throw new BadRequestError(`tools[${index}].parameters must be a JSON Schema object`, `tools[${index}].parameters`);
+      return { name: tool.name, parameters, ...(tool.description ? { description: tool.description } : {}), ...(tool.strict != null ? { strict: tool.strict } : {}) };
+    });
+  }
+  if (input.toolChoice) result.toolChoice = toToolChoice(input.toolChoice);
+  if (input.responseFormat) result.responseFormat = toResponseFormat(input.responseFormat);
+  if (input.metadata != null) {
+    if (!isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
+    result.metadata = input.metadata;
+  }
+  return result;
+}
+
+export function callerOf(context: Context): Caller {
+  return { apiKeyId: context.viewer.apiKeyId, requestId: context.requestId };
+}
+
+// ---- Outputs ----
+
+export const UsageRef = builder.objectRef<PricedUsage>('Usage').implement({
+  fields: (t) => ({
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    totalTokens: t.exposeInt('totalTokens'),
+    cachedPromptTokens: t.exposeInt('cachedPromptTokens'),
+    reasoningTokens: t.exposeInt('reasoningTokens'),
+    costUsd: t.float({ description: 'Exact cost in US dollars; 0 with costKnown false when a price is unknown', resolve: (usage) => picosToUsd(usage.costPicos ?? 0) }),
+    costKnown: t.boolean({ resolve: (usage) => usage.costPicos !== null }),
+    estimated: t.exposeBoolean('estimated', { description: 'Counted by the gateway’s tokenizer because the provider reported no usage' }),
+  }),
+});
+
+const ToolCallRef = builder.objectRef<ToolCall>('ToolCall').implement({
+  fields: (t) => ({
+    id: t.exposeString('id'),
+    name: t.exposeString('name'),
+    arguments: t.exposeString('arguments', { description: 'The arguments as a JSON text' }),
+  }),
+});
+
+interface MessageShapeOut {
+  content: string | null;
+  reasoning: string | null;
+  toolCalls: ToolCall[];
+}
+
+const MessageRef = builder.objectRef<MessageShapeOut>('Message').implement({
+  fields: (t) => ({
+    role: t.field({ type: RoleEnum, resolve: () => 'assistant' as const }),
+    content: t.string({ nullable: true, resolve: (message) => message.content }),
+    reasoning: t.string({ nullable: true, resolve: (message) => message.reasoning }),
+    toolCalls: t.field({ type: [ToolCallRef], resolve: (message) => message.toolCalls }),
+  }),
+});
+
+/** A model addressed directly (`provider/model`) that the catalog does not list still needs a Model to show. */
+function modelOrPlaceholder(model: ModelRow | null, providerId: string, providerModelId: string): ModelRow {
+  if (model) return model;
+  return {
+    id: `${providerId}/${providerModelId}`,
+    vendor: providerId,
+    name: providerModelId,
+    description: 'Not in the catalog: addressed directly on its provider',
+    contextLength: 0,
+    maxOutputTokens: null,
+    inputModalities: ['TEXT'],
+    outputModalities: ['TEXT'],
+    supportedParameters: [],
+    releasedAt: null,
+    editedByAdmin: false,
+    createdAt: 0,
+    updatedAt: 0,
+  };
+}
+
+async function loadProvider(context: Context, id: string): Promise<ProviderRow> {
+  const provider = await context.loaders.provider.load(id);
+  if (!provider) throw new Error(`provider ${id} is missing from the catalog`);
+  return provider;
+}
+
+const CompletionRef = builder.objectRef<CompletionResult>('Completion').implement({
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The generation id, for generation(id)' }),
+    model: t.field({ type: ModelRef, resolve: (result) => modelOrPlaceholder(result.model, result.providerId, result.providerModelId) }),
+    provider: t.field({ type: ProviderRef, resolve: (result, _args, context) => loadProvider(context, result.providerId) }),
+    providerModelId: t.exposeString('providerModelId'),
+    message: t.field({ type: MessageRef, resolve: (result) => result }),
+    finishReason: t.field({ type: FinishReasonEnum, resolve: (result): FinishReason => result.finishReason }),
+    rawFinishReason: t.string({ nullable: true, resolve: (result) => result.rawFinishReason }),
+    usage: t.field({ type: UsageRef, resolve: (result) => result.usage }),
+    latencyMs: t.exposeInt('latencyMs'),
+    warnings: t.exposeStringList('warnings', { description: 'Request settings the provider could not honour' }),
+  }),
+});
+
+type Started = Extract<CompletionEvent, { type: 'started' }>;
+type Delta = Extract<CompletionEvent, { type: 'delta' }>;
+type Done = Extract<CompletionEvent, { type: 'done' }>;
+type Failed = Extract<CompletionEvent, { type: 'error' }>;
+
+const CompletionStartedRef = builder.objectRef<Started>('CompletionStarted').implement({
+  isTypeOf: (value) => (value as CompletionEvent).type === 'started',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    model: t.field({ type: ModelRef, resolve: (event) => modelOrPlaceholder(event.model, event.providerId, event.providerModelId) }),
+    provider: t.field({ type: ProviderRef, resolve: (event, _args, context) => loadProvider(context, event.providerId) }),
+    warnings: t.exposeStringList('warnings'),
+  }),
+});
+
+const ToolCallDeltaRef = builder.objectRef<ToolCallDelta>('ToolCallDelta').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    id: t.string({ nullable: true, resolve: (delta) => delta.id ?? null }),
+    name: t.string({ nullable: true, resolve: (delta) => delta.name ?? null }),
+    argumentsDelta: t.exposeString('argumentsDelta'),
+  }),
+});
+
+const CompletionDeltaRef = builder.objectRef<Delta>('CompletionDelta').implement({
+  isTypeOf: (value) => (value as CompletionEvent).type === 'delta',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    text: t.exposeString('text'),
+    reasoning: t.exposeString('reasoning'),
+    toolCalls: t.field({ type: [ToolCallDeltaRef], resolve: (event) => event.toolCalls }),
+  }),
+});
+
+const CompletionDoneRef = builder.objectRef<Done>('CompletionDone').implement({
+  isTypeOf: (value) => (value as CompletionEvent).type === 'done',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    finishReason: t.field({ type: FinishReasonEnum, resolve: (event): FinishReason => event.finishReason }),
+    rawFinishReason: t.string({ nullable: true, resolve: (event) => event.rawFinishReason }),
+    usage: t.field({ type: UsageRef, resolve: (event) => event.usage }),
+    latencyMs: t.exposeInt('latencyMs'),
+  }),
+});
+
+const CompletionErrorRef = builder.objectRef<Failed>('CompletionError').implement({
+  description: 'The stream failed after it started; always the last event. The generation is recorded with the usage so far.',
+  isTypeOf: (value) => (value as CompletionEvent).type === 'error',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    code: t.string({ description: 'The error code, as in extensions.code', resolve: (event) => event.error.code }),
+    message: t.string({ resolve: (event) => event.error.message }),
+    usage: t.field({ type: UsageRef, resolve: (event) => event.usage }),
+  }),
+});
+
+const CompletionEventRef = builder.unionType('CompletionEvent', {
+  types: [CompletionStartedRef, CompletionDeltaRef, CompletionDoneRef, CompletionErrorRef],
+});
+
+builder.mutationFields((t) => ({
+  createCompletion: t.field({
+    type: CompletionRef,
+    args: { input: t.arg({ type: CompletionInputRef, required: true }) },
+    resolve: (_root, args, context) => context.services.completions.complete(toCompletionInput(args.input), callerOf(context), context.signal),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  completionStream: t.field({
+    type: CompletionEventRef,
+    description: 'Streams a completion: CompletionStarted, CompletionDelta…, then CompletionDone (or CompletionError). Unsubscribing cancels it upstream.',
+    args: { input: t.arg({ type: CompletionInputRef, required: true }) },
+    subscribe: (_root, args, context) => context.services.completions.openStream(toCompletionInput(args.input), callerOf(context), context.signal),
+    resolve: (event: CompletionEvent) => event,
+  }),
+}));
