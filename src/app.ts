@@ -17,8 +17,9 @@ import { renderOfflineGraphiQL } from './graphiql.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeHttpAgent } from './providers/http.js';
 import { AdapterRegistry } from './providers/registry.js';
+import { warmTokenizer } from './providers/tokenizer.js';
 import { createRestHandler } from './rest/handler.js';
-import { maskError } from './schema/errors.js';
+import { maskError, useRequestErrorCodes } from './schema/errors.js';
 import { getSchema } from './schema/index.js';
 import { UsageRecorder } from './usage/recorder.js';
 
@@ -40,8 +41,10 @@ export interface App {
 
 interface ServerContext {
   req: IncomingMessage;
-  res: ServerResponse;
+  res?: ServerResponse;
   requestId: string;
+  /** A WebSocket operation's context, built from its connectionParams before it enters Yoga's pipeline. */
+  prebuilt?: Context;
 }
 
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -73,14 +76,15 @@ function createGraphQL(services: Services, authenticator: Authenticator, logger:
     graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
+    plugins: [useRequestErrorCodes()],
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    context: ({ request, requestId }) =>
-      createContext(services, authenticator.authenticate(request.headers.get('authorization') ?? undefined), requestId, request.signal),
+    context: ({ request, requestId, prebuilt }) =>
+      prebuilt ?? createContext(services, authenticator.authenticate(request.headers.get('authorization') ?? undefined), requestId, request.signal),
   });
 }
 
@@ -103,6 +107,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   syncProviders(database.db, knownProviders(config));
   seedCatalog(database.db, readCatalogSeed());
 
+  warmTokenizer();
   const registry = new AdapterRegistry(config.providers, { localDelayMs: config.localDelayMs });
   const recorder = new UsageRecorder(database.db, {
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
@@ -141,6 +146,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   });
 
   const webSockets = new WebSocketServer({ noServer: true });
+  let webSocketOperations = 0;
+  const webSocketIdle: Array<() => void> = [];
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/graphql' || draining) {
@@ -163,10 +170,28 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           return false;
         }
       },
+      onOperation: () => {
+        webSocketOperations++;
+      },
+      onComplete: () => {
+        // graphql-ws sends the `complete` message right after this hook returns: count the operation done only
+        // once that send is queued, so a shutdown's close frame can never overtake it.
+        setTimeout(() => {
+          webSocketOperations--;
+          if (webSocketOperations === 0) for (const resolve of webSocketIdle.splice(0)) resolve();
+        }, 0);
+      },
       onSubscribe: async (ctx, _id, payload) => {
         const requestId = newId('req');
         const request = ctx.extra.request;
-        const enveloped = yoga.getEnveloped({ req: request, requestId, params: payload });
+        let viewer;
+        try {
+          viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
+        } catch (error) {
+          return [toGraphQLError(maskError(asGatewayError(error)))];
+        }
+        const prebuilt = createContext(services, viewer, requestId, undefined);
+        const enveloped = yoga.getEnveloped({ req: request, requestId, prebuilt, params: payload });
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
@@ -175,19 +200,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         }
         const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors.map((error) => toGraphQLError(maskError(error)));
-        let viewer;
-        try {
-          viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
-        } catch (error) {
-          return [toGraphQLError(maskError(asGatewayError(error)))];
-        }
-        const contextValue = createContext(services, viewer, requestId, undefined);
         return {
           schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(contextValue),
+          contextValue: await enveloped.contextFactory(),
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
       },
@@ -196,6 +214,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   );
 
   let stopping: Promise<void> | undefined;
+
+  /** Resolves once no WebSocket operation is running, or after `ms`. */
+  const webSocketsSettled = (ms: number): Promise<void> =>
+    webSocketOperations === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          webSocketIdle.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
 
   return {
     services,
@@ -217,8 +247,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await completions.drain(config.shutdownGraceMs);
+        await webSocketsSettled(1000);
         for (const client of webSockets.clients) client.close(1001, 'server shutting down');
         webSockets.close();
+        // Responses that just finished (an SSE stream's last event) get a moment to flush before sockets are cut.
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000))]);
         server.closeAllConnections();
         await closed;
         await recorder.close();

@@ -4,6 +4,8 @@ import type { Context } from './context.js';
 
 export interface SchemaTypes {
   Context: Context;
+  // Fields are non-null unless they say otherwise, as the contract's SDL reads.
+  DefaultFieldNullability: false;
   Scalars: {
     ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | number };
@@ -13,6 +15,7 @@ export interface SchemaTypes {
 
 export const builder = new SchemaBuilder<SchemaTypes>({
   plugins: [RelayPlugin],
+  defaultFieldNullability: false,
   relay: {
     // No global `node` lookups: they would bypass the per-field checks of each root field.
     nodeQueryOptions: false,

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { generations, type GenerationRow, type GenerationStatus } from './schema.js';
 
@@ -15,21 +15,32 @@ export function findGeneration(db: Db, id: string): GenerationRow | undefined {
   return db.select().from(generations).where(eq(generations.id, id)).get();
 }
 
+export interface GenerationPage {
+  limit: number;
+  /** Rows older than this id (the next page, newest first). */
+  olderThan?: string;
+  /** Rows newer than this id (the previous page). */
+  newerThan?: string;
+  /** Oldest first, for `last`: the connection helper reverses them back. */
+  oldestFirst?: boolean;
+}
+
 /** Newest first; ids sort by creation time, so the id is the cursor. */
-export function listGenerations(db: Db, filter: GenerationFilter, page: { limit: number; before?: string }): GenerationRow[] {
+export function listGenerations(db: Db, filter: GenerationFilter, page: GenerationPage): GenerationRow[] {
   const conditions: SQL[] = [];
-  if (filter.apiKeyId !== undefined) conditions.push(filter.apiKeyId === null ? eq(generations.apiKeyId, '') : eq(generations.apiKeyId, filter.apiKeyId));
+  if (filter.apiKeyId !== undefined) conditions.push(filter.apiKeyId === null ? isNull(generations.apiKeyId) : eq(generations.apiKeyId, filter.apiKeyId));
   if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
   if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
   if (filter.status) conditions.push(eq(generations.status, filter.status));
   if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
   if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
-  if (page.before) conditions.push(lt(generations.id, page.before));
+  if (page.olderThan) conditions.push(lt(generations.id, page.olderThan));
+  if (page.newerThan) conditions.push(gt(generations.id, page.newerThan));
   return db
     .select()
     .from(generations)
     .where(conditions.length ? and(...conditions) : undefined)
-    .orderBy(desc(generations.id))
+    .orderBy(page.oldestFirst ? asc(generations.id) : desc(generations.id))
     .limit(page.limit)
     .all();
 }

@@ -23,3 +23,8 @@ export function encodeTokens(text: string): number[] {
 export function decodeTokens(tokens: number[]): string {
   return getEncoder().decode(tokens);
 }
+
+/** Builds the encoder now (about a second of CPU) so the first request does not pay for it. */
+export function warmTokenizer(): void {
+  getEncoder();
+}

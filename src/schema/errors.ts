@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { GatewayError } from '../errors.js';
 
 function isGraphQLError(error: unknown): error is GraphQLError {
@@ -24,4 +25,34 @@ export function maskError(error: unknown): Error {
     return new GraphQLError(graphqlError.message, { ...location, extensions: { ...graphqlError.extensions, code } });
   }
   return new GraphQLError('Unexpected error', { ...location, extensions: { code: 'INTERNAL' } });
+}
+
+/**
+ * GraphQL's own request errors (syntax, unknown fields) carry BAD_REQUEST like every other client mistake.
+ * The HTTP status stays Yoga's, as the GraphQL-over-HTTP spec asks: 400 for application/graphql-response+json,
+ * 200 for legacy application/json clients.
+ */
+function asBadRequest(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code: 'BAD_REQUEST' },
+  });
+}
+
+export function useRequestErrorCodes(): Plugin {
+  return {
+    onValidate() {
+      return ({ valid, result, setResult }) => {
+        if (!valid) setResult(result.map((error) => (error instanceof GraphQLError ? asBadRequest(error) : error)));
+      };
+    },
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError) replaceParseResult(asBadRequest(result));
+      };
+    },
+  };
 }

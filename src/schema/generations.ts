@@ -86,7 +86,7 @@ builder.queryFields((t) => ({
     description: 'Recorded requests, newest first',
     args: { filter: t.arg({ type: GenerationFilterInput }) },
     resolve: (_root, args, context) =>
-      resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, limit }: ResolveCursorConnectionArgs) =>
+      resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
         listGenerations(
           context.services.db,
           {
@@ -96,8 +96,8 @@ builder.queryFields((t) => ({
             ...(args.filter?.from ? { from: args.filter.from.getTime() } : {}),
             ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
           },
-          { limit, ...(after ? { before: after } : {}) },
+          { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) },
         ),
       ),
-  }),
+  }, { name: 'GenerationConnection' }, { name: 'GenerationEdge' }),
 }));

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
+import type { GenerationRow } from '../../src/db/schema.js';
+import { UsageRecorder } from '../../src/usage/recorder.js';
+
+function row(id: string, status: GenerationRow['status']): GenerationRow {
+  return {
+    id, requestId: null, apiKeyId: null, requestedModel: 'local/echo', modelId: 'local/echo', providerId: 'local', providerModelId: 'echo', status,
+    finishReason: status === 'SUCCEEDED' ? 'stop' : null, rawFinishReason: null, promptTokens: 5, completionTokens: 3, totalTokens: 8, cachedPromptTokens: 0,
+    reasoningTokens: 0, usageEstimated: false, costPicos: 0, promptPriceMicros: 0, completionPriceMicros: 0, cachedPromptPriceMicros: 0, latencyMs: 1,
+    timeToFirstTokenMs: null, streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], metadata: null, createdAt: Date.now(), finishedAt: Date.now(),
+  };
+}
+
+describe('UsageRecorder', () => {
+  it('commits the rows of one event-loop turn in a single transaction, before resolving', async () => {
+    const statements: string[] = [];
+    const database = openDatabase(':memory:', { onStatement: (sql) => statements.push(sql) });
+    const finished: string[] = [];
+    const recorder = new UsageRecorder(database.db, { onFinished: (rows) => finished.push(...rows.map((r) => r.id)) });
+    statements.length = 0;
+    for (let index = 0; index < 200; index++) recorder.start(row(`gen_${index}`, 'IN_PROGRESS'));
+    const done = Array.from({ length: 200 }, (_, index) => recorder.finish(row(`gen_${index}`, 'SUCCEEDED')));
+    expect(database.sqlite.prepare('select count(*) as n from generations').get()).toEqual({ n: 0 });
+    await Promise.all(done);
+    // 200 start rows and 200 final rows collapse into one upsert: start and finish in the same turn.
+    expect(statements.filter((sql) => sql.startsWith('insert into "generations"'))).toHaveLength(1);
+    expect(database.sqlite.prepare(`select count(*) as n from generations where status = 'SUCCEEDED'`).get()).toEqual({ n: 200 });
+    expect(finished).toHaveLength(200);
+    await recorder.close();
+    database.close();
+  });
+
+  it('updates a start row written in an earlier turn with the final row', async () => {
+    const database = openDatabase(':memory:');
+    const recorder = new UsageRecorder(database.db);
+    recorder.start(row('gen_a', 'IN_PROGRESS'));
+    await recorder.flush();
+    expect(database.sqlite.prepare('select status from generations').get()).toEqual({ status: 'IN_PROGRESS' });
+    await recorder.finish({ ...row('gen_a', 'FAILED'), errorCode: 'PROVIDER_ERROR' });
+    expect(database.sqlite.prepare('select status, error_code from generations').get()).toEqual({ status: 'FAILED', error_code: 'PROVIDER_ERROR' });
+    await recorder.close();
+    database.close();
+  });
+
+  it('keeps rows and retries when a write fails, resolving once they are committed', async () => {
+    const database = openDatabase(':memory:');
+    const errors: unknown[] = [];
+    const recorder = new UsageRecorder(database.db, { retryDelayMs: 20, onWriteError: (error) => errors.push(error) });
+    // Another connection's write lock stands in for a busy or failing disk.
+    database.sqlite.pragma('busy_timeout = 0');
+    database.sqlite.exec('create trigger block before insert on generations begin select raise(abort, \'disk trouble\'); end;');
+    const pending = recorder.finish(row('gen_retry', 'SUCCEEDED'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(recorder.queueDepth).toBe(1);
+    database.sqlite.exec('drop trigger block');
+    await pending;
+    expect(database.sqlite.prepare('select status from generations where id = ?').get('gen_retry')).toEqual({ status: 'SUCCEEDED' });
+    await recorder.close();
+    database.close();
+  });
+});
