@@ -10,6 +10,7 @@ import { costPicos } from '../usage/cost.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { CancelledByShutdown, abortOnReturn } from './abortable.js';
 import { newId } from './ids.js';
+import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
 import { validateCompletionInput } from './validate.js';
 
@@ -33,6 +34,7 @@ class GenerationTrace {
   readonly warnings = new Set<string>();
   candidate: Candidate | undefined;
   firstTokenAt: number | undefined;
+  private readonly summary: Record<string, unknown>;
 
   constructor(
     readonly id: string,
@@ -40,7 +42,9 @@ class GenerationTrace {
     readonly caller: Caller,
     readonly streamed: boolean,
     readonly startedAt: number,
-  ) {}
+  ) {
+    this.summary = summarizeRequest(input);
+  }
 
   row(status: GenerationStatus, now: number, details: Partial<GenerationRow> = {}): GenerationRow {
     const candidate = this.candidate;
@@ -72,6 +76,7 @@ class GenerationTrace {
       errorMessage: null,
       warnings: [...this.warnings],
       attempts: [...this.attempts],
+      requestSummary: this.summary,
       metadata: this.input.metadata ?? null,
       createdAt: this.startedAt,
       finishedAt: status === 'IN_PROGRESS' ? null : now,

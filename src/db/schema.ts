@@ -117,6 +117,8 @@ export const generations = sqliteTable(
     errorMessage: text('error_message'),
     warnings: text('warnings', { mode: 'json' }).$type<string[]>(),
     attempts: text('attempts', { mode: 'json' }).$type<AttemptRecord[]>(),
+    /** What was asked, without the prompt text: message and tool counts, parameters, response format. */
+    requestSummary: text('request_summary', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** The caller's own metadata from the request, for their reports. */
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** Unix milliseconds. */
@@ -147,3 +149,54 @@ export type ModelEndpointRow = typeof modelEndpoints.$inferSelect;
 export type GenerationRow = typeof generations.$inferSelect;
 export type NewGeneration = typeof generations.$inferInsert;
 
+
+export const scopes = ['ADMIN', 'COMPLETIONS', 'READ'] as const;
+export type Scope = (typeof scopes)[number];
+export const budgetPeriods = ['DAILY', 'WEEKLY', 'MONTHLY'] as const;
+export type BudgetPeriod = (typeof budgetPeriods)[number];
+
+/** Gateway API keys. Only a SHA-256 hash of the secret is stored; `prefix` identifies a key to humans. */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<Scope[]>().notNull(),
+    /** Model ids, aliases or vendor wildcards (`anthropic/*`); null means every model. */
+    allowedModels: text('allowed_models', { mode: 'json' }).$type<string[]>(),
+    requestsPerMinute: integer('requests_per_minute'),
+    tokensPerMinute: integer('tokens_per_minute'),
+    concurrentStreams: integer('concurrent_streams'),
+    /** Pico-dollars; null means no budget. */
+    budgetLimitPicos: integer('budget_limit_picos'),
+    budgetPeriod: text('budget_period', { enum: budgetPeriods }),
+    metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    expiresAt: integer('expires_at'),
+    revokedAt: integer('revoked_at'),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (table) => [uniqueIndex('api_keys_secret_hash_idx').on(table.secretHash)],
+);
+
+/** Every admin change (keys, providers, models, prices): who, when, and what it was before and after. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    /** The acting key's id, or null for the bootstrap admin key and open local mode. */
+    actorKeyId: text('actor_key_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    before: text('before', { mode: 'json' }).$type<Record<string, unknown>>(),
+    after: text('after', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (table) => [index('audit_log_created_idx').on(table.createdAt), index('audit_log_target_idx').on(table.targetType, table.targetId)],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
