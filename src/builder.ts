@@ -1,6 +1,9 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { hasScope } from './auth/scopes.js';
 import type { Context } from './context.js';
+import { ForbiddenError } from './errors.js';
 
 export interface SchemaTypes {
   Context: Context;
@@ -11,11 +14,27 @@ export interface SchemaTypes {
     DateTime: { Input: Date; Output: Date | number };
     JSON: { Input: unknown; Output: unknown };
   };
+  /** What a key may do; ADMIN implies the others. */
+  AuthScopes: {
+    admin: boolean;
+    completions: boolean;
+    read: boolean;
+  };
 }
 
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [RelayPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    // Subscriptions are checked when they start, not only per event, so a caller without the scope never opens one.
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({
+      admin: hasScope(context.viewer, 'ADMIN'),
+      completions: hasScope(context.viewer, 'COMPLETIONS'),
+      read: hasScope(context.viewer, 'READ'),
+    }),
+    unauthorizedError: (_parent, _context, _info, result) => new ForbiddenError(result.message),
+  },
   relay: {
     // No global `node` lookups: they would bypass the per-field checks of each root field.
     nodeQueryOptions: false,

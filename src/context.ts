@@ -1,7 +1,9 @@
 import DataLoader from 'dataloader';
+import type { BudgetTracker } from './auth/budget.js';
+import type { Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { CompletionService } from './completions/service.js';
-import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds } from './db/catalog.js';
+import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds, usageByModelWindows, type ModelUsageKey, type ModelUsageSummary } from './db/catalog.js';
 import type { Db } from './db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
 import type { AdapterRegistry } from './providers/registry.js';
@@ -14,14 +16,21 @@ export interface Services {
   registry: AdapterRegistry;
   recorder: UsageRecorder;
   completions: CompletionService;
+  budgets: BudgetTracker;
+  /** Records an admin change in the audit trail (wired once the audit trail exists). */
+  audit?: (entry: AuditEntry) => void;
 }
 
-/** Who is calling, the same for HTTP, SSE, WebSocket and REST. */
-export interface Viewer {
-  /** Null in open local mode, where every caller acts as admin. */
-  apiKeyId: string | null;
-  isAdmin: boolean;
+export interface AuditEntry {
+  actorKeyId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
 }
+
+export type { Viewer } from './auth/viewer.js';
 
 export interface Loaders {
   model: DataLoader<string, ModelRow | undefined>;
@@ -29,6 +38,8 @@ export interface Loaders {
   endpointsByModel: DataLoader<string, ModelEndpointRow[]>;
   endpointsByProvider: DataLoader<string, ModelEndpointRow[]>;
   aliasesByModel: DataLoader<string, string[]>;
+  /** Keyed by model and window, so a page of models asking for the same window is one statement. */
+  modelUsage: DataLoader<ModelUsageKey, ModelUsageSummary, string>;
 }
 
 export interface Context {
@@ -48,6 +59,9 @@ export function createLoaders(db: Db): Loaders {
     endpointsByModel: new DataLoader((ids) => Promise.resolve(endpointsByModelIds(db, ids))),
     endpointsByProvider: new DataLoader((ids) => Promise.resolve(endpointsByProviderIds(db, ids))),
     aliasesByModel: new DataLoader((ids) => Promise.resolve(aliasesByModelIds(db, ids))),
+    modelUsage: new DataLoader((keys) => Promise.resolve(usageByModelWindows(db, keys)), {
+      cacheKeyFn: (key) => `${key.modelId}|${key.from ?? ''}|${key.to ?? ''}`,
+    }),
   };
 }
 

@@ -1,6 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Viewer } from '../context.js';
+import { findApiKeyByHash, touchApiKey } from '../db/api-keys.js';
+import type { Db } from '../db/client.js';
+import { scopes as allScopes, type ApiKeyRow, type Scope } from '../db/schema.js';
 import { UnauthenticatedError } from '../errors.js';
+import { hashSecret } from './secrets.js';
+
+/** Who is calling, the same for HTTP, SSE, WebSocket and REST. */
+export interface Viewer {
+  /** The calling key; null for the bootstrap admin key and in open local mode. */
+  apiKeyId: string | null;
+  isAdmin: boolean;
+  scopes: ReadonlySet<Scope>;
+  key: ApiKeyRow | null;
+}
+
+const ADMIN_VIEWER: Viewer = { apiKeyId: null, isAdmin: true, scopes: new Set(allScopes), key: null };
 
 /** The bearer token of an `Authorization` header (or graphql-ws connectionParams.authorization). */
 export function bearerToken(authorization: unknown): string | undefined {
@@ -15,21 +29,38 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export interface Authenticator {
+  /** Throws UnauthenticatedError for a missing, unknown, revoked or expired key. */
   authenticate(authorization: unknown): Viewer;
+  readonly openMode: boolean;
 }
+
+/** last_used_at is for humans: writing it once a minute per key is plenty and keeps a write off the hot path. */
+const TOUCH_INTERVAL_MS = 60_000;
 
 /**
  * Open local mode (no admin key): everyone is admin, whatever token an SDK insists on sending.
- * With an admin key: the admin key is required.
+ * Otherwise the bootstrap admin key or a gateway key from the database. Keys are looked up on every request,
+ * so a revocation or an expiry takes effect on the very next one, on every transport.
  */
-export function createAuthenticator(adminKey: string | undefined): Authenticator {
+export function createAuthenticator(db: Db, adminKey: string | undefined, now: () => number = Date.now): Authenticator {
+  const touched = new Map<string, number>();
   return {
+    openMode: adminKey === undefined,
     authenticate(authorization) {
-      if (adminKey === undefined) return { apiKeyId: null, isAdmin: true };
+      if (adminKey === undefined) return ADMIN_VIEWER;
       const token = bearerToken(authorization);
       if (token === undefined) throw new UnauthenticatedError('Missing API key: send Authorization: Bearer <key>');
-      if (sameSecret(token, adminKey)) return { apiKeyId: null, isAdmin: true };
-      throw new UnauthenticatedError('Invalid API key');
+      if (sameSecret(token, adminKey)) return ADMIN_VIEWER;
+      const key = findApiKeyByHash(db, hashSecret(token));
+      if (!key) throw new UnauthenticatedError('Invalid API key');
+      const at = now();
+      if (key.revokedAt !== null && key.revokedAt <= at) throw new UnauthenticatedError('This API key has been revoked');
+      if (key.expiresAt !== null && key.expiresAt <= at) throw new UnauthenticatedError('This API key has expired');
+      if ((touched.get(key.id) ?? 0) + TOUCH_INTERVAL_MS <= at) {
+        touched.set(key.id, at);
+        touchApiKey(db, key.id, at);
+      }
+      return { apiKeyId: key.id, isAdmin: key.scopes.includes('ADMIN'), scopes: new Set(key.scopes), key };
     },
   };
 }

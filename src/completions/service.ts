@@ -1,3 +1,4 @@
+import type { AdmissionControl, Admission } from '../auth/admission.js';
 import type { Db } from '../db/client.js';
 import type { AttemptRecord, GenerationRow, GenerationStatus } from '../db/schema.js';
 import { GatewayError, ModelNotFoundError, asGatewayError } from '../errors.js';
@@ -16,6 +17,7 @@ import { validateCompletionInput } from './validate.js';
 
 export interface CompletionServiceDeps {
   db: Db;
+  admission: AdmissionControl;
   registry: AdapterRegistry;
   recorder: UsageRecorder;
   now?: () => number;
@@ -114,6 +116,7 @@ export class CompletionService {
   private readonly db: Db;
   private readonly registry: AdapterRegistry;
   private readonly recorder: UsageRecorder;
+  private readonly admission: AdmissionControl;
   private readonly now: () => number;
   private readonly active = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
@@ -122,6 +125,7 @@ export class CompletionService {
     this.db = deps.db;
     this.registry = deps.registry;
     this.recorder = deps.recorder;
+    this.admission = deps.admission;
     this.now = deps.now ?? Date.now;
   }
 
@@ -192,6 +196,7 @@ export class CompletionService {
   /** A non-streamed completion; resolves once its generation row is committed. */
   async complete(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<CompletionResult> {
     const candidates = this.plan(input);
+    const admission = await this.admission.admit(caller, input, candidates, false);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, false, this.now());
     trace.candidate = candidates[0];
@@ -208,7 +213,8 @@ export class CompletionService {
           const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
           const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
           const finishedAt = this.now();
-          await this.recorder.finish(
+          await this.finish(
+            admission,
             trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }),
           );
           return {
@@ -238,7 +244,8 @@ export class CompletionService {
     } catch (error) {
       const aborted = controller.signal.aborted;
       const failure = asGatewayError(error);
-      await this.recorder.finish(
+      await this.finish(
+        admission,
         trace.row(aborted ? statusForAbort(controller.signal) : 'FAILED', this.now(), {
           finishReason: aborted ? 'cancelled' : 'error',
           errorCode: aborted ? 'CANCELLED' : failure.code,
@@ -257,14 +264,15 @@ export class CompletionService {
    */
   async openStream(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<CompletionEvent>> {
     const candidates = this.plan(input);
+    const admission = await this.admission.admit(caller, input, candidates, true);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, true, this.now());
     trace.candidate = candidates[0];
     this.recorder.start(trace.row('IN_PROGRESS', trace.startedAt));
-    return abortOnReturn(this.runStream(candidates, trace, controller), controller);
+    return abortOnReturn(this.runStream(candidates, trace, controller, admission), controller);
   }
 
-  private async *runStream(candidates: Candidate[], trace: GenerationTrace, controller: AbortController): AsyncGenerator<CompletionEvent> {
+  private async *runStream(candidates: Candidate[], trace: GenerationTrace, controller: AbortController, admission: Admission): AsyncGenerator<CompletionEvent> {
     const { input, caller } = trace;
     const signal = controller.signal;
     let text = '';
@@ -295,7 +303,8 @@ export class CompletionService {
               this.attemptSucceeded(trace, candidate, attemptStart);
               const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
               const finishedAt = this.now();
-              await this.recorder.finish(
+              await this.finish(
+                admission,
                 trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }),
               );
               recorded = true;
@@ -320,7 +329,8 @@ export class CompletionService {
       const aborted = signal.aborted;
       const failure = asGatewayError(error);
       const usage = partialUsage();
-      await this.recorder.finish(
+      await this.finish(
+        admission,
         trace.row(aborted ? statusForAbort(signal) : 'FAILED', this.now(), {
           ...usageColumns(usage),
           finishReason: aborted ? 'cancelled' : 'error',
@@ -334,10 +344,16 @@ export class CompletionService {
       // Reached with nothing recorded when the consumer stopped while we were suspended at a yield.
       if (!recorded) {
         const usage = partialUsage();
-        await this.recorder.finish(trace.row(statusForAbort(signal), this.now(), { ...usageColumns(usage), finishReason: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'cancelled' }));
+        await this.finish(admission, trace.row(statusForAbort(signal), this.now(), { ...usageColumns(usage), finishReason: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'cancelled' }));
       }
       this.untrack(controller);
     }
+  }
+
+  /** Settles the caller's limits and budget with what the request really used, then commits its final row. */
+  private finish(admission: Admission, row: GenerationRow): Promise<void> {
+    admission.settle(row);
+    return this.recorder.finish(row);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ModelRow } from '../db/schema.js';
+import type { ApiKeyRow, ModelRow } from '../db/schema.js';
 import type { GatewayError } from '../errors.js';
 import type { FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../providers/types.js';
 
@@ -18,13 +18,35 @@ export interface CompletionInput {
   responseFormat?: ResponseFormat;
   metadata?: Record<string, unknown>;
   user?: string;
+  /** How to choose among the endpoints that serve the model. */
+  provider?: ProviderPreferences;
+}
+
+export type ProviderSort = 'price' | 'latency' | 'throughput';
+
+/** The request's say in routing (OpenRouter's `provider` object, in our spelling). */
+export interface ProviderPreferences {
+  /** Provider ids to try first, in this order; the others follow unless `allowFallbacks` is false. */
+  order?: string[];
+  /** False: only the providers in `order` (or, without it, only the first choice) are tried. Default true. */
+  allowFallbacks?: boolean;
+  /** Ranks the endpoints by this instead of the configured strategy. */
+  sort?: ProviderSort;
+  /** Only these provider ids. */
+  only?: string[];
+  /** Never these provider ids. */
+  ignore?: string[];
+  /** Starts a second attempt on the next endpoint when the first has no token after `delayMs` (absent: its recent p95). */
+  hedge?: { enabled?: boolean; delayMs?: number };
 }
 
 /** Who is asking, from whichever transport. */
 export interface Caller {
-  /** Null in open local mode. */
+  /** Null for the bootstrap admin key and in open local mode. */
   apiKeyId: string | null;
   requestId: string;
+  /** The calling key, whose limits, budget and allowlist apply; absent or null means none do. */
+  key?: ApiKeyRow | null;
 }
 
 export interface PricedUsage extends Usage {

@@ -172,7 +172,7 @@ export function toCompletionInput(input: CompletionInputShape): CompletionInput 
 }
 
 export function callerOf(context: Context): Caller {
-  return { apiKeyId: context.viewer.apiKeyId, requestId: context.requestId };
+  return { apiKeyId: context.viewer.apiKeyId, requestId: context.requestId, key: context.viewer.key };
 }
 
 // ---- Outputs ----
@@ -317,6 +317,7 @@ const CompletionEventRef = builder.unionType('CompletionEvent', {
 builder.mutationFields((t) => ({
   createCompletion: t.field({
     type: CompletionRef,
+    authScopes: { completions: true },
     args: { input: t.arg({ type: CompletionInputRef, required: true }) },
     resolve: (_root, args, context) => context.services.completions.complete(toCompletionInput(args.input), callerOf(context), context.signal),
   }),
@@ -325,6 +326,7 @@ builder.mutationFields((t) => ({
 builder.subscriptionFields((t) => ({
   completionStream: t.field({
     type: CompletionEventRef,
+    authScopes: { completions: true },
     description: 'Streams a completion: CompletionStarted, CompletionDelta…, then CompletionDone (or CompletionError). Unsubscribing cancels it upstream.',
     args: { input: t.arg({ type: CompletionInputRef, required: true }) },
     subscribe: (_root, args, context) => context.services.completions.openStream(toCompletionInput(args.input), callerOf(context), context.signal),

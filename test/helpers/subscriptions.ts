@@ -7,8 +7,9 @@ export interface ExecutionResultLike {
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
-export function wsClient(url: string, connectionParams: Record<string, unknown> = {}): Client {
-  return createClient({ url, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+/** `keepOpen` holds one socket open across operations (graphql-ws closes an idle lazy socket at once). */
+export function wsClient(url: string, connectionParams: Record<string, unknown> = {}, options: { keepOpen?: boolean } = {}): Client {
+  return createClient({ url, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: !options.keepOpen });
 }
 
 /** Runs a subscription over graphql-ws and collects its results; `stopWhen` ends it early (unsubscribing). */
