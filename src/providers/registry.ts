@@ -14,7 +14,10 @@ export interface RegistryOptions {
 export class AdapterRegistry {
   private readonly adapters = new Map<string, ProviderAdapter>();
 
-  constructor(configs: ProviderConfig[], options: RegistryOptions) {
+  constructor(
+    configs: ProviderConfig[],
+    private readonly options: RegistryOptions,
+  ) {
     this.adapters.set('local', createLocalAdapter({ delayMs: options.localDelayMs }));
     for (const config of configs) this.adapters.set(config.id, createAdapter(config, options));
   }
@@ -25,6 +28,13 @@ export class AdapterRegistry {
 
   has(providerId: string): boolean {
     return this.adapters.has(providerId);
+  }
+
+  /** Adds or replaces a provider's adapter at runtime: a provider added or re-pointed through the admin API. */
+  register(config: ProviderConfig): ProviderAdapter {
+    const adapter = createAdapter(config, this.options);
+    this.adapters.set(config.id, adapter);
+    return adapter;
   }
 
   ids(): string[] {

@@ -1,4 +1,4 @@
-import { endpointsByModelIds, findEndpoint, findModel, modelsByIds } from '../db/catalog.js';
+import { endpointsOfModel, findEndpoint, findModel } from '../db/catalog.js';
 import type { Db } from '../db/client.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { ModelNotFoundError } from '../errors.js';
@@ -48,7 +48,7 @@ function candidateFor(endpoint: ModelEndpointRow, model: ModelRow, adapter: Prov
 export function resolveModel(db: Db, registry: AdapterRegistry, requested: string): Resolution {
   const model = findModel(db, requested);
   if (model) {
-    const endpoints = endpointsByModelIds(db, [model.id])[0] ?? [];
+    const endpoints = endpointsOfModel(db, model.id);
     const candidates: Candidate[] = [];
     for (const endpoint of endpoints) {
       const adapter = registry.get(endpoint.providerId);
@@ -64,7 +64,7 @@ export function resolveModel(db: Db, registry: AdapterRegistry, requested: strin
     const adapter = registry.get(providerId);
     if (adapter && providerModelId !== '') {
       const endpoint = findEndpoint(db, providerId, providerModelId);
-      const catalogModel = endpoint ? modelsByIds(db, [endpoint.modelId])[0] : undefined;
+      const catalogModel = endpoint ? findModel(db, endpoint.modelId) : undefined;
       if (endpoint && catalogModel) return { requested, model: catalogModel, candidates: [candidateFor(endpoint, catalogModel, adapter)] };
       return {
         requested,

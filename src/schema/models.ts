@@ -1,8 +1,12 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
-import { findModel, listModels } from '../db/catalog.js';
+import { updateModelEndpoint, upsertModel } from '../catalog/admin.js';
+import { decodeModelCursor, encodeModelCursor } from '../catalog/cursor.js';
+import { countModels, findModel, listModels, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
-import { microsToDollarsPerMillion } from '../usage/cost.js';
+import { BadRequestError } from '../errors.js';
+import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../usage/cost.js';
+import { requireAdmin } from './guards.js';
 import { ProviderRef } from './providers.js';
 
 export const ModalityEnum = builder.enumType('Modality', { values: ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const });
@@ -34,7 +38,7 @@ export const ModelEndpointRef = builder.objectRef<ModelEndpointRow>('ModelEndpoi
 ModelEndpointRef.implement({
   description: 'A model as served by one provider, at that provider’s price',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: '`<provider>:<provider model id>`' }),
     provider: t.field({
       type: ProviderRef,
       resolve: async (endpoint, _args, context) => {
@@ -52,11 +56,12 @@ ModelEndpointRef.implement({
       },
     }),
     providerModelId: t.exposeString('providerModelId'),
-    pricing: t.field({ type: PricingRef, resolve: (endpoint) => endpoint }),
-    contextLength: t.int({ nullable: true, resolve: (endpoint) => endpoint.contextLength }),
-    status: t.field({ type: EndpointStatusEnum, resolve: (endpoint) => endpoint.status }),
+    pricing: t.field({ type: PricingRef, description: 'What new requests through this endpoint are charged; recorded generations keep the prices they ran at', resolve: (endpoint) => endpoint }),
+    contextLength: t.int({ nullable: true, description: 'Only when this endpoint’s limit differs from the model’s', resolve: (endpoint) => endpoint.contextLength }),
+    status: t.field({ type: EndpointStatusEnum, description: 'Only ACTIVE endpoints are routed to', resolve: (endpoint) => endpoint.status }),
     priceSource: t.string({ nullable: true, resolve: (endpoint) => endpoint.priceSource }),
     priceDate: t.string({ nullable: true, resolve: (endpoint) => endpoint.priceDate }),
+    editedByAdmin: t.boolean({ description: 'Edited through the API, so seeding at start-up leaves it alone', resolve: (endpoint) => endpoint.editedByAdmin }),
   }),
 });
 
@@ -64,24 +69,40 @@ function modalities(values: string[]): Array<'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE'
   return values.filter((value): value is 'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE' => ['TEXT', 'IMAGE', 'AUDIO', 'FILE'].includes(value));
 }
 
+const ModelUsageRef = builder.objectRef<ModelUsageSummary>('ModelUsage').implement({
+  description: 'What recorded generations of one model add up to over a time window',
+  fields: (t) => ({
+    requests: t.exposeInt('requests', { description: 'Finished requests; ones still in flight are left out' }),
+    errors: t.exposeInt('errors', { description: 'Requests that FAILED or were INTERRUPTED (cancellations are not errors)' }),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    costUsd: t.float({ description: 'The sum of the known costs, each at the prices in force when it ran', resolve: (usage) => picosToUsd(usage.costPicos) }),
+    costKnown: t.boolean({ description: 'False when some requests used tokens at an unknown price, so costUsd is a lower bound', resolve: (usage) => usage.unpricedRequests === 0 }),
+    unpricedRequests: t.exposeInt('unpricedRequests', { description: 'Requests whose cost is unknown (and missing from costUsd)' }),
+    latencyP50Ms: t.int({ nullable: true, description: 'Median latency of successful requests', resolve: (usage) => usage.latencyP50Ms }),
+    latencyP95Ms: t.int({ nullable: true, description: '95th percentile latency of successful requests', resolve: (usage) => usage.latencyP95Ms }),
+  }),
+});
+
 export const ModelRef = builder.objectRef<ModelRow>('Model');
 ModelRef.implement({
   description: 'A model in the catalog, with its limits, capabilities and the endpoints that serve it',
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Canonical id, `vendor/name`' }),
+    id: t.exposeID('id', { description: 'Canonical id, `vendor/name` (`<provider>/<provider model id>` for models added by catalog sync)' }),
     name: t.exposeString('name'),
     vendor: t.exposeString('vendor'),
     description: t.string({ nullable: true, resolve: (model) => model.description }),
     aliases: t.field({ type: ['String'], resolve: (model, _args, context) => context.loaders.aliasesByModel.load(model.id) }),
-    contextLength: t.exposeInt('contextLength'),
+    contextLength: t.exposeInt('contextLength', { description: 'In tokens; 0 when unknown (a model added by catalog sync from a listing that gives no limit)' }),
     maxOutputTokens: t.int({ nullable: true, resolve: (model) => model.maxOutputTokens }),
     inputModalities: t.field({ type: [ModalityEnum], resolve: (model) => modalities(model.inputModalities) }),
     outputModalities: t.field({ type: [ModalityEnum], resolve: (model) => modalities(model.outputModalities) }),
     supportedParameters: t.exposeStringList('supportedParameters'),
     releasedAt: t.string({ nullable: true, resolve: (model) => model.releasedAt }),
+    editedByAdmin: t.boolean({ description: 'Edited through the API, so seeding at start-up leaves it alone', resolve: (model) => model.editedByAdmin }),
     pricing: t.field({
       type: PricingRef,
-      description: 'The lowest-priced active endpoint’s prices',
+      description: 'The prices of the cheapest ACTIVE endpoint with known prices (lowest prompt + completion price); unknown when there is none',
       resolve: async (model, _args, context) => {
         const endpoints = (await context.loaders.endpointsByModel.load(model.id)).filter((endpoint) => endpoint.status === 'ACTIVE');
         const priced = endpoints.filter((endpoint) => endpoint.promptPriceMicros !== null && endpoint.completionPriceMicros !== null);
@@ -90,27 +111,178 @@ ModelRef.implement({
       },
     }),
     endpoints: t.field({ type: [ModelEndpointRef], resolve: (model, _args, context) => context.loaders.endpointsByModel.load(model.id) }),
+    usage: t.field({
+      type: ModelUsageRef,
+      description: 'Admin: the recorded generations of this model between `from` (inclusive) and `to` (exclusive); open-ended when omitted',
+      args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
+      resolve: (model, args, context) => {
+        requireAdmin(context);
+        return context.loaders.modelUsage.load({ modelId: model.id, from: args.from?.getTime() ?? null, to: args.to?.getTime() ?? null });
+      },
+    }),
   }),
 });
 
-builder.queryFields((t) => ({
-  models: t.connection({
-    type: ModelRef,
-    args: { search: t.arg.string({ description: 'Matches id or name, case-insensitively' }) },
-    resolve: (_root, args, context) =>
-      resolveCursorConnection(
-        { args, toCursor: (model: ModelRow) => model.id, defaultSize: 50, maxSize: 200 },
-        ({ after, limit }: ResolveCursorConnectionArgs) => {
-          const page = listModels(context.services.db, { first: limit, after: after ?? undefined, search: args.search ?? undefined });
-          return page.rows;
-        },
-      ),
+const ModelOrderFieldEnum = builder.enumType('ModelOrderField', {
+  description: 'What `models` can be ordered by. Models whose key is unknown (no priced endpoint, no release date, unknown context length) come last in either direction.',
+  values: {
+    ID: { description: 'Canonical id' },
+    NAME: { description: 'Display name, case-insensitively' },
+    PRICE: { description: 'Prompt + completion price per million tokens of the cheapest ACTIVE priced endpoint (on the filtered provider, within the price caps)' },
+    PROMPT_PRICE: { description: 'The lowest prompt price among the same endpoints' },
+    COMPLETION_PRICE: { description: 'The lowest completion price among the same endpoints' },
+    CONTEXT_LENGTH: { description: 'Context window in tokens' },
+    RELEASED_AT: { description: 'Release date; DESC for newest first' },
+  } satisfies Record<(typeof modelSortFields)[number], { description: string }>,
+});
+
+export const OrderDirectionEnum = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });
+
+const ModelOrderInput = builder.inputType('ModelOrder', {
+  fields: (t) => ({
+    field: t.field({ type: ModelOrderFieldEnum, required: true }),
+    direction: t.field({ type: OrderDirectionEnum, required: true, defaultValue: 'ASC' }),
   }),
+});
+
+const ModelFilterInput = builder.inputType('ModelFilter', {
+  description: 'Conditions a model must all meet',
+  fields: (t) => ({
+    provider: t.id({ description: 'Has an ACTIVE endpoint on this provider; price conditions and price ordering then consider this provider’s endpoints only' }),
+    vendor: t.string({ description: 'The vendor part of the id, e.g. `openai`' }),
+    inputModalities: t.field({ type: [ModalityEnum], description: 'Accepts every one of these' }),
+    outputModalities: t.field({ type: [ModalityEnum], description: 'Produces every one of these' }),
+    supportedParameters: t.stringList({ description: 'Supports every one of these request parameters (e.g. `tools`, `response_format`)' }),
+    minContextLength: t.int({ description: 'Context window of at least this many tokens' }),
+    maxPromptPricePerMillion: t.float({
+      description: 'Has an ACTIVE endpoint with known prices whose prompt price (US dollars per million tokens) is at most this; with maxCompletionPricePerMillion, the same endpoint must meet both',
+    }),
+    maxCompletionPricePerMillion: t.float({ description: 'Like maxPromptPricePerMillion, for the completion price' }),
+    search: t.string({ description: 'Case-insensitive substring of the id, name, description or an alias' }),
+  }),
+});
+
+type ModelFilterArgs = typeof ModelFilterInput.$inferInput;
+
+function priceCap(dollars: number | null | undefined, field: string): number | undefined {
+  if (dollars === null || dollars === undefined) return undefined;
+  if (!Number.isFinite(dollars) || dollars < 0) throw new BadRequestError(`${field} must be a non-negative number`, field);
+  return dollarsPerMillionToMicros(dollars);
+}
+
+export function toModelListFilter(input: ModelFilterArgs | null | undefined): ModelListFilter {
+  if (!input) return {};
+  if (input.minContextLength !== null && input.minContextLength !== undefined && input.minContextLength < 0) {
+    throw new BadRequestError('minContextLength must not be negative', 'minContextLength');
+  }
+  const filter: ModelListFilter = {};
+  if (input.provider) filter.providerId = input.provider;
+  if (input.vendor) filter.vendor = input.vendor;
+  if (input.inputModalities?.length) filter.inputModalities = input.inputModalities;
+  if (input.outputModalities?.length) filter.outputModalities = input.outputModalities;
+  if (input.supportedParameters?.length) filter.supportedParameters = input.supportedParameters;
+  if (input.minContextLength !== null && input.minContextLength !== undefined) filter.minContextLength = input.minContextLength;
+  const maxPrompt = priceCap(input.maxPromptPricePerMillion, 'maxPromptPricePerMillion');
+  if (maxPrompt !== undefined) filter.maxPromptPriceMicros = maxPrompt;
+  const maxCompletion = priceCap(input.maxCompletionPricePerMillion, 'maxCompletionPricePerMillion');
+  if (maxCompletion !== undefined) filter.maxCompletionPriceMicros = maxCompletion;
+  if (input.search) filter.search = input.search;
+  return filter;
+}
+
+builder.queryFields((t) => ({
+  models: t.connection(
+    {
+      type: ModelRef,
+      description: 'The catalog, filtered and ordered in the database, with keyset (cursor) pagination stable under every ordering',
+      args: {
+        filter: t.arg({ type: ModelFilterInput }),
+        orderBy: t.arg({ type: ModelOrderInput, description: 'Defaults to ID ASC; ties are broken by id' }),
+      },
+      resolve: async (_root, args, context) => {
+        for (const name of ['first', 'last'] as const) {
+          const size = args[name];
+          if (size !== null && size !== undefined && size < 0) throw new BadRequestError(`'${name}' must not be negative`, name);
+        }
+        const db = context.services.db;
+        const filter = toModelListFilter(args.filter);
+        const order: ModelListOrder = { field: args.orderBy?.field ?? 'ID', direction: args.orderBy?.direction ?? 'ASC' };
+        // Decoded before querying so a bad cursor is a BAD_REQUEST, not a page of wrong rows.
+        const after = args.after ? decodeModelCursor(args.after, order, 'after') : undefined;
+        const before = args.before ? decodeModelCursor(args.before, order, 'before') : undefined;
+        const connection = await resolveCursorConnection(
+          { args, toCursor: (model: ListedModel) => encodeModelCursor(order, model.sortKey, model.id), defaultSize: 50, maxSize: 200 },
+          ({ limit, inverted }: ResolveCursorConnectionArgs) => listModels(db, { filter, order, limit, after, before, inverted }),
+        );
+        return { ...connection, totalCount: () => countModels(db, filter) };
+      },
+    },
+    {
+      name: 'ModelConnection',
+      fields: (t) => ({
+        totalCount: t.int({ description: 'Models matching the filter, across all pages', resolve: (connection) => connection.totalCount() }),
+      }),
+    },
+    { name: 'ModelEdge' },
+  ),
   model: t.field({
     type: ModelRef,
     nullable: true,
     description: 'A model by canonical id or alias',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => findModel(context.services.db, String(args.id)) ?? null,
+  }),
+}));
+
+// ---- Admin ----
+
+const ModelEndpointInput = builder.inputType('ModelEndpointInput', {
+  description: 'One endpoint, named by provider and provider model id. Omitted fields stay as they are; a price set to null becomes unknown.',
+  fields: (t) => ({
+    provider: t.id({ required: true }),
+    providerModelId: t.string({ required: true }),
+    promptPerMillion: t.float({ description: 'US dollars per million prompt tokens' }),
+    completionPerMillion: t.float({ description: 'US dollars per million completion tokens' }),
+    cachedPromptPerMillion: t.float({ description: 'US dollars per million cached prompt tokens; null: charged at the prompt price' }),
+    contextLength: t.int({ description: 'Only when this endpoint’s limit differs from the model’s' }),
+    status: t.field({ type: EndpointStatusEnum }),
+  }),
+});
+
+const ModelInput = builder.inputType('ModelInput', {
+  description: 'A catalog model to create or edit. Omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'Canonical id; a new one is `vendor/name`' }),
+    name: t.string({ description: 'Defaults to the part of the id after the slash for a new model' }),
+    description: t.string(),
+    contextLength: t.int({ description: 'Required for a new model; 0 means unknown' }),
+    maxOutputTokens: t.int(),
+    inputModalities: t.field({ type: [ModalityEnum], description: 'TEXT for a new model unless given' }),
+    outputModalities: t.field({ type: [ModalityEnum], description: 'TEXT for a new model unless given' }),
+    supportedParameters: t.stringList(),
+    releasedAt: t.string({ description: 'YYYY-MM-DD' }),
+    aliases: t.stringList({ description: 'Aliases to point at this model, moved from another model if they named one; existing aliases are kept' }),
+    endpoints: t.field({ type: [ModelEndpointInput], description: 'Endpoints to create or edit' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  upsertModel: t.field({
+    type: ModelRef,
+    description: 'Admin: creates or edits a catalog model, its aliases and endpoints. Edited rows are marked so that seeding at start-up leaves them alone.',
+    args: { input: t.arg({ type: ModelInput, required: true }) },
+    resolve: (_root, { input }, context) => {
+      requireAdmin(context);
+      return upsertModel(context.services, { ...input, id: String(input.id), endpoints: input.endpoints?.map((endpoint) => ({ ...endpoint, provider: String(endpoint.provider) })) ?? null });
+    },
+  }),
+  updateModelEndpoint: t.field({
+    type: ModelEndpointRef,
+    description: 'Admin: changes an existing endpoint’s prices, status or context length. New prices apply to new requests only; recorded generations keep the prices they ran at.',
+    args: { input: t.arg({ type: ModelEndpointInput, required: true }) },
+    resolve: (_root, { input }, context) => {
+      requireAdmin(context);
+      return updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
+    },
   }),
 }));

@@ -1,6 +1,8 @@
 import { builder } from '../builder.js';
+import { upsertProvider } from '../catalog/admin.js';
 import type { ProviderRow } from '../db/schema.js';
 import { listProviders } from '../db/catalog.js';
+import { requireAdmin } from './guards.js';
 import { ModelEndpointRef } from './models.js';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
@@ -36,5 +38,28 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => (await context.loaders.provider.load(String(args.id))) ?? null,
+  }),
+}));
+
+const ProviderInput = builder.inputType('ProviderInput', {
+  description: 'A provider to add (a keyless self-hosted OpenAI-compatible server) or edit. Omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'Lowercase letters, digits, _ and -' }),
+    name: t.string(),
+    kind: t.field({ type: ProviderKindEnum, description: 'Only OPENAI_COMPATIBLE can be added; an existing provider’s kind cannot change' }),
+    baseUrl: t.string({ description: 'Required to add a provider; the API root, e.g. http://127.0.0.1:8000/v1' }),
+    enabled: t.boolean({ description: 'Providers with a key are enabled through the environment; disabling a running provider is not supported yet' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  upsertProvider: t.field({
+    type: ProviderRef,
+    description: 'Admin: adds an OpenAI-compatible provider or edits one. API keys are not accepted here.',
+    args: { input: t.arg({ type: ProviderInput, required: true }) },
+    resolve: (_root, { input }, context) => {
+      requireAdmin(context);
+      return upsertProvider(context.services, { ...input, id: String(input.id) });
+    },
   }),
 }));
