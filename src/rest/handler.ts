@@ -1,21 +1,82 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requireScope } from '../auth/scopes.js';
 import type { Authenticator } from '../auth/viewer.js';
 import type { Services } from '../context.js';
-import { GatewayError, toOpenAIErrorBody } from '../errors.js';
+import { BadRequestError, ModelNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { BodyAbortedError, BodyTooLargeError } from './body.js';
+import { createChatCompletionsHandler } from './chat-completions.js';
+import { sendError, sendTransportError } from './errors.js';
+import { findOpenAIModel, listOpenAIModels } from './models.js';
 
 export interface RestHandler {
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
 }
 
-/** The OpenAI-compatible facade under /v1. */
-export function createRestHandler(_services: Services, _authenticator: Authenticator, _logger: Logger): RestHandler {
+const MODELS_PREFIX = '/v1/models/';
+
+function sendJson(res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function methodNotAllowed(res: ServerResponse, method: string | undefined, allowed: string): void {
+  sendTransportError(res, 405, `${method ?? 'This method'} is not allowed here; use ${allowed}`, 'method_not_allowed', { allow: allowed });
+}
+
+/**
+ * The OpenAI-compatible facade under /v1: the same authenticator as GraphQL, and the same completion service
+ * beneath it (never GraphQL itself), so keys, limits, routing and the ledger are shared.
+ */
+export function createRestHandler(services: Services, authenticator: Authenticator, logger: Logger): RestHandler {
+  const chatCompletions = createChatCompletionsHandler(services, logger);
+
   return {
-    async handle(req, res) {
-      const error = new GatewayError('BAD_REQUEST', `No route for ${req.method} ${req.url}`);
-      const body = JSON.stringify(toOpenAIErrorBody(error));
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(body);
+    async handle(req, res, requestId) {
+      try {
+        const url = req.url ?? '/';
+        const query = url.indexOf('?');
+        const path = query === -1 ? url : url.slice(0, query);
+
+        if (path === '/v1/chat/completions') {
+          if (req.method !== 'POST') return methodNotAllowed(res, req.method, 'POST');
+          const viewer = authenticator.authenticate(req.headers.authorization);
+          requireScope(viewer, 'COMPLETIONS');
+          await chatCompletions(req, res, viewer, requestId);
+          return;
+        }
+        if (path === '/v1/models') {
+          if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
+          authenticator.authenticate(req.headers.authorization);
+          sendJson(res, listOpenAIModels(services.db, services.registry));
+          return;
+        }
+        if (path.startsWith(MODELS_PREFIX)) {
+          if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
+          authenticator.authenticate(req.headers.authorization);
+          // Canonical ids contain a slash: SDKs send it encoded (`openai%2Fgpt-4o`), curl users often raw.
+          let id: string;
+          try {
+            id = decodeURIComponent(path.slice(MODELS_PREFIX.length));
+          } catch {
+            throw new BadRequestError('The model id in the path is not valid percent-encoding', 'model');
+          }
+          const model = findOpenAIModel(services.db, services.registry, id);
+          if (!model) throw new ModelNotFoundError(id, `The model '${id}' does not exist in the catalog`);
+          sendJson(res, model);
+          return;
+        }
+        sendTransportError(res, 404, `No route for ${req.method ?? 'GET'} ${path}`, 'not_found');
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          // Closing stops Node from reading (and discarding) the rest of an oversized body on a kept-alive socket.
+          sendTransportError(res, 413, error.message, 'request_too_large', { connection: 'close' });
+          return;
+        }
+        if (error instanceof BodyAbortedError) return;
+        sendError(res, error, logger, requestId);
+      }
     },
   };
 }

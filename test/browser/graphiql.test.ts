@@ -44,26 +44,41 @@ describe('GraphiQL in a browser with no internet', () => {
     });
     await page.goto(`${server.url}/graphql`);
     await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
-    const run = async (operation: string): Promise<void> => {
+    // Monaco renders spaces as no-break spaces.
+    const textOf = async (selector: string): Promise<string> => (await page.locator(selector).first().innerText()).replace(/\u00a0/g, ' ');
+    const response = (): Promise<string> => textOf('.graphiql-response');
+    /** Types an operation, runs it, and waits for `expected` in the result pane. */
+    const run = async (operation: string, expected: string): Promise<void> => {
       const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+      await editor.waitFor({ state: 'visible', timeout: 30_000 });
       await editor.click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.press('Delete');
       await page.keyboard.insertText(operation);
-      await page.locator('.graphiql-execute-button').click();
+      await expect.poll(() => textOf('.graphiql-query-editor'), { timeout: 10_000 }).toContain(operation.slice(0, 24));
+      // GraphiQL takes the editor's text after a short debounce: a click right after typing runs nothing, so
+      // click until the result shows (running a query twice is harmless).
+      await expect
+        .poll(
+          async () => {
+            if (!(await response()).includes(expected)) await page.locator('.graphiql-execute-button').click();
+            return response();
+          },
+          { timeout: 45_000, interval: 1000 },
+        )
+        .toContain(expected);
     };
-    // Monaco renders spaces as no-break spaces.
-    const response = async (): Promise<string> => (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
 
     // Operation names match the example GraphiQL opens with, which is how a newcomer starts.
-    await run('query Catalog { model(id: "local/echo") { id name contextLength } }');
-    await expect.poll(response, { timeout: 20_000 }).toContain('Local Echo');
+    await run('query Catalog { model(id: "local/echo") { id name contextLength } }', 'Local Echo');
     expect(await response()).toContain('"contextLength": 128000');
 
     // Subscriptions go over WebSocket from the page; the result pane ends on the last event.
-    await run('subscription Stream { completionStream(input: { model: "local/echo", messages: [{ role: USER, content: "streamed into GraphiQL" }] }) { __typename ... on CompletionDone { finishReason } } }');
-    await expect.poll(response, { timeout: 20_000 }).toContain('"finishReason": "STOP"');
+    await run(
+      'subscription Stream { completionStream(input: { model: "local/echo", messages: [{ role: USER, content: "streamed into GraphiQL" }] }) { __typename ... on CompletionDone { finishReason } } }',
+      '"finishReason": "STOP"',
+    );
     expect(outside).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });

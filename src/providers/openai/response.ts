@@ -74,8 +74,9 @@ export function inBandProviderError(provider: string, error: WireError, kind: Pr
 
 /** Maps a non-streaming Chat Completions body onto the normalized response. Pure; throws a ProviderError for a bad body. */
 export function fromChatCompletion(provider: string, json: unknown, warnings: string[]): CompletionResponse {
-  const failure = errorEnvelopeSchema.safeParse(json);
-  if (failure.success) {
+  // Checked by key first: a failed safeParse builds a ZodError, which was a measurable cost on every success.
+  const failure = typeof json === 'object' && json !== null && 'error' in json ? errorEnvelopeSchema.safeParse(json) : undefined;
+  if (failure?.success) {
     const error = typeof failure.data.error === 'string' ? { message: failure.data.error } : failure.data.error;
     // OpenRouter's numeric codes are the HTTP status the error would have had before generation began.
     const status = typeof error.code === 'number' ? error.code : undefined;

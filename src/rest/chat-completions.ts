@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
+import type { Services, Viewer } from '../context.js';
+import { InternalError, asGatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { readJsonBody } from './body.js';
+import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
+import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
+import { errorBody, sendError } from './errors.js';
+
+/** Response headers naming what served the request, beside x-request-id. */
+export const GENERATION_ID_HEADER = 'x-switchboard-generation-id';
+export const PROVIDER_HEADER = 'x-switchboard-provider';
+export const MODEL_HEADER = 'x-switchboard-model';
+export const COST_HEADER = 'x-switchboard-cost-usd';
+
+function servedModel(model: { id: string } | null, providerId: string, providerModelId: string): string {
+  return model ? model.id : `${providerId}/${providerModelId}`;
+}
+
+/** Resolves once the response can take more, or the client is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Watches for the client going away before the response ended, and aborts the completion then: the service
+ * records it as CANCELLED and the adapter closes the upstream connection.
+ */
+function abortOnDisconnect(res: ServerResponse): AbortController {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+export type ChatCompletionsHandler = (req: IncomingMessage, res: ServerResponse, viewer: Viewer, requestId: string) => Promise<void>;
+
+/** POST /v1/chat/completions: the OpenAI request mapped onto the one completion service, and its answer mapped back. */
+export function createChatCompletionsHandler(services: Services, logger: Logger): ChatCompletionsHandler {
+  async function respond(res: ServerResponse, request: ParsedChatRequest, caller: Caller, created: number, requestId: string): Promise<void> {
+    const controller = abortOnDisconnect(res);
+    let result: CompletionResult;
+    try {
+      result = await services.completions.complete(request.input, caller, controller.signal);
+    } catch (error) {
+      sendError(res, error, logger, requestId);
+      return;
+    }
+    if (res.destroyed) return;
+    const body = completionBody(result, request.input.model, created);
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      [GENERATION_ID_HEADER]: result.id,
+      [PROVIDER_HEADER]: result.providerId,
+      [MODEL_HEADER]: servedModel(result.model, result.providerId, result.providerModelId),
+    };
+    if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
+    res.writeHead(200, headers);
+    res.end(body);
+  }
+
+  /** After the headers went out, a failure can only be told in the stream, as OpenAI does: one error event, no [DONE]. */
+  function endInBand(res: ServerResponse, thrown: unknown, requestId: string): void {
+    const failure = asGatewayError(thrown);
+    if (failure.code === 'INTERNAL') logger.error({ err: thrown, requestId }, 'REST stream failed');
+    if (!res.destroyed && !res.writableEnded) res.end(errorEvent(errorBody(failure)));
+  }
+
+  async function respondStreaming(res: ServerResponse, request: ParsedChatRequest, caller: Caller, created: number, requestId: string): Promise<void> {
+    // Linked to the service, so a client gone before the first event still cancels; see the loop for the rest.
+    const controller = abortOnDisconnect(res);
+    let stream: AsyncGenerator<CompletionEvent>;
+    try {
+      stream = await services.completions.openStream(request.input, caller, controller.signal);
+    } catch (error) {
+      sendError(res, error, logger, requestId);
+      return;
+    }
+    let chunks: ChunkFormatter | undefined;
+    try {
+      for await (const event of stream) {
+        // The client is gone. Leaving the loop calls the stream's return(), which aborts upstream and records
+        // the cancellation (an event may still have been on its way when the abort came).
+        if (controller.signal.aborted) break;
+        let text: string;
+        switch (event.type) {
+          case 'started':
+            chunks = new ChunkFormatter(event.id, request.input.model, created, request.includeUsage);
+            // Headers go out with the first chunk, as soon as the first token arrived: an upstream that fails
+            // before that still gets a proper HTTP error status below.
+            res.writeHead(200, {
+              'content-type': 'text/event-stream; charset=utf-8',
+              'cache-control': 'no-cache',
+              'x-accel-buffering': 'no',
+              [GENERATION_ID_HEADER]: event.id,
+              [PROVIDER_HEADER]: event.providerId,
+              [MODEL_HEADER]: servedModel(event.model, event.providerId, event.providerModelId),
+            });
+            text = chunks.role();
+            break;
+          case 'delta':
+            text = chunks ? chunks.delta(event) : '';
+            break;
+          // `done` and `error` are the last events: the loop then ends on its own, without the return() that
+          // would abort an upstream call that already finished.
+          case 'done':
+            if (chunks) res.end(chunks.done(event));
+            continue;
+          case 'error':
+            if (chunks) endInBand(res, event.error, requestId);
+            else sendError(res, event.error, logger, requestId, { [GENERATION_ID_HEADER]: event.id });
+            continue;
+        }
+        if (text !== '' && !res.write(text)) await drained(res);
+      }
+    } catch (error) {
+      if (!res.headersSent) sendError(res, error, logger, requestId);
+      else endInBand(res, error, requestId);
+      return;
+    }
+    // Only a cancelled stream should end without `done` or `error`; anything else is our bug, not the caller's.
+    if (!res.headersSent) sendError(res, new InternalError('The completion stream ended without an answer'), logger, requestId);
+    else if (!res.writableEnded) res.end();
+  }
+
+  return async (req, res, viewer, requestId) => {
+    const created = Math.floor(Date.now() / 1000);
+    const request = parseChatCompletionRequest(await readJsonBody(req));
+    const caller: Caller = { apiKeyId: viewer.apiKeyId, requestId, key: viewer.key };
+    if (request.stream) await respondStreaming(res, request, caller, created, requestId);
+    else await respond(res, request, caller, created, requestId);
+  };
+}

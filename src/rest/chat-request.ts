@@ -1,0 +1,248 @@
+import { z, type ZodIssue } from 'zod';
+import type { CompletionInput } from '../completions/types.js';
+import { BadRequestError } from '../errors.js';
+import type { ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
+
+/**
+ * The OpenAI Chat Completions request, only as far as Switchboard uses it: unknown fields are dropped, and the
+ * fields that would change the answer in a way we cannot honour are declared so they can be refused by name.
+ */
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const imagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).nullish() }),
+});
+// Declared only to be refused with a clear message rather than a generic "invalid discriminator".
+const audioPart = z.object({ type: z.literal('input_audio') });
+const filePart = z.object({ type: z.literal('file') });
+const refusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
+
+const textContent = z.union([z.string(), z.array(textPart)]);
+
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal('function').optional(),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+const message = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: textContent }),
+  z.object({ role: z.literal('developer'), content: textContent }),
+  z.object({ role: z.literal('user'), content: z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart]))]) }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart, refusalPart]))]).nullish(),
+    tool_calls: z.array(toolCall).nullish(),
+  }),
+  z.object({ role: z.literal('tool'), tool_call_id: z.string(), content: textContent }),
+  z.object({ role: z.literal('function') }),
+]);
+
+const tool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string(),
+    description: z.string().nullish(),
+    parameters: z.record(z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
+
+const responseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({ name: z.string(), schema: z.record(z.unknown()).nullish(), strict: z.boolean().nullish(), description: z.string().nullish() }),
+  }),
+]);
+
+const maxTokens = z.number().int().positive().nullish();
+
+export const chatCompletionRequestSchema = z.object({
+  model: z.string().min(1),
+  messages: z.array(message),
+  /** Switchboard: fallback models, tried in order after `model`. */
+  models: z.array(z.string().min(1)).nullish(),
+  /** Switchboard: provider preferences; accepted, not yet acted on (routing preferences come later). */
+  provider: z.record(z.unknown()).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  max_tokens: maxTokens,
+  max_completion_tokens: maxTokens,
+  seed: z.number().int().nullish(),
+  tools: z.array(tool).nullish(),
+  tool_choice: toolChoice.nullish(),
+  response_format: responseFormat.nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  user: z.string().nullish(),
+  metadata: z.record(z.unknown()).nullish(),
+  // Refused when they ask for something we would silently not do.
+  n: z.number().int().nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().nullish(),
+  audio: z.unknown(),
+  modalities: z.array(z.string()).nullish(),
+  functions: z.unknown(),
+  function_call: z.unknown(),
+  web_search_options: z.unknown(),
+});
+
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+
+export interface ParsedChatRequest {
+  input: CompletionInput;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+/** `messages.0.content` → `messages[0].content`, as OpenAI names params. */
+function paramOf(path: ReadonlyArray<string | number>): string {
+  let param = '';
+  for (const segment of path) param += typeof segment === 'number' ? `[${segment}]` : param === '' ? segment : `.${segment}`;
+  return param;
+}
+
+/** A union's own issue says only "Invalid input"; the branch that got furthest says what is actually wrong. */
+function mostSpecific(issue: ZodIssue): ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  let best: ZodIssue = issue;
+  for (const branch of issue.unionErrors) {
+    for (const inner of branch.issues) {
+      const candidate = mostSpecific(inner);
+      if (candidate.path.length > best.path.length) best = candidate;
+    }
+  }
+  return best;
+}
+
+/** When no branch of a union got further than the union itself, the types it would have taken say the most. */
+function describe(issue: ZodIssue): string {
+  if (issue.code !== 'invalid_union') return issue.message;
+  const expected = new Set<string>();
+  let received: string | undefined;
+  for (const branch of issue.unionErrors) {
+    for (const inner of branch.issues) {
+      if (inner.code === 'invalid_type' && inner.path.length === issue.path.length) {
+        expected.add(inner.expected);
+        received = inner.received;
+      }
+    }
+  }
+  if (expected.size === 0) return issue.message;
+  return `Expected ${[...expected].join(' or ')}${received ? `, received ${received}` : ''}`;
+}
+
+function invalid(issue: ZodIssue): BadRequestError {
+  const specific = mostSpecific(issue);
+  const param = paramOf(specific.path);
+  const message = describe(specific);
+  return new BadRequestError(param === '' ? `Invalid request body: ${message}` : `Invalid value for '${param}': ${message}`, param || undefined);
+}
+
+function unsupported(param: string, message: string): BadRequestError {
+  return new BadRequestError(message, param);
+}
+
+function refuseUnsupported(body: ChatCompletionRequest): void {
+  if (body.n != null && body.n !== 1) throw unsupported('n', "'n' other than 1 is not supported: Switchboard returns one choice per request");
+  if (body.logprobs === true) throw unsupported('logprobs', "'logprobs' is not supported");
+  if (body.top_logprobs != null && body.top_logprobs > 0) throw unsupported('top_logprobs', "'top_logprobs' is not supported");
+  if (body.audio != null) throw unsupported('audio', "'audio' output is not supported");
+  if (body.modalities?.some((modality) => modality !== 'text')) throw unsupported('modalities', "Only the 'text' output modality is supported");
+  if (body.functions != null) throw unsupported('functions', "'functions' is not supported; use 'tools'");
+  if (body.function_call != null) throw unsupported('function_call', "'function_call' is not supported; use 'tool_choice'");
+  if (body.web_search_options != null) throw unsupported('web_search_options', "'web_search_options' is not supported");
+}
+
+type RequestMessage = ChatCompletionRequest['messages'][number];
+
+function joinText(content: string | Array<{ text: string }>): string {
+  if (typeof content === 'string') return content;
+  let text = '';
+  for (const part of content) text += part.text;
+  return text;
+}
+
+function toMessage(source: RequestMessage, index: number): Message {
+  switch (source.role) {
+    case 'system':
+    case 'developer':
+      return { role: 'system', content: joinText(source.content) };
+    case 'user': {
+      if (typeof source.content === 'string') return { role: 'user', content: [{ type: 'text', text: source.content }] };
+      const parts: ContentPart[] = [];
+      for (const [partIndex, part] of source.content.entries()) {
+        if (part.type === 'text') parts.push({ type: 'text', text: part.text });
+        else if (part.type === 'image_url') parts.push(part.image_url.detail ? { type: 'image', url: part.image_url.url, detail: part.image_url.detail } : { type: 'image', url: part.image_url.url });
+        else throw unsupported(`messages[${index}].content[${partIndex}].type`, `Content parts of type '${part.type}' are not supported; send text and image_url parts`);
+      }
+      return { role: 'user', content: parts };
+    }
+    case 'assistant': {
+      let content: string | null = null;
+      if (typeof source.content === 'string') content = source.content;
+      else if (source.content) content = source.content.map((part) => (part.type === 'text' ? part.text : part.refusal)).join('');
+      const toolCalls: ToolCall[] = (source.tool_calls ?? []).map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments }));
+      return { role: 'assistant', content, toolCalls };
+    }
+    case 'tool':
+      return { role: 'tool', toolCallId: source.tool_call_id, content: joinText(source.content) };
+    case 'function':
+      throw unsupported(`messages[${index}].role`, "Messages with role 'function' are not supported; use 'tool'");
+  }
+}
+
+function toTools(tools: NonNullable<ChatCompletionRequest['tools']>): ToolDefinition[] {
+  return tools.map(({ function: definition }) => {
+    const result: ToolDefinition = { name: definition.name, parameters: definition.parameters ?? { type: 'object', properties: {} } };
+    if (definition.description != null) result.description = definition.description;
+    if (definition.strict != null) result.strict = definition.strict;
+    return result;
+  });
+}
+
+function toToolChoice(choice: NonNullable<ChatCompletionRequest['tool_choice']>): ToolChoice {
+  return typeof choice === 'string' ? { type: choice } : { type: 'tool', name: choice.function.name };
+}
+
+function toResponseFormat(format: NonNullable<ChatCompletionRequest['response_format']>): ResponseFormat {
+  if (format.type !== 'json_schema') return { type: format.type };
+  const { name, schema, strict } = format.json_schema;
+  if (schema == null) throw new BadRequestError("response_format.json_schema.schema is required for type 'json_schema'", 'response_format.json_schema.schema');
+  return strict != null ? { type: 'json_schema', name, schema, strict } : { type: 'json_schema', name, schema };
+}
+
+/** Validates an OpenAI request body and maps it onto the service's input; throws BadRequestError naming the param. */
+export function parseChatCompletionRequest(raw: unknown): ParsedChatRequest {
+  const parsed = chatCompletionRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw issue ? invalid(issue) : new BadRequestError('Invalid request body');
+  }
+  const body = parsed.data;
+  refuseUnsupported(body);
+
+  const input: CompletionInput = { model: body.model, messages: body.messages.map(toMessage) };
+  if (body.models != null && body.models.length > 0) input.models = body.models;
+  const maxTokensValue = body.max_completion_tokens ?? body.max_tokens;
+  if (maxTokensValue != null) input.maxTokens = maxTokensValue;
+  if (body.temperature != null) input.temperature = body.temperature;
+  if (body.top_p != null) input.topP = body.top_p;
+  if (body.stop != null) input.stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  if (body.seed != null) input.seed = body.seed;
+  if (body.tools != null && body.tools.length > 0) input.tools = toTools(body.tools);
+  if (body.tool_choice != null) input.toolChoice = toToolChoice(body.tool_choice);
+  if (body.response_format != null) input.responseFormat = toResponseFormat(body.response_format);
+  if (body.user != null) input.user = body.user;
+  if (body.metadata != null) input.metadata = body.metadata;
+  return { input, stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true };
+}

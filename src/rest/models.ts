@@ -1,0 +1,90 @@
+import { aliasesByModelIds, endpointsByModelIds, findModel, listModelsWithEndpoints } from '../db/catalog.js';
+import type { Db } from '../db/client.js';
+import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
+import type { AdapterRegistry } from '../providers/registry.js';
+import { microsToDollarsPerMillion } from '../usage/cost.js';
+
+/**
+ * GET /v1/models in OpenAI's list shape (`id`, `object`, `created`, `owned_by`), with the catalog's own facts
+ * beside them in snake_case, as OpenRouter does, so SDK clients that read only OpenAI's fields are unaffected.
+ */
+export interface OpenAIModel {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+  name: string;
+  aliases: string[];
+  description: string | null;
+  context_length: number;
+  max_output_tokens: number | null;
+  input_modalities: string[];
+  output_modalities: string[];
+  supported_parameters: string[];
+  /** US dollars per million tokens at the cheapest active endpoint; null when no price is known. */
+  pricing: { prompt_per_million: number; completion_per_million: number; cached_prompt_per_million: number | null } | null;
+  /** True when an enabled provider serves the model, i.e. a request for it can be routed now. */
+  available: boolean;
+  endpoints: Array<{ provider: string; provider_model_id: string; status: ModelEndpointRow['status']; enabled: boolean }>;
+}
+
+export interface OpenAIModelList {
+  object: 'list';
+  data: OpenAIModel[];
+}
+
+function createdSeconds(model: ModelRow): number {
+  const released = model.releasedAt ? Date.parse(model.releasedAt) : Number.NaN;
+  return Math.floor((Number.isNaN(released) ? model.createdAt : released) / 1000);
+}
+
+function cheapestPricing(endpoints: ModelEndpointRow[]): OpenAIModel['pricing'] {
+  let best: ModelEndpointRow | undefined;
+  for (const endpoint of endpoints) {
+    if (endpoint.status !== 'ACTIVE' || endpoint.promptPriceMicros === null || endpoint.completionPriceMicros === null) continue;
+    if (!best || endpoint.promptPriceMicros + endpoint.completionPriceMicros < (best.promptPriceMicros ?? 0) + (best.completionPriceMicros ?? 0)) best = endpoint;
+  }
+  if (!best || best.promptPriceMicros === null || best.completionPriceMicros === null) return null;
+  return {
+    prompt_per_million: microsToDollarsPerMillion(best.promptPriceMicros),
+    completion_per_million: microsToDollarsPerMillion(best.completionPriceMicros),
+    cached_prompt_per_million: best.cachedPromptPriceMicros === null ? null : microsToDollarsPerMillion(best.cachedPromptPriceMicros),
+  };
+}
+
+function toOpenAIModel(model: ModelRow, aliases: string[], endpoints: ModelEndpointRow[], registry: AdapterRegistry): OpenAIModel {
+  const listed = endpoints.map((endpoint) => ({
+    provider: endpoint.providerId,
+    provider_model_id: endpoint.providerModelId,
+    status: endpoint.status,
+    enabled: registry.has(endpoint.providerId),
+  }));
+  return {
+    id: model.id,
+    object: 'model',
+    created: createdSeconds(model),
+    owned_by: model.vendor,
+    name: model.name,
+    aliases,
+    description: model.description,
+    context_length: model.contextLength,
+    max_output_tokens: model.maxOutputTokens,
+    input_modalities: model.inputModalities.map((modality) => modality.toLowerCase()),
+    output_modalities: model.outputModalities.map((modality) => modality.toLowerCase()),
+    supported_parameters: model.supportedParameters,
+    pricing: cheapestPricing(endpoints),
+    available: listed.some((endpoint) => endpoint.enabled && endpoint.status === 'ACTIVE'),
+    endpoints: listed,
+  };
+}
+
+export function listOpenAIModels(db: Db, registry: AdapterRegistry): OpenAIModelList {
+  return { object: 'list', data: listModelsWithEndpoints(db).map(({ model, aliases, endpoints }) => toOpenAIModel(model, aliases, endpoints, registry)) };
+}
+
+/** A model by canonical id or alias, as GraphQL's model(id) finds it. */
+export function findOpenAIModel(db: Db, registry: AdapterRegistry, idOrAlias: string): OpenAIModel | undefined {
+  const model = findModel(db, idOrAlias);
+  if (!model) return undefined;
+  return toOpenAIModel(model, aliasesByModelIds(db, [model.id])[0] ?? [], endpointsByModelIds(db, [model.id])[0] ?? [], registry);
+}
