@@ -1,12 +1,50 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Structured JSON logs; anything that could hold a secret is redacted by path. */
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * Paths that may hold a secret, wherever a log call puts them: request headers, graphql-ws connectionParams,
+ * keys and provider credentials. Pino censors them before a line is written.
+ */
+export const REDACTED_PATHS = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  'headers["api-key"]',
+  '*.headers["api-key"]',
+  'headers["x-goog-api-key"]',
+  '*.headers["x-goog-api-key"]',
+  'connectionParams',
+  '*.connectionParams',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+  'secretHash',
+  '*.secretHash',
+  'adminKey',
+  '*.adminKey',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+];
+
+/**
+ * Structured JSON logs; anything that could hold a secret is redacted by path. Prompt and completion text are
+ * never logged: SWITCHBOARD_LOG_CONTENT is not implemented (see docs/monitoring.md).
+ * `destination` lets tests read what would be written.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'switchboard' },
-    redact: { paths: ['authorization', '*.authorization', 'headers.authorization', 'apiKey', '*.apiKey', 'secret', '*.secret'], censor: '[redacted]' },
-  });
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -2,8 +2,9 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { builder } from '../builder.js';
 import { findGeneration, listGenerations } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
+import { canSee, ledgerScope, scopedKeyFilter } from '../usage/access.js';
 import { FinishReasonEnum, UsageRef } from './completions.js';
-import { ModelRef } from './models.js';
+import { ModelRef, PricingRef } from './models.js';
 import { ProviderRef } from './providers.js';
 
 const GenerationStatusEnum = builder.enumType('GenerationStatus', { values: generationStatuses });
@@ -20,11 +21,12 @@ const AttemptRef = builder.objectRef<AttemptRecord>('Attempt').implement({
   }),
 });
 
-const GenerationRef = builder.objectRef<GenerationRow>('Generation').implement({
+export const GenerationRef = builder.objectRef<GenerationRow>('Generation').implement({
   description: 'One recorded request',
   fields: (t) => ({
     id: t.exposeID('id'),
     requestId: t.string({ nullable: true, resolve: (row) => row.requestId }),
+    apiKeyId: t.string({ nullable: true, description: 'The gateway key that made the request; null for the admin key and open local mode', resolve: (row) => row.apiKeyId }),
     requestedModel: t.exposeString('requestedModel'),
     model: t.field({ type: ModelRef, nullable: true, resolve: async (row, _args, context) => (row.modelId ? ((await context.loaders.model.load(row.modelId)) ?? null) : null) }),
     provider: t.field({ type: ProviderRef, nullable: true, resolve: async (row, _args, context) => (row.providerId ? ((await context.loaders.provider.load(row.providerId)) ?? null) : null) }),
@@ -51,6 +53,11 @@ const GenerationRef = builder.objectRef<GenerationRow>('Generation').implement({
         costPicos: row.costPicos,
       }),
     }),
+    pricing: t.field({
+      type: PricingRef,
+      description: 'The prices in force when it ran, which its cost was computed from',
+      resolve: (row) => ({ promptPriceMicros: row.promptPriceMicros, completionPriceMicros: row.completionPriceMicros, cachedPromptPriceMicros: row.cachedPromptPriceMicros }),
+    }),
     latencyMs: t.int({ nullable: true, resolve: (row) => row.latencyMs }),
     timeToFirstTokenMs: t.int({ nullable: true, resolve: (row) => row.timeToFirstTokenMs }),
     streamed: t.exposeBoolean('streamed'),
@@ -58,6 +65,12 @@ const GenerationRef = builder.objectRef<GenerationRow>('Generation').implement({
     errorMessage: t.string({ nullable: true, resolve: (row) => row.errorMessage }),
     warnings: t.stringList({ resolve: (row) => row.warnings ?? [] }),
     attempts: t.field({ type: [AttemptRef], resolve: (row) => row.attempts ?? [] }),
+    requestSummary: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'What was asked, without the prompt text: message and image counts, tools, parameters, response format, fallback models',
+      resolve: (row) => row.requestSummary,
+    }),
     metadata: t.field({ type: 'JSON', nullable: true, resolve: (row) => row.metadata }),
     createdAt: t.field({ type: 'DateTime', resolve: (row) => row.createdAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.finishedAt }),
@@ -66,6 +79,7 @@ const GenerationRef = builder.objectRef<GenerationRow>('Generation').implement({
 
 const GenerationFilterInput = builder.inputType('GenerationFilter', {
   fields: (t) => ({
+    apiKeyId: t.string({ description: 'The gateway key that made the requests' }),
     model: t.string({ description: 'Catalog model id' }),
     provider: t.string(),
     status: t.field({ type: GenerationStatusEnum }),
@@ -79,17 +93,24 @@ builder.queryFields((t) => ({
     type: GenerationRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => findGeneration(context.services.db, String(args.id)) ?? null,
+    resolve: (_root, args, context) => {
+      const scope = ledgerScope(context.viewer);
+      const row = findGeneration(context.services.db, String(args.id));
+      // Another key's generation reads as absent rather than forbidden, so ids cannot be probed.
+      return row && canSee(scope, row) ? row : null;
+    },
   }),
   generations: t.connection({
     type: GenerationRef,
     description: 'Recorded requests, newest first',
     args: { filter: t.arg({ type: GenerationFilterInput }) },
-    resolve: (_root, args, context) =>
-      resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
+    resolve: (_root, args, context) => {
+      const apiKeyId = scopedKeyFilter(ledgerScope(context.viewer), args.filter?.apiKeyId ?? undefined);
+      return resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
         listGenerations(
           context.services.db,
           {
+            ...(apiKeyId !== undefined ? { apiKeyId } : {}),
             ...(args.filter?.model ? { modelId: args.filter.model } : {}),
             ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),
             ...(args.filter?.status ? { status: args.filter.status } : {}),
@@ -98,6 +119,21 @@ builder.queryFields((t) => ({
           },
           { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) },
         ),
-      ),
+      );
+    },
   }, { name: 'GenerationConnection' }, { name: 'GenerationEdge' }),
+}));
+
+builder.subscriptionFields((t) => ({
+  usageEvents: t.field({
+    type: GenerationRef,
+    description:
+      'Every generation as it is recorded (finished, failed, cancelled or interrupted), in commit order. Admin: all of them; a key: its own. ' +
+      'A subscriber that falls too far behind is closed with an error rather than silently missing events.',
+    subscribe: (_root, _args, context) => {
+      const scope = ledgerScope(context.viewer);
+      return context.services.recorder.finished.subscribe(scope.kind === 'all' ? {} : { filter: (row) => canSee(scope, row) });
+    },
+    resolve: (row: GenerationRow) => row,
+  }),
 }));

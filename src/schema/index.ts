@@ -5,6 +5,10 @@ import './models.js';
 import './providers.js';
 import './completions.js';
 import './generations.js';
+import './usage.js';
+import './audit.js';
+import './keys.js';
+import './catalog-admin.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,6 +1,8 @@
 import { getTableColumns, sql, type SQL } from 'drizzle-orm';
+import type { SQLiteInsertValue } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.js';
-import { generations, type GenerationRow, type NewGeneration } from '../db/schema.js';
+import { generations, type GenerationRow } from '../db/schema.js';
+import { FinishedRows } from './events.js';
 
 export interface RecorderOptions {
   /** Called after each committed batch with the rows that reached a final status, in commit order. */
@@ -9,15 +11,24 @@ export interface RecorderOptions {
   onWriteError?: (error: unknown, pendingRows: number) => void;
   /** How long to wait before retrying a failed batch. */
   retryDelayMs?: number;
+  /** Uncommitted rows above which `finish()` waits for room before queueing its row; DEFAULT_MAX_QUEUED_ROWS. */
+  maxQueuedRows?: number;
+  /** Called when a listener or subscriber of `finished` throws. */
+  onListenerError?: (error: unknown) => void;
 }
+
+/** Enough for several seconds of a very busy gateway's rows while the disk stalls, a few MB of memory. */
+export const DEFAULT_MAX_QUEUED_ROWS = 10_000;
 
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-/** Rows per INSERT statement, well under SQLite's limit on bound variables. */
-const ROWS_PER_STATEMENT = 500;
+interface BlockedFinish {
+  row: GenerationRow;
+  waiter: Waiter;
+}
 
 const columns = getTableColumns(generations);
 /** Every column but the key takes the incoming value, so a finished row overwrites the row written at start. */
@@ -26,41 +37,71 @@ const upsertSet: Record<string, SQL> = Object.fromEntries(
     .filter(([, column]) => column.name !== 'id')
     .map(([key, column]) => [key, sql.raw(`excluded.${column.name}`)]),
 );
+/** One placeholder per column, named after the row's property, so a row object binds as it is. */
+const placeholders = Object.fromEntries(Object.keys(columns).map((key) => [key, sql.placeholder(key)])) as SQLiteInsertValue<typeof generations>;
+
+function prepareUpsert(db: Db) {
+  return db.insert(generations).values(placeholders).onConflictDoUpdate({ target: generations.id, set: upsertSet }).prepare();
+}
 
 /**
- * Group commit for the ledger: rows produced in the same event-loop turn are written in one transaction
- * (one multi-row upsert), so a busy gateway pays one commit per turn instead of one per request.
+ * Group commit for the ledger: rows produced in the same event-loop turn are written in one transaction, so a busy
+ * gateway pays one commit per turn instead of one per request. Each row goes through one upsert statement prepared
+ * once: a multi-row statement would be re-prepared for every batch, which costs more than it saves (bench/ledger.ts).
  * `finish` resolves only once its row is committed, so an answer is never sent for a request the ledger could lose.
+ *
+ * Back-pressure, never loss: when more than `maxQueuedRows` rows wait to be written (the disk is slow or failing),
+ * `finish()` callers wait in line before their row is even queued, so the requests behind them wait too instead of
+ * piling rows up in memory. `start()` rows are always queued (its callers do not await it): one per request in
+ * flight, and each of those requests ends in a `finish()` that waits, so they are bounded by concurrency.
+ * Nothing is dropped; `close()` writes every queued and waiting row.
  */
 export class UsageRecorder {
-  private pending = new Map<string, NewGeneration>();
+  /** Finished rows, published after each committed batch in commit order (metrics, logs, usageEvents). */
+  readonly finished: FinishedRows;
+  private pending = new Map<string, GenerationRow>();
   private finals = new Map<string, GenerationRow>();
   private waiters: Waiter[] = [];
+  private blocked: BlockedFinish[] = [];
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly maxQueuedRows: number;
+  private readonly upsert: ReturnType<typeof prepareUpsert>;
 
   constructor(
     private readonly db: Db,
     private readonly options: RecorderOptions = {},
-  ) {}
+  ) {
+    this.upsert = prepareUpsert(db);
+    this.maxQueuedRows = options.maxQueuedRows ?? DEFAULT_MAX_QUEUED_ROWS;
+    this.finished = new FinishedRows(options.onListenerError);
+  }
 
-  /** Records that a request started; not awaited by callers. */
-  start(row: NewGeneration): void {
+  /** Records that a request started; not awaited by callers. Rows are whole: the final row overwrites every column. */
+  start(row: GenerationRow): void {
     this.enqueue(row);
   }
 
-  /** Records a request's final row; resolves once it is committed. */
+  /** Records a request's final row; resolves once it is committed (waiting first for room when the queue is full). */
   finish(row: GenerationRow): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.enqueue(row);
-      this.finals.set(row.id, row);
+      if (this.closed) throw new Error('usage recorder is closed');
+      const waiter = { resolve, reject };
+      // First come, first served: once anyone waits, later rows queue behind them even if room appeared.
+      if (this.blocked.length > 0 || this.pending.size >= this.maxQueuedRows) this.blocked.push({ row, waiter });
+      else this.admit(row, waiter);
     });
   }
 
+  /** Rows not yet committed: queued ones plus finishes waiting for room. */
   get queueDepth(): number {
-    return this.pending.size;
+    return this.pending.size + this.blocked.length;
+  }
+
+  /** `finish()` calls waiting for room in the queue. */
+  get waitingFinishes(): number {
+    return this.blocked.length;
   }
 
   /** Writes whatever is queued now. */
@@ -72,15 +113,32 @@ export class UsageRecorder {
     });
   }
 
-  /** Flushes and stops accepting rows. */
+  /** Writes every queued and waiting row, then stops accepting rows and ends the `finished` subscriptions. */
   async close(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    await this.flush();
+    do {
+      this.admitBlocked();
+      await this.flush();
+    } while (this.pending.size > 0 || this.blocked.length > 0);
     this.closed = true;
+    this.finished.close();
   }
 
-  private enqueue(row: NewGeneration): void {
+  private admit(row: GenerationRow, waiter: Waiter): void {
+    this.waiters.push(waiter);
+    this.enqueue(row);
+    this.finals.set(row.id, row);
+  }
+
+  private admitBlocked(): void {
+    while (this.blocked.length > 0 && this.pending.size < this.maxQueuedRows) {
+      const { row, waiter } = this.blocked.shift()!;
+      this.admit(row, waiter);
+    }
+  }
+
+  private enqueue(row: GenerationRow): void {
     if (this.closed) throw new Error('usage recorder is closed');
     // A start row and its finish in the same turn collapse into the final row.
     this.pending.set(row.id, row);
@@ -104,13 +162,8 @@ export class UsageRecorder {
     this.pending = new Map();
     this.finals = new Map();
     try {
-      this.db.transaction((tx) => {
-        for (let offset = 0; offset < rows.length; offset += ROWS_PER_STATEMENT) {
-          tx.insert(generations)
-            .values(rows.slice(offset, offset + ROWS_PER_STATEMENT))
-            .onConflictDoUpdate({ target: generations.id, set: upsertSet })
-            .run();
-        }
+      this.db.transaction(() => {
+        for (const row of rows) this.upsert.run(row);
       });
     } catch (error) {
       // Keep the rows (newer versions queued meanwhile win) and try again: a locked or full disk must not lose them.
@@ -127,7 +180,12 @@ export class UsageRecorder {
       return;
     }
     this.settle(waiters, undefined);
-    if (finals.size > 0) this.options.onFinished?.([...finals.values()]);
+    this.admitBlocked();
+    if (finals.size > 0) {
+      const finished = [...finals.values()];
+      this.options.onFinished?.(finished);
+      this.finished.publish(finished);
+    }
   }
 
   private settle(waiters: Waiter[], error: unknown): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import type { GenerationRow } from '../../src/db/schema.js';
 import { UsageRecorder } from '../../src/usage/recorder.js';
+import { waitFor } from '../helpers/subscriptions.js';
 
 function row(id: string, status: GenerationRow['status']): GenerationRow {
   return {
@@ -23,10 +24,26 @@ describe('UsageRecorder', () => {
     const done = Array.from({ length: 200 }, (_, index) => recorder.finish(row(`gen_${index}`, 'SUCCEEDED')));
     expect(database.sqlite.prepare('select count(*) as n from generations').get()).toEqual({ n: 0 });
     await Promise.all(done);
-    // 200 start rows and 200 final rows collapse into one upsert: start and finish in the same turn.
-    expect(statements.filter((sql) => sql.startsWith('insert into "generations"'))).toHaveLength(1);
+    // A start row and its final row in the same turn collapse into one upsert: 200 statements, not 400.
+    expect(statements.filter((sql) => sql.startsWith('insert into "generations"'))).toHaveLength(200);
     expect(database.sqlite.prepare(`select count(*) as n from generations where status = 'SUCCEEDED'`).get()).toEqual({ n: 200 });
     expect(finished).toHaveLength(200);
+    await recorder.close();
+    database.close();
+  });
+
+  it('writes a turn all or nothing: one failing row keeps the whole batch back, then it commits whole', async () => {
+    const database = openDatabase(':memory:');
+    let failures = 0;
+    const recorder = new UsageRecorder(database.db, { retryDelayMs: 10, onWriteError: () => failures++ });
+    database.sqlite.exec(`create trigger block before insert on generations when new.id = 'gen_150' begin select raise(abort, 'one bad row'); end;`);
+    const done = Array.from({ length: 200 }, (_, index) => recorder.finish(row(`gen_${index}`, 'SUCCEEDED')));
+    await waitFor(() => failures > 0 || undefined);
+    // The 150 rows before the bad one were rolled back with it: they were in the same transaction.
+    expect(database.sqlite.prepare('select count(*) as n from generations').get()).toEqual({ n: 0 });
+    database.sqlite.exec('drop trigger block');
+    await Promise.all(done);
+    expect(database.sqlite.prepare('select count(*) as n from generations').get()).toEqual({ n: 200 });
     await recorder.close();
     database.close();
   });

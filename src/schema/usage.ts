@@ -1,0 +1,84 @@
+import { builder } from '../builder.js';
+import { queryUsage, usageDimensions, type UsageBucket } from '../db/usage.js';
+import { ledgerScope, scopedKeyFilter } from '../usage/access.js';
+import { ModelRef } from './models.js';
+import { ProviderRef } from './providers.js';
+
+const PICOS_PER_DOLLAR = 1_000_000_000_000n;
+
+/** Splitting off whole dollars first keeps nano-dollar precision in sums far beyond 2^53 pico-dollars. */
+function bigPicosToUsd(picos: bigint): number {
+  return Number(picos / PICOS_PER_DOLLAR) + Number(picos % PICOS_PER_DOLLAR) / Number(PICOS_PER_DOLLAR);
+}
+
+const UsageDimensionEnum = builder.enumType('UsageDimension', {
+  description: 'What usage buckets are grouped by. DAY and HOUR are UTC.',
+  values: usageDimensions,
+});
+
+const UsageFilterInput = builder.inputType('UsageFilter', {
+  fields: (t) => ({
+    model: t.string({ description: 'Catalog model id' }),
+    provider: t.string(),
+    apiKeyId: t.string({ description: 'The gateway key that made the requests' }),
+    from: t.field({ type: 'DateTime', description: 'Inclusive' }),
+    to: t.field({ type: 'DateTime', description: 'Exclusive' }),
+  }),
+});
+
+const UsageBucketKeyRef = builder.objectRef<UsageBucket>('UsageBucketKey').implement({
+  description: 'What a bucket groups by; the dimensions not grouped by are null',
+  fields: (t) => ({
+    modelId: t.string({ nullable: true, description: 'Null also for models addressed directly that the catalog does not list', resolve: (bucket) => bucket.modelId }),
+    model: t.field({ type: ModelRef, nullable: true, resolve: async (bucket, _args, context) => (bucket.modelId ? ((await context.loaders.model.load(bucket.modelId)) ?? null) : null) }),
+    providerId: t.string({ nullable: true, resolve: (bucket) => bucket.providerId }),
+    provider: t.field({ type: ProviderRef, nullable: true, resolve: async (bucket, _args, context) => (bucket.providerId ? ((await context.loaders.provider.load(bucket.providerId)) ?? null) : null) }),
+    apiKeyId: t.string({ nullable: true, description: 'Null also for requests made with the admin key or in open local mode', resolve: (bucket) => bucket.apiKeyId }),
+    day: t.field({ type: 'DateTime', nullable: true, description: 'Start of the UTC day', resolve: (bucket) => bucket.day }),
+    hour: t.field({ type: 'DateTime', nullable: true, description: 'Start of the UTC hour', resolve: (bucket) => bucket.hour }),
+  }),
+});
+
+const UsageBucketRef = builder.objectRef<UsageBucket>('UsageBucket').implement({
+  description: 'Finished generations of one group (in-flight ones count once they finish)',
+  fields: (t) => ({
+    key: t.field({ type: UsageBucketKeyRef, resolve: (bucket) => bucket }),
+    requests: t.exposeInt('requests'),
+    errors: t.exposeInt('errors', { description: 'FAILED and INTERRUPTED generations; cancellations are not errors' }),
+    cancellations: t.exposeInt('cancellations'),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    cachedPromptTokens: t.exposeInt('cachedPromptTokens'),
+    reasoningTokens: t.exposeInt('reasoningTokens'),
+    costUsd: t.float({ description: 'Exact sum of the priced generations’ costs', resolve: (bucket) => bigPicosToUsd(bucket.costPicos) }),
+    costKnown: t.boolean({ description: 'False when some generations had no known price (see unpricedRequests)', resolve: (bucket) => bucket.unpricedRequests === 0 }),
+    unpricedRequests: t.exposeInt('unpricedRequests', { description: 'Generations whose price was unknown, left out of costUsd' }),
+    latencyP50Ms: t.int({ nullable: true, description: 'Median latency, interpolated between the closest ranks', resolve: (bucket) => bucket.latencyP50Ms }),
+    latencyP95Ms: t.int({ nullable: true, description: '95th percentile latency, interpolated between the closest ranks', resolve: (bucket) => bucket.latencyP95Ms }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  usage: t.field({
+    type: [UsageBucketRef],
+    description: 'Usage of finished generations, grouped by the given dimensions (none: one bucket of everything); time buckets ascending',
+    args: {
+      filter: t.arg({ type: UsageFilterInput }),
+      groupBy: t.arg({ type: [UsageDimensionEnum] }),
+    },
+    resolve: (_root, args, context) => {
+      const apiKeyId = scopedKeyFilter(ledgerScope(context.viewer), args.filter?.apiKeyId ?? undefined);
+      return queryUsage(
+        context.services.db,
+        {
+          ...(args.filter?.model ? { modelId: args.filter.model } : {}),
+          ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),
+          ...(apiKeyId !== undefined ? { apiKeyId } : {}),
+          ...(args.filter?.from ? { from: args.filter.from.getTime() } : {}),
+          ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
+        },
+        args.groupBy ?? [],
+      );
+    },
+  }),
+}));
