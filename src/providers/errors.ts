@@ -138,3 +138,11 @@ export function retryAfterMsFromHeaders(headers: Headers, now = Date.now()): num
   }
   return undefined;
 }
+
+/**
+ * Removes a credential from text that came from upstream: some servers (and proxies in front of them) echo the
+ * key they refused, and that text becomes our error message, log line and ledger row.
+ */
+export function redactSecret(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('[redacted]') : text;
+}

@@ -127,8 +127,13 @@ describe('anthropic request mapping', () => {
     ]);
   });
 
-  it('rejects a data URL that is not base64 as a bad request', () => {
-    const attempt = (): unknown => build({ messages: [{ role: 'user', content: [{ type: 'image', url: 'data:image/png,rawbytes' }] }] });
+  it('sends a percent-encoded data URL as base64, as the other adapters do', () => {
+    const { body } = build({ messages: [{ role: 'user', content: [{ type: 'image', url: 'data:image/svg+xml,%3Csvg%2F%3E' }] }] });
+    expect(JSON.stringify(body)).toContain(JSON.stringify({ type: 'base64', media_type: 'image/svg+xml', data: Buffer.from('<svg/>').toString('base64') }));
+  });
+
+  it('rejects a malformed data URL as a bad request', () => {
+    const attempt = (): unknown => build({ messages: [{ role: 'user', content: [{ type: 'image', url: 'data:image/png;base64' }] }] });
     expect(attempt).toThrow(ProviderError);
     try {
       attempt();

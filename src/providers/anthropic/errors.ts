@@ -1,4 +1,4 @@
-import { ProviderError, type ProviderErrorKind } from '../errors.js';
+import { ProviderError, type ProviderErrorKind, redactSecret } from '../errors.js';
 import type { DescribedError, ErrorDescriber } from '../http.js';
 import { errorBodySchema } from './wire.js';
 
@@ -22,28 +22,23 @@ export function kindForErrorType(type: string, message: string): ProviderErrorKi
   return KIND_BY_TYPE[type];
 }
 
-/** A secret that an upstream or a proxy in front of it might echo must not reach an error message. */
-export function redact(text: string, secret: string | undefined): string {
-  return secret === undefined || secret === '' ? text : text.split(secret).join('[redacted]');
-}
-
 export function describeAnthropicError(apiKey: string | undefined): ErrorDescriber {
   return (status: number, body: unknown): DescribedError => {
     const parsed = errorBodySchema.safeParse(body);
     if (!parsed.success) {
       const text = typeof body === 'string' ? body.slice(0, 200) : '';
-      return { message: redact(text === '' ? `HTTP ${status}` : text, apiKey) };
+      return { message: redactSecret(text === '' ? `HTTP ${status}` : text, apiKey) };
     }
     const { type, message = type } = parsed.data.error;
     const kind = kindForErrorType(type, message);
-    return { message: redact(message, apiKey), upstreamCode: type, ...(kind !== undefined ? { kind } : {}) };
+    return { message: redactSecret(message, apiKey), upstreamCode: type, ...(kind !== undefined ? { kind } : {}) };
   };
 }
 
 /** An in-band `error` event: the stream has already begun, so the status says nothing. */
 export function streamErrorEvent(provider: string, error: { type: string; message?: string | undefined }, apiKey: string | undefined): ProviderError {
   const kind: ProviderErrorKind = error.type === 'overloaded_error' ? 'overloaded' : 'stream_error';
-  return new ProviderError(`${provider} stream failed: ${redact(error.message ?? error.type, apiKey)}`, {
+  return new ProviderError(`${provider} stream failed: ${redactSecret(error.message ?? error.type, apiKey)}`, {
     provider,
     kind,
     upstreamCode: error.type,

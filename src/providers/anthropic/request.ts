@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDataUrl } from '../data-url.js';
 import { ProviderError } from '../errors.js';
 import type { CompletionRequest, ContentPart, Message, ToolCall, ToolChoice } from '../types.js';
 import { planJsonOutput } from './json-output.js';
@@ -53,15 +54,13 @@ export interface MappedRequest {
 
 const toolInputSchema = z.record(z.string(), z.unknown());
 
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
-
 function imageSource(url: string, provider: string): ImageSource {
   if (!url.startsWith('data:')) return { type: 'url', url };
-  const match = DATA_URL.exec(url);
-  if (match === null) {
-    throw new ProviderError('An image data URL must be base64-encoded (data:<media type>;base64,<data>)', { provider, kind: 'bad_request' });
+  const content = parseDataUrl(url);
+  if (content === undefined) {
+    throw new ProviderError('An image data URL must look like data:<media type>;base64,<data>', { provider, kind: 'bad_request' });
   }
-  return { type: 'base64', media_type: match[1]!, data: match[2]! };
+  return { type: 'base64', media_type: content.mediaType, data: content.base64 };
 }
 
 function userBlocks(parts: ContentPart[], provider: string, warnings: Set<string>): AnthropicContentBlock[] {

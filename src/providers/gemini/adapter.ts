@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ProviderError } from '../errors.js';
+import { ProviderError, redactSecret } from '../errors.js';
 import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
@@ -31,7 +31,6 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     ...config.headers,
     ...(config.apiKey ? { 'x-goog-api-key': config.apiKey } : {}),
   };
-  const redact = (text: string): string => (config.apiKey ? text.split(config.apiKey).join('[redacted]') : text);
 
   function malformed(what: string, cause?: unknown): ProviderError {
     return new ProviderError(`${provider} sent ${what} that does not match the Gemini API`, { provider, kind: 'malformed_response', cause });
@@ -50,7 +49,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
         describeError: (status, errorBody) => {
           const described = describeGeminiError(status, errorBody);
           bodyRetryAfterMs = described.retryAfterMs;
-          return { ...described, message: redact(described.message) };
+          return { ...described, message: redactSecret(described.message, config.apiKey) };
         },
       });
     } catch (error) {
@@ -72,7 +71,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
   function inBandError(json: unknown): ProviderError | undefined {
     const error = googleError(json);
     if (error === undefined) return undefined;
-    return new ProviderError(`${provider} reported an error in the response: ${redact(inStreamErrorMessage(error))}`, {
+    return new ProviderError(`${provider} reported an error in the response: ${redactSecret(inStreamErrorMessage(error), config.apiKey)}`, {
       provider,
       kind: 'stream_error',
       upstreamCode: error.status,

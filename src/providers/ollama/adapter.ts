@@ -1,4 +1,4 @@
-import { ProviderError } from '../errors.js';
+import { ProviderError, redactSecret } from '../errors.js';
 import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
 import { parseNdjson } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
@@ -19,7 +19,6 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     ...config.headers,
     ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
   };
-  const redact = (text: string): string => (config.apiKey ? text.split(config.apiKey).join('[redacted]') : text);
 
   function malformed(what: string, cause?: unknown): ProviderError {
     return new ProviderError(`${provider} sent ${what} that does not match the Ollama API`, { provider, kind: 'malformed_response', cause });
@@ -35,13 +34,13 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
       signal,
       describeError: (status, errorBody) => {
         const described = describeOllamaError(status, errorBody);
-        return { ...described, message: redact(described.message) };
+        return { ...described, message: redactSecret(described.message, config.apiKey) };
       },
     });
   }
 
   function inBandError(message: string, kind: 'stream_error' | 'server_error'): ProviderError {
-    return new ProviderError(`${provider} reported an error: ${redact(message)}`, { provider, kind });
+    return new ProviderError(`${provider} reported an error: ${redactSecret(message, config.apiKey)}`, { provider, kind });
   }
 
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {

@@ -1,4 +1,4 @@
-import { ProviderError } from '../errors.js';
+import { ProviderError, redactSecret } from '../errors.js';
 import { callUpstream, parseJsonChunk, readJson, streamBody, type DescribedError } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, ProviderAdapter, ProviderConfig, StreamEvent } from '../types.js';
@@ -45,7 +45,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
   const describeError = (status: number, body: unknown): DescribedError => {
     const described = describeChatError(status, body);
     const key = config.apiKey;
-    return key ? { ...described, message: described.message.split(key).join('[redacted]') } : described;
+    return key ? { ...described, message: redactSecret(described.message, key) } : described;
   };
 
   function post(request: CompletionRequest, options: CallOptions, stream: boolean) {
