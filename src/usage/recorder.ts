@@ -15,7 +15,19 @@ export interface RecorderOptions {
   maxQueuedRows?: number;
   /** Called when a listener or subscriber of `finished` throws. */
   onListenerError?: (error: unknown) => void;
+  /**
+   * How long a start row waits before it is written; DEFAULT_START_DELAY_MS. A request that finishes sooner
+   * needs only its final row, which halves the writes of short requests; 0 writes start rows in the next turn.
+   */
+  startDelayMs?: number;
 }
+
+/**
+ * A request still running after this long has its start row written, so a crash leaves a record of it. Shorter
+ * requests are covered by their final row alone: a crash in that window loses no answered request, only the
+ * trace of one that was never answered.
+ */
+export const DEFAULT_START_DELAY_MS = 50;
 
 /** Enough for several seconds of a very busy gateway's rows while the disk stalls, a few MB of memory. */
 export const DEFAULT_MAX_QUEUED_ROWS = 10_000;
@@ -60,6 +72,10 @@ export class UsageRecorder {
   /** Finished rows, published after each committed batch in commit order (metrics, logs, usageEvents). */
   readonly finished: FinishedRows;
   private pending = new Map<string, GenerationRow>();
+  /** Start rows waiting out the start delay; a finish for the same request removes its entry. */
+  private starting = new Map<string, GenerationRow>();
+  private startTimer: NodeJS.Timeout | undefined;
+  private readonly startDelayMs: number;
   private finals = new Map<string, GenerationRow>();
   private waiters: Waiter[] = [];
   private blocked: BlockedFinish[] = [];
@@ -75,12 +91,29 @@ export class UsageRecorder {
   ) {
     this.upsert = prepareUpsert(db);
     this.maxQueuedRows = options.maxQueuedRows ?? DEFAULT_MAX_QUEUED_ROWS;
+    this.startDelayMs = options.startDelayMs ?? DEFAULT_START_DELAY_MS;
     this.finished = new FinishedRows(options.onListenerError);
   }
 
   /** Records that a request started; not awaited by callers. Rows are whole: the final row overwrites every column. */
   start(row: GenerationRow): void {
-    this.enqueue(row);
+    if (this.startDelayMs === 0) {
+      this.enqueue(row);
+      return;
+    }
+    if (this.closed) throw new Error('usage recorder is closed');
+    this.starting.set(row.id, row);
+    this.startTimer ??= setTimeout(() => {
+      this.startTimer = undefined;
+      this.queueStarting();
+    }, this.startDelayMs);
+  }
+
+  /** Queues the start rows of requests still in flight. */
+  private queueStarting(): void {
+    const rows = [...this.starting.values()];
+    this.starting.clear();
+    for (const row of rows) if (!this.pending.has(row.id)) this.enqueue(row);
   }
 
   /** Records a request's final row; resolves once it is committed (waiting first for room when the queue is full). */
@@ -88,6 +121,7 @@ export class UsageRecorder {
     return new Promise<void>((resolve, reject) => {
       if (this.closed) throw new Error('usage recorder is closed');
       const waiter = { resolve, reject };
+      this.starting.delete(row.id);
       // First come, first served: once anyone waits, later rows queue behind them even if room appeared.
       if (this.blocked.length > 0 || this.pending.size >= this.maxQueuedRows) this.blocked.push({ row, waiter });
       else this.admit(row, waiter);
@@ -96,7 +130,7 @@ export class UsageRecorder {
 
   /** Rows not yet committed: queued ones plus finishes waiting for room. */
   get queueDepth(): number {
-    return this.pending.size + this.blocked.length;
+    return this.pending.size + this.starting.size + this.blocked.length;
   }
 
   /** `finish()` calls waiting for room in the queue. */
@@ -104,8 +138,9 @@ export class UsageRecorder {
     return this.blocked.length;
   }
 
-  /** Writes whatever is queued now. */
+  /** Writes whatever is queued now, start rows still waiting out their delay included. */
   async flush(): Promise<void> {
+    this.queueStarting();
     if (this.pending.size === 0) return;
     await new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
@@ -117,6 +152,8 @@ export class UsageRecorder {
   async close(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
     do {
       this.admitBlocked();
       await this.flush();

@@ -48,6 +48,27 @@ describe('UsageRecorder', () => {
     database.close();
   });
 
+  it('writes no start row for a request that finishes within the start delay, and one for a request still running', async () => {
+    const database = openDatabase(':memory:');
+    const statuses = (): unknown[] => database.sqlite.prepare('select id, status from generations order by id').all();
+    const recorder = new UsageRecorder(database.db, { startDelayMs: 30 });
+    recorder.start(row('gen_fast', 'IN_PROGRESS'));
+    recorder.start(row('gen_slow', 'IN_PROGRESS'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Nothing is written during the delay...
+    expect(statuses()).toEqual([]);
+    await recorder.finish(row('gen_fast', 'SUCCEEDED'));
+    expect(statuses()).toEqual([{ id: 'gen_fast', status: 'SUCCEEDED' }]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // ...after it, the request still in flight is on record, the finished one was never written as started.
+    expect(statuses()).toEqual([
+      { id: 'gen_fast', status: 'SUCCEEDED' },
+      { id: 'gen_slow', status: 'IN_PROGRESS' },
+    ]);
+    await recorder.close();
+    database.close();
+  });
+
   it('updates a start row written in an earlier turn with the final row', async () => {
     const database = openDatabase(':memory:');
     const recorder = new UsageRecorder(database.db);
