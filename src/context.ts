@@ -3,6 +3,7 @@ import type { BudgetTracker } from './auth/budget.js';
 import type { Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { CompletionService } from './completions/service.js';
+import type { Router } from './routing/router.js';
 import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds, usageByModelWindows, type ModelUsageKey, type ModelUsageSummary } from './db/catalog.js';
 import type { Db } from './db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
@@ -16,6 +17,8 @@ export interface Services {
   registry: AdapterRegistry;
   recorder: UsageRecorder;
   completions: CompletionService;
+  /** Routing strategies and the in-memory health of every endpoint (Provider.health). */
+  router: Router;
   budgets: BudgetTracker;
   /** Records an admin change in the audit trail (wired once the audit trail exists). */
   audit?: (entry: AuditEntry) => void;

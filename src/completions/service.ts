@@ -1,12 +1,15 @@
 import type { AdmissionControl, Admission } from '../auth/admission.js';
 import type { Db } from '../db/client.js';
 import type { AttemptRecord, GenerationRow, GenerationStatus } from '../db/schema.js';
-import { GatewayError, ModelNotFoundError, asGatewayError } from '../errors.js';
+import { ModelNotFoundError, asGatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
 import { estimateUsage } from '../providers/normalize.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { CompletionRequest, StreamEvent, Usage } from '../providers/types.js';
+import type { AttemptSink, LiveAttempt } from '../routing/attempts.js';
+import { DEFAULT_ROUTING_CONFIG } from '../routing/config.js';
 import { resolveModel, type Candidate } from '../routing/resolve.js';
+import { Router, type Route } from '../routing/router.js';
 import { costPicos } from '../usage/cost.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { CancelledByShutdown, abortOnReturn } from './abortable.js';
@@ -20,15 +23,12 @@ export interface CompletionServiceDeps {
   admission: AdmissionControl;
   registry: AdapterRegistry;
   recorder: UsageRecorder;
+  /** Strategies, retries, breakers and hedging; one per process, so endpoint health is shared by all requests. */
+  router?: Router;
   now?: () => number;
 }
 
 const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false };
-
-interface Attempted {
-  candidate: Candidate;
-  record: AttemptRecord;
-}
 
 /** One request's bookkeeping, from its first row to its last. */
 class GenerationTrace {
@@ -46,6 +46,16 @@ class GenerationTrace {
     readonly startedAt: number,
   ) {
     this.summary = summarizeRequest(input);
+  }
+
+  /** Where routing reports its attempts. */
+  get sink(): AttemptSink {
+    return {
+      attempts: this.attempts,
+      started: (candidate) => {
+        this.candidate = candidate;
+      },
+    };
   }
 
   row(status: GenerationStatus, now: number, details: Partial<GenerationRow> = {}): GenerationRow {
@@ -107,16 +117,24 @@ function statusForAbort(signal: AbortSignal): GenerationStatus {
   return signal.reason instanceof CancelledByShutdown ? 'INTERRUPTED' : 'CANCELLED';
 }
 
+/** A stream opened upstream, up to its first token: the attempt is decided once this exists. */
+interface OpenedStream {
+  iterator: AsyncIterator<StreamEvent>;
+  first: Exclude<StreamEvent, { type: 'start' }>;
+  warnings: string[];
+}
+
 /**
  * The one completion path under GraphQL and the REST facade: validate, resolve the model to candidate endpoints,
- * call the adapter (falling back to the next candidate on a retryable failure before anything reached the
- * client), price the usage and record the generation — committed before the answer goes out.
+ * let routing order them and run the attempts (retries, fallback, breakers, hedging — all before anything reached
+ * the client), price the usage and record the generation — committed before the answer goes out.
  */
 export class CompletionService {
   private readonly db: Db;
   private readonly registry: AdapterRegistry;
   private readonly recorder: UsageRecorder;
   private readonly admission: AdmissionControl;
+  private readonly router: Router;
   private readonly now: () => number;
   private readonly active = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
@@ -127,21 +145,19 @@ export class CompletionService {
     this.recorder = deps.recorder;
     this.admission = deps.admission;
     this.now = deps.now ?? Date.now;
+    this.router = deps.router ?? new Router({ config: DEFAULT_ROUTING_CONFIG });
   }
 
   get activeCount(): number {
     return this.active.size;
   }
 
-  /** The candidates to try in order: the model's endpoints, then each fallback model's. */
-  private plan(input: CompletionInput): Candidate[] {
+  /** The endpoints to try, best first: the model's, then each fallback model's, as routing orders them. */
+  private plan(input: CompletionInput, streamed: boolean): Route {
     validateCompletionInput(input);
-    const candidates: Candidate[] = [];
-    for (const requested of [input.model, ...(input.models ?? [])]) {
-      candidates.push(...resolveModel(this.db, this.registry, requested).candidates);
-    }
-    if (candidates.length === 0) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);
-    return candidates;
+    const resolutions = [input.model, ...(input.models ?? [])].map((requested) => resolveModel(this.db, this.registry, requested));
+    if (resolutions.every((resolution) => resolution.candidates.length === 0)) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);
+    return this.router.plan(resolutions, input, streamed);
   }
 
   private providerRequest(input: CompletionInput, candidate: Candidate): CompletionRequest {
@@ -176,71 +192,44 @@ export class CompletionService {
     if (this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private attemptFailed(trace: GenerationTrace, candidate: Candidate, error: GatewayError, startedAt: number): Attempted {
-    const record: AttemptRecord = {
-      providerId: candidate.providerId,
-      providerModelId: candidate.providerModelId,
-      status: 'FAILED',
-      errorCode: error.code,
-      errorMessage: error.message,
-      latencyMs: this.now() - startedAt,
-    };
-    trace.attempts.push(record);
-    return { candidate, record };
-  }
-
-  private attemptSucceeded(trace: GenerationTrace, candidate: Candidate, startedAt: number, status: AttemptRecord['status'] = 'SUCCEEDED'): void {
-    trace.attempts.push({ providerId: candidate.providerId, providerModelId: candidate.providerModelId, status, latencyMs: this.now() - startedAt });
-  }
-
   /** A non-streamed completion; resolves once its generation row is committed. */
   async complete(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<CompletionResult> {
-    const candidates = this.plan(input);
-    const admission = await this.admission.admit(caller, input, candidates, false);
+    const route = this.plan(input, false);
+    const admission = await this.admission.admit(caller, input, route.candidates, false);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, false, this.now());
-    trace.candidate = candidates[0];
+    trace.candidate = route.candidates[0];
     this.recorder.start(trace.row('IN_PROGRESS', trace.startedAt));
+    const run = this.router.start(route, controller.signal, trace.sink);
     try {
-      let lastError: GatewayError | undefined;
-      for (const [index, candidate] of candidates.entries()) {
-        trace.candidate = candidate;
-        const attemptStart = this.now();
-        try {
-          const response = await candidate.adapter.complete(this.providerRequest(input, candidate), { signal: controller.signal, requestId: caller.requestId });
-          this.attemptSucceeded(trace, candidate, attemptStart);
-          for (const warning of response.warnings) trace.warnings.add(warning);
-          const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
-          const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
-          const finishedAt = this.now();
-          await this.finish(
-            admission,
-            trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }),
-          );
-          return {
-            id: trace.id,
-            requestedModel: input.model,
-            model: candidate.model,
-            providerId: candidate.providerId,
-            providerModelId: candidate.providerModelId,
-            content: response.content,
-            reasoning: response.reasoning ?? null,
-            toolCalls: response.toolCalls,
-            finishReason: response.finishReason,
-            rawFinishReason: response.rawFinishReason,
-            usage,
-            latencyMs: finishedAt - trace.startedAt,
-            warnings: [...trace.warnings],
-          };
-        } catch (error) {
-          if (controller.signal.aborted) throw error;
-          lastError = asGatewayError(error);
-          this.attemptFailed(trace, candidate, lastError, attemptStart);
-          const retryable = error instanceof ProviderError && error.isRetryable;
-          if (!retryable || index === candidates.length - 1) break;
-        }
-      }
-      throw lastError ?? new ModelNotFoundError(input.model);
+      const { attempt, value: response } = await run.first(
+        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate), { signal: attemptSignal, requestId: caller.requestId }),
+        { lost: (late, loser) => loser.costs(late.usage ? priced(late.usage, loser.candidate).costPicos : null) },
+      );
+      const candidate = attempt.candidate;
+      trace.candidate = candidate;
+      for (const warning of response.warnings) trace.warnings.add(warning);
+      const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
+      const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
+      attempt.costs(usage.costPicos);
+      attempt.succeeded(usage.completionTokens);
+      const finishedAt = this.now();
+      await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }));
+      return {
+        id: trace.id,
+        requestedModel: input.model,
+        model: candidate.model,
+        providerId: candidate.providerId,
+        providerModelId: candidate.providerModelId,
+        content: response.content,
+        reasoning: response.reasoning ?? null,
+        toolCalls: response.toolCalls,
+        finishReason: response.finishReason,
+        rawFinishReason: response.rawFinishReason,
+        usage,
+        latencyMs: finishedAt - trace.startedAt,
+        warnings: [...trace.warnings],
+      };
     } catch (error) {
       const aborted = controller.signal.aborted;
       const failure = asGatewayError(error);
@@ -254,6 +243,7 @@ export class CompletionService {
       );
       throw failure;
     } finally {
+      run.dispose();
       this.untrack(controller);
     }
   }
@@ -263,71 +253,84 @@ export class CompletionService {
    * events. Ending the iteration early aborts the upstream call and records the generation as CANCELLED.
    */
   async openStream(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<CompletionEvent>> {
-    const candidates = this.plan(input);
-    const admission = await this.admission.admit(caller, input, candidates, true);
+    const route = this.plan(input, true);
+    const admission = await this.admission.admit(caller, input, route.candidates, true);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, true, this.now());
-    trace.candidate = candidates[0];
+    trace.candidate = route.candidates[0];
     this.recorder.start(trace.row('IN_PROGRESS', trace.startedAt));
-    return abortOnReturn(this.runStream(candidates, trace, controller, admission), controller);
+    return abortOnReturn(this.runStream(route, trace, controller, admission), controller);
   }
 
-  private async *runStream(candidates: Candidate[], trace: GenerationTrace, controller: AbortController, admission: Admission): AsyncGenerator<CompletionEvent> {
+  /** Opens the upstream stream and reads it up to its first token, which is what decides a stream's attempt. */
+  private async openUpstream(input: CompletionInput, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
+    const iterator = candidate.adapter.stream(this.providerRequest(input, candidate), { signal, requestId })[Symbol.asyncIterator]();
+    let warnings: string[] = [];
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
+      if (next.value.type === 'start') {
+        warnings = next.value.warnings;
+        continue;
+      }
+      return { iterator, first: next.value, warnings };
+    }
+  }
+
+  private async *runStream(route: Route, trace: GenerationTrace, controller: AbortController, admission: Admission): AsyncGenerator<CompletionEvent> {
     const { input, caller } = trace;
     const signal = controller.signal;
     let text = '';
     let recorded = false;
     const partialUsage = (): PricedUsage => priced(estimateUsage(input, text), trace.candidate);
+    const run = this.router.start(route, signal, trace.sink);
+    let attempt: LiveAttempt | undefined;
 
     try {
-      for (const [index, candidate] of candidates.entries()) {
-        trace.candidate = candidate;
-        const attemptStart = this.now();
-        let committed = false;
-        let warnings: string[] = [];
-        try {
-          const upstream = candidate.adapter.stream(this.providerRequest(input, candidate), { signal, requestId: caller.requestId });
-          for await (const event of upstream) {
-            if (event.type === 'start') {
-              warnings = event.warnings;
-              continue;
-            }
-            // The first token commits the stream to this endpoint: from here on, no fallback.
-            if (!committed) {
-              committed = true;
-              for (const warning of warnings) trace.warnings.add(warning);
-              trace.firstTokenAt = this.now();
-              yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings };
-            }
-            if (event.type === 'finish') {
-              this.attemptSucceeded(trace, candidate, attemptStart);
-              const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
-              const finishedAt = this.now();
-              await this.finish(
-                admission,
-                trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }),
-              );
-              recorded = true;
-              yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
-              return;
-            }
+      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(input, candidate, attemptSignal, caller.requestId), {
+        lost: (late) => void late.iterator.return?.().catch(() => undefined),
+      });
+      attempt = winner.attempt;
+      const { candidate } = attempt;
+      const { iterator, warnings } = winner.value;
+      // The first token commits the stream to this endpoint: from here on, no fallback.
+      trace.candidate = candidate;
+      for (const warning of warnings) trace.warnings.add(warning);
+      trace.firstTokenAt = this.now();
+      yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings };
+      try {
+        let event: StreamEvent = winner.value.first;
+        for (;;) {
+          if (event.type === 'finish') {
+            const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
+            attempt.costs(usage.costPicos);
+            attempt.succeeded(usage.completionTokens);
+            const finishedAt = this.now();
+            await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }));
+            recorded = true;
+            yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
+            return;
+          }
+          if (event.type !== 'start') {
             const delta = toDelta(trace.id, event);
             text += delta.text + delta.toolCalls.map((call) => (call.name ?? '') + call.argumentsDelta).join('');
             yield delta;
           }
-          throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
-        } catch (error) {
-          if (signal.aborted) throw error;
-          const failure = asGatewayError(error);
-          this.attemptFailed(trace, candidate, failure, attemptStart);
-          const retryable = error instanceof ProviderError && error.isRetryable;
-          if (committed || !retryable || index === candidates.length - 1) throw failure;
+          const next = await iterator.next();
+          if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
+          event = next.value;
         }
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const failure = asGatewayError(attempt.errorFrom(error));
+        attempt.failed(failure);
+        throw failure;
       }
     } catch (error) {
       if (recorded) throw error;
       const aborted = signal.aborted;
       const failure = asGatewayError(error);
+      attempt?.cancelled('CANCELLED', 'cancelled');
       const usage = partialUsage();
       await this.finish(
         admission,
@@ -343,9 +346,11 @@ export class CompletionService {
     } finally {
       // Reached with nothing recorded when the consumer stopped while we were suspended at a yield.
       if (!recorded) {
+        attempt?.cancelled('CANCELLED', 'cancelled');
         const usage = partialUsage();
         await this.finish(admission, trace.row(statusForAbort(signal), this.now(), { ...usageColumns(usage), finishReason: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'cancelled' }));
       }
+      run.dispose();
       this.untrack(controller);
     }
   }

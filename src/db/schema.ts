@@ -138,9 +138,21 @@ export interface AttemptRecord {
   providerId: string;
   providerModelId: string;
   status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  /** A GatewayError code; HEDGE_LOST for a hedged attempt aborted because the other produced the first token first. */
   errorCode?: string;
   errorMessage?: string;
   latencyMs: number;
+  /** 0 for an endpoint's first try in this request, then 1, 2… for its retries. */
+  retry?: number;
+  /** Started as a hedge while an earlier attempt was still waiting for its first token. */
+  hedged?: boolean;
+  /** The upstream HTTP status of a failed attempt, when there was one. */
+  httpStatus?: number;
+  timeToFirstTokenMs?: number;
+  /** What the attempt cost when its provider reported usage: the winner's, or a losing hedge that answered anyway. */
+  costPicos?: number;
+  /** When it started, in milliseconds after the request did. */
+  startedAfterMs?: number;
 }
 
 export type ProviderRow = typeof providers.$inferSelect;

@@ -1,5 +1,5 @@
 import { z, type ZodIssue } from 'zod';
-import type { CompletionInput } from '../completions/types.js';
+import type { CompletionInput, ProviderPreferences } from '../completions/types.js';
 import { BadRequestError } from '../errors.js';
 import type { ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
 
@@ -65,13 +65,25 @@ const responseFormat = z.discriminatedUnion('type', [
 
 const maxTokens = z.number().int().positive().nullish();
 
+const providerIds = z.array(z.string().min(1));
+
+const providerPreferences = z.object({
+  order: providerIds.nullish(),
+  allow_fallbacks: z.boolean().nullish(),
+  sort: z.enum(['price', 'latency', 'throughput']).nullish(),
+  only: providerIds.nullish(),
+  ignore: providerIds.nullish(),
+  /** Switchboard's own: hedge after `delay_ms` without a first token (absent: the endpoint's recent p95). */
+  hedge: z.union([z.boolean(), z.object({ delay_ms: z.number().int().min(0).max(600_000).nullish(), enabled: z.boolean().nullish() })]).nullish(),
+});
+
 export const chatCompletionRequestSchema = z.object({
   model: z.string().min(1),
   messages: z.array(message),
   /** Switchboard: fallback models, tried in order after `model`. */
   models: z.array(z.string().min(1)).nullish(),
-  /** Switchboard: provider preferences; accepted, not yet acted on (routing preferences come later). */
-  provider: z.record(z.unknown()).nullish(),
+  /** Switchboard: provider preferences, OpenRouter's shape; fields we do not act on (data_collection…) are dropped. */
+  provider: providerPreferences.nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
@@ -221,6 +233,19 @@ function toResponseFormat(format: NonNullable<ChatCompletionRequest['response_fo
   return strict != null ? { type: 'json_schema', name, schema, strict } : { type: 'json_schema', name, schema };
 }
 
+function toProviderPreferences(provider: NonNullable<ChatCompletionRequest['provider']>): ProviderPreferences {
+  const preferences: ProviderPreferences = {};
+  if (provider.order != null) preferences.order = provider.order;
+  if (provider.allow_fallbacks != null) preferences.allowFallbacks = provider.allow_fallbacks;
+  if (provider.sort != null) preferences.sort = provider.sort;
+  if (provider.only != null) preferences.only = provider.only;
+  if (provider.ignore != null) preferences.ignore = provider.ignore;
+  const hedge = provider.hedge;
+  if (typeof hedge === 'boolean') preferences.hedge = { enabled: hedge };
+  else if (hedge != null) preferences.hedge = { ...(hedge.enabled != null ? { enabled: hedge.enabled } : {}), ...(hedge.delay_ms != null ? { delayMs: hedge.delay_ms } : {}) };
+  return preferences;
+}
+
 /** Validates an OpenAI request body and maps it onto the service's input; throws BadRequestError naming the param. */
 export function parseChatCompletionRequest(raw: unknown): ParsedChatRequest {
   const parsed = chatCompletionRequestSchema.safeParse(raw);
@@ -244,5 +269,9 @@ export function parseChatCompletionRequest(raw: unknown): ParsedChatRequest {
   if (body.response_format != null) input.responseFormat = toResponseFormat(body.response_format);
   if (body.user != null) input.user = body.user;
   if (body.metadata != null) input.metadata = body.metadata;
+  if (body.provider != null) {
+    const preferences = toProviderPreferences(body.provider);
+    if (Object.keys(preferences).length > 0) input.provider = preferences;
+  }
   return { input, stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true };
 }

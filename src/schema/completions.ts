@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from '../completions/types.js';
+import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ProviderPreferences, ToolCallDelta } from '../completions/types.js';
 import type { Context } from '../context.js';
 import type { ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
@@ -76,6 +76,35 @@ const ResponseFormatInput = builder.inputType('ResponseFormatInput', {
   }),
 });
 
+const ProviderSortEnum = builder.enumType('ProviderSort', {
+  description: 'What to rank a model’s endpoints by, instead of the configured strategy',
+  values: {
+    PRICE: { value: 'price', description: 'Cheapest first, for the prompt and the expected completion (maxTokens, else 256 tokens)' },
+    LATENCY: { value: 'latency', description: 'Fastest first by a moving average of recent latency (time to first token for streams)' },
+    THROUGHPUT: { value: 'throughput', description: 'Most completion tokens per second first' },
+  } as const,
+});
+
+const HedgeInput = builder.inputType('HedgeInput', {
+  description: 'Start a second attempt on the next endpoint when the first has produced no token after a delay; the first token wins, the other is aborted',
+  fields: (t) => ({
+    enabled: t.boolean({ description: 'False turns hedging off for this request when the gateway hedges by default' }),
+    delayMs: t.int({ description: 'Omitted: the first endpoint’s recent p95 time to first token' }),
+  }),
+});
+
+const ProviderPreferencesInput = builder.inputType('ProviderPreferences', {
+  description: 'How to choose among the endpoints (providers) that serve the model',
+  fields: (t) => ({
+    order: t.stringList({ description: 'Provider ids to try first, in this order' }),
+    allowFallbacks: t.boolean({ description: 'False: only the providers in `order` (or the first choice) are tried. Default true' }),
+    sort: t.field({ type: ProviderSortEnum }),
+    only: t.stringList({ description: 'Use only these provider ids' }),
+    ignore: t.stringList({ description: 'Never use these provider ids' }),
+    hedge: t.field({ type: HedgeInput }),
+  }),
+});
+
 export const CompletionInputRef = builder.inputType('CompletionInput', {
   fields: (t) => ({
     model: t.string({ required: true, description: 'A catalog id, an alias, or `<provider>/<provider model id>`' }),
@@ -89,6 +118,7 @@ export const CompletionInputRef = builder.inputType('CompletionInput', {
     tools: t.field({ type: [ToolInput] }),
     toolChoice: t.string({ description: '`auto`, `none`, `required`, or the name of one tool' }),
     responseFormat: t.field({ type: ResponseFormatInput }),
+    provider: t.field({ type: ProviderPreferencesInput, description: 'Routing preferences: order, allowFallbacks, sort, only, ignore, hedge' }),
     metadata: t.field({ type: 'JSON', description: 'Your own data, kept on the generation' }),
   }),
 });
@@ -146,6 +176,21 @@ function toResponseFormat(format: NonNullable<CompletionInputShape['responseForm
   return { type: 'json_schema', name: format.name ?? 'response', schema: format.schema, ...(format.strict != null ? { strict: format.strict } : {}) };
 }
 
+function toProviderPreferences(provider: NonNullable<CompletionInputShape['provider']>): ProviderPreferences {
+  const preferences: ProviderPreferences = {};
+  if (provider.order) preferences.order = provider.order;
+  if (provider.allowFallbacks != null) preferences.allowFallbacks = provider.allowFallbacks;
+  if (provider.sort) preferences.sort = provider.sort;
+  if (provider.only) preferences.only = provider.only;
+  if (provider.ignore) preferences.ignore = provider.ignore;
+  if (provider.hedge) {
+    const { enabled, delayMs } = provider.hedge;
+    if (delayMs != null && (delayMs < 0 || delayMs > 600_000)) throw new BadRequestError('provider.hedge.delayMs must be between 0 and 600000', 'provider.hedge.delayMs');
+    preferences.hedge = { ...(enabled != null ? { enabled } : {}), ...(delayMs != null ? { delayMs } : {}) };
+  }
+  return preferences;
+}
+
 /** The GraphQL input in the service's terms; null GraphQL values become absent. */
 export function toCompletionInput(input: CompletionInputShape): CompletionInput {
   const result: CompletionInput = { model: input.model, messages: input.messages.map(toMessage) };
@@ -168,6 +213,7 @@ export function toCompletionInput(input: CompletionInputShape): CompletionInput 
     if (!isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
     result.metadata = input.metadata;
   }
+  if (input.provider) result.provider = toProviderPreferences(input.provider);
   return result;
 }
 

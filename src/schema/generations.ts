@@ -1,5 +1,6 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
+import { picosToUsd } from '../usage/cost.js';
 import { findGeneration, listGenerations } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
 import { canSee, ledgerScope, scopedKeyFilter } from '../usage/access.js';
@@ -17,7 +18,17 @@ const AttemptRef = builder.objectRef<AttemptRecord>('Attempt').implement({
     status: t.exposeString('status'),
     errorCode: t.string({ nullable: true, resolve: (attempt) => attempt.errorCode ?? null }),
     errorMessage: t.string({ nullable: true, resolve: (attempt) => attempt.errorMessage ?? null }),
+    httpStatus: t.int({ nullable: true, description: 'The upstream HTTP status of a failed attempt', resolve: (attempt) => attempt.httpStatus ?? null }),
     latencyMs: t.exposeInt('latencyMs'),
+    timeToFirstTokenMs: t.int({ nullable: true, resolve: (attempt) => attempt.timeToFirstTokenMs ?? null }),
+    startedAfterMs: t.int({ nullable: true, description: 'When the attempt started, after the request did', resolve: (attempt) => attempt.startedAfterMs ?? null }),
+    retry: t.int({ description: "0 for an endpoint's first try, then 1, 2… for its retries", resolve: (attempt) => attempt.retry ?? 0 }),
+    hedged: t.boolean({ description: 'Started as a hedge while an earlier attempt waited for its first token', resolve: (attempt) => attempt.hedged ?? false }),
+    costUsd: t.float({
+      nullable: true,
+      description: 'What this attempt cost, when its provider reported usage (a losing hedge may have)',
+      resolve: (attempt) => (attempt.costPicos === undefined ? null : picosToUsd(attempt.costPicos)),
+    }),
   }),
 });
 

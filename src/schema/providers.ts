@@ -2,11 +2,58 @@ import { builder } from '../builder.js';
 import { upsertProvider } from '../catalog/admin.js';
 import type { ProviderRow } from '../db/schema.js';
 import { listProviders } from '../db/catalog.js';
+import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';
 import { requireAdmin } from './guards.js';
-import { ModelEndpointRef } from './models.js';
+import { ModelEndpointRef, ModelRef } from './models.js';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
   values: { OPENAI: { value: 'openai' }, ANTHROPIC: { value: 'anthropic' }, GEMINI: { value: 'gemini' }, OLLAMA: { value: 'ollama' }, OPENAI_COMPATIBLE: { value: 'openai_compatible' }, LOCAL: { value: 'local' } } as const,
+});
+
+const CircuitStateEnum = builder.enumType('CircuitState', {
+  description: 'A circuit breaker: CLOSED lets requests through; OPEN skips the endpoint; HALF_OPEN lets one probe through',
+  values: ['CLOSED', 'OPEN', 'HALF_OPEN'] as const,
+});
+
+const HealthFiguresRef = builder.interfaceRef<HealthSnapshot>('HealthFigures').implement({
+  description: 'Recent figures of this gateway’s calls (the last 5 minutes), kept in memory since the process started',
+  fields: (t) => ({
+    state: t.field({ type: CircuitStateEnum, resolve: (health) => health.state }),
+    latencyP50Ms: t.int({ nullable: true, description: 'Whole latency of successful attempts', resolve: (health) => health.latencyP50Ms }),
+    latencyP95Ms: t.int({ nullable: true, resolve: (health) => health.latencyP95Ms }),
+    timeToFirstTokenP50Ms: t.int({ nullable: true, description: 'Streamed attempts only', resolve: (health) => health.timeToFirstTokenP50Ms }),
+    timeToFirstTokenP95Ms: t.int({ nullable: true, resolve: (health) => health.timeToFirstTokenP95Ms }),
+    errorRate: t.float({ description: 'Failed attempts over attempts; failures the request caused (a 400) do not count', resolve: (health) => health.errorRate }),
+    requests: t.int({ description: 'Attempts that ended', resolve: (health) => health.requests }),
+    failures: t.int({ resolve: (health) => health.failures }),
+    lastError: t.string({ nullable: true, resolve: (health) => health.lastError }),
+    lastErrorCode: t.string({ nullable: true, resolve: (health) => health.lastErrorCode }),
+    lastErrorAt: t.field({ type: 'DateTime', nullable: true, resolve: (health) => health.lastErrorAt }),
+  }),
+});
+
+const EndpointHealthRef = builder.objectRef<EndpointSnapshot>('EndpointHealth').implement({
+  description: 'One endpoint (a provider’s model) as routing sees it',
+  interfaces: [HealthFiguresRef],
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'providerModelId' in value,
+  fields: (t) => ({
+    providerModelId: t.exposeString('providerModelId'),
+    model: t.field({ type: ModelRef, nullable: true, resolve: async (endpoint, _args, context) => (endpoint.modelId ? ((await context.loaders.model.load(endpoint.modelId)) ?? null) : null) }),
+    consecutiveFailures: t.exposeInt('consecutiveFailures'),
+    retryAt: t.field({ type: 'DateTime', nullable: true, description: 'When an open circuit lets its probe through', resolve: (endpoint) => endpoint.retryAt }),
+  }),
+});
+
+type ProviderHealthShape = HealthSnapshot & { endpoints: EndpointSnapshot[] };
+
+const ProviderHealthRef = builder.objectRef<ProviderHealthShape>('ProviderHealth').implement({
+  description: 'A provider’s endpoints together: pooled figures, the worst circuit state and the latest error; each endpoint under `endpoints`',
+  interfaces: [HealthFiguresRef],
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'endpoints' in value,
+  fields: (t) => ({
+    openEndpoints: t.int({ description: 'Endpoints whose circuit is not closed', resolve: (health) => health.endpoints.filter((endpoint) => endpoint.state !== 'CLOSED').length }),
+    endpoints: t.field({ type: [EndpointHealthRef], resolve: (health) => health.endpoints }),
+  }),
 });
 
 export const ProviderRef = builder.objectRef<ProviderRow>('Provider');
@@ -19,6 +66,11 @@ ProviderRef.implement({
     enabled: t.boolean({
       description: 'Configured with credentials on this gateway, so requests can reach it',
       resolve: (provider, _args, context) => provider.enabled && context.services.registry.has(provider.id),
+    }),
+    health: t.field({
+      type: ProviderHealthRef,
+      description: 'Circuit breaker state and recent latency and errors of the calls this gateway made to it',
+      resolve: (provider, _args, context) => context.services.router.state.providerHealth(provider.id),
     }),
     models: t.field({
       type: [ModelEndpointRef],

@@ -65,6 +65,7 @@ describe('the OpenAI request mapped onto the completion service input', () => {
       responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true },
       user: 'end-user-1',
       metadata: { team: 'search' },
+      provider: { order: ['openai'], allowFallbacks: false },
     });
   });
 

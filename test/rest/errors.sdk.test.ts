@@ -38,7 +38,8 @@ describe('errors through the official openai SDK, as its typed error classes', (
   let client: OpenAI;
 
   beforeAll(async () => {
-    fixture = await startRestFixture({ SWITCHBOARD_ADMIN_KEY: ADMIN_KEY });
+    // No retries: each scripted upstream failure must reach the client as it is.
+    fixture = await startRestFixture({ SWITCHBOARD_ADMIN_KEY: ADMIN_KEY, SWITCHBOARD_MAX_RETRIES: '0' });
     client = fixture.client();
   });
   afterAll(async () => {

@@ -1,0 +1,111 @@
+import type { BreakerConfig } from './config.js';
+
+export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+/** What a caller holds while its attempt runs: whether it is the half-open probe decides what its outcome does. */
+export type Permit = 'closed' | 'probe';
+
+interface Outcome {
+  at: number;
+  failed: boolean;
+}
+
+/**
+ * One endpoint's circuit breaker. Closed, it counts outcomes; it opens after `failureThreshold` consecutive failures
+ * or when the failure rate over the window passes `failureRate`. Open, it refuses every attempt for `cooldownMs`;
+ * then it is half-open and lets exactly one probe through: the probe's success closes it, its failure opens it again.
+ * Time is passed in, so tests need no fake timers.
+ */
+export class CircuitBreaker {
+  private opened: number | null = null;
+  private probing = false;
+  private consecutiveFailures = 0;
+  private outcomes: Outcome[] = [];
+
+  constructor(private readonly config: BreakerConfig) {}
+
+  state(now: number): CircuitState {
+    if (this.opened === null) return 'CLOSED';
+    return now - this.opened >= this.config.cooldownMs ? 'HALF_OPEN' : 'OPEN';
+  }
+
+  /** When an open circuit lets its probe through; null when closed. */
+  retryAt(): number | null {
+    return this.opened === null ? null : this.opened + this.config.cooldownMs;
+  }
+
+  get failuresInARow(): number {
+    return this.consecutiveFailures;
+  }
+
+  /** Null when the attempt must not be made; a probe permit is exclusive until it is settled. */
+  acquire(now: number): Permit | null {
+    const state = this.state(now);
+    if (state === 'CLOSED') return 'closed';
+    if (state === 'OPEN' || this.probing) return null;
+    this.probing = true;
+    return 'probe';
+  }
+
+  /** Whether `acquire` would succeed, without taking the probe. */
+  available(now: number): boolean {
+    const state = this.state(now);
+    return state === 'CLOSED' || (state === 'HALF_OPEN' && !this.probing);
+  }
+
+  succeeded(permit: Permit, now: number): void {
+    if (permit === 'probe') {
+      this.close();
+      return;
+    }
+    // An attempt that started before the circuit opened says too little to close it: that is the probe's job.
+    if (this.opened !== null) return;
+    this.consecutiveFailures = 0;
+    this.push(now, false);
+  }
+
+  /** Returns true when this failure opened (or re-opened) the circuit. */
+  failed(permit: Permit, now: number): boolean {
+    if (permit === 'probe') {
+      this.probing = false;
+      this.opened = now;
+      return true;
+    }
+    // A late failure from an attempt started before the circuit opened changes nothing more.
+    if (this.opened !== null) return false;
+    this.consecutiveFailures++;
+    this.push(now, true);
+    if (this.consecutiveFailures >= this.config.failureThreshold || this.rateExceeded()) {
+      this.opened = now;
+      return true;
+    }
+    return false;
+  }
+
+  /** An attempt that ended without telling anything about the endpoint (cancelled, lost a hedge). */
+  released(permit: Permit): void {
+    if (permit === 'probe') this.probing = false;
+  }
+
+  private close(): void {
+    this.opened = null;
+    this.probing = false;
+    this.consecutiveFailures = 0;
+    // The failures that opened it must not count against the endpoint once it has recovered.
+    this.outcomes = [];
+  }
+
+  private push(now: number, failed: boolean): void {
+    this.outcomes.push({ at: now, failed });
+    const since = now - this.config.windowMs;
+    let drop = 0;
+    while (drop < this.outcomes.length && (this.outcomes[drop]?.at ?? now) < since) drop++;
+    if (drop > 0) this.outcomes.splice(0, drop);
+  }
+
+  private rateExceeded(): boolean {
+    if (this.outcomes.length < this.config.minimumRequests) return false;
+    const failures = this.outcomes.filter((outcome) => outcome.failed).length;
+    return failures / this.outcomes.length >= this.config.failureRate;
+  }
+}

@@ -1,0 +1,162 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ProviderError, type ProviderErrorKind } from '../../src/providers/errors.js';
+import type { CompletionResponse, ProviderAdapter, StreamEvent } from '../../src/providers/types.js';
+import { DEFAULT_ROUTING_CONFIG, type RoutingConfig } from '../../src/routing/config.js';
+import type { Candidate } from '../../src/routing/resolve.js';
+import { Router } from '../../src/routing/router.js';
+import type { Route } from '../../src/routing/router.js';
+import type { AttemptRecord } from '../../src/db/schema.js';
+
+/** What a scripted endpoint does with its next call. */
+export type Step =
+  | { kind: 'ok'; afterMs?: number; text?: string }
+  | { kind: 'fail'; error: ProviderErrorKind; status?: number; retryAfterMs?: number; afterMs?: number }
+  /** Never answers until aborted. */
+  | { kind: 'hang' };
+
+export interface ScriptedEndpoint {
+  candidate: Candidate;
+  /** Calls made, with whether each was aborted by the time it ended. */
+  calls: Array<{ at: number; aborted: boolean }>;
+  queue(...steps: Step[]): void;
+}
+
+function response(text: string): CompletionResponse {
+  return {
+    content: text,
+    toolCalls: [],
+    finishReason: 'stop',
+    rawFinishReason: 'stop',
+    usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false },
+    warnings: [],
+  };
+}
+
+function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal });
+}
+
+/** An in-memory endpoint whose calls follow a script; with nothing queued it answers at once. */
+export function scriptedEndpoint(providerId: string, options: { weight?: number; promptPriceMicros?: number | null; completionPriceMicros?: number | null } = {}): ScriptedEndpoint {
+  const steps: Step[] = [];
+  const calls: ScriptedEndpoint['calls'] = [];
+  async function run(signal: AbortSignal): Promise<string> {
+    const call = { at: Date.now(), aborted: false };
+    calls.push(call);
+    signal.addEventListener('abort', () => (call.aborted = true), { once: true });
+    const step = steps.shift() ?? { kind: 'ok' };
+    if (step.kind === 'hang') {
+      await new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      throw new Error('unreachable');
+    }
+    if (step.afterMs) await waitOrAbort(step.afterMs, signal);
+    if (step.kind === 'fail') {
+      throw new ProviderError(`${providerId} failed with ${step.error}`, {
+        provider: providerId,
+        kind: step.error,
+        ...(step.status !== undefined ? { status: step.status } : {}),
+        ...(step.retryAfterMs !== undefined ? { retryAfterMs: step.retryAfterMs } : {}),
+      });
+    }
+    return step.text ?? `answer from ${providerId}`;
+  }
+  const adapter: ProviderAdapter = {
+    id: providerId,
+    kind: 'openai_compatible',
+    complete: async (_request, { signal }) => response(await run(signal)),
+    async *stream(_request, { signal }): AsyncGenerator<StreamEvent> {
+      yield { type: 'start', warnings: [] };
+      const text = await run(signal);
+      yield { type: 'text-delta', text };
+      yield { type: 'finish', finishReason: 'stop', rawFinishReason: 'stop', usage: null };
+    },
+  };
+  const now = Date.now();
+  const candidate: Candidate = {
+    providerId,
+    providerModelId: `${providerId}-model`,
+    adapter,
+    model: null,
+    endpoint: {
+      id: `${providerId}-endpoint`,
+      modelId: 'vendor/model',
+      providerId,
+      providerModelId: `${providerId}-model`,
+      promptPriceMicros: options.promptPriceMicros === undefined ? 1_000_000 : options.promptPriceMicros,
+      completionPriceMicros: options.completionPriceMicros === undefined ? 1_000_000 : options.completionPriceMicros,
+      cachedPromptPriceMicros: null,
+      contextLength: null,
+      status: 'ACTIVE',
+      weight: options.weight ?? 1,
+      priceSource: null,
+      priceDate: null,
+      editedByAdmin: false,
+      createdAt: now,
+      updatedAt: now,
+    },
+    prices: {
+      promptPriceMicros: options.promptPriceMicros === undefined ? 1_000_000 : options.promptPriceMicros,
+      completionPriceMicros: options.completionPriceMicros === undefined ? 1_000_000 : options.completionPriceMicros,
+      cachedPromptPriceMicros: null,
+    },
+  };
+  return { candidate, calls, queue: (...more) => steps.push(...more) };
+}
+
+export interface Sleeps {
+  waits: number[];
+}
+
+/**
+ * A router whose sleeps are recorded and skipped: its clock jumps forward by each sleep instead, so backoff and
+ * Retry-After show as numbers and tests stay fast. Timeouts and hedge delays still run on real timers.
+ */
+export function testRouter(config: Partial<RoutingConfig> = {}, random: () => number = () => 0.5): { router: Router; sleeps: Sleeps } {
+  const sleeps: Sleeps = { waits: [] };
+  let skipped = 0;
+  const router = new Router({
+    config: { ...DEFAULT_ROUTING_CONFIG, ...config, breaker: { ...DEFAULT_ROUTING_CONFIG.breaker, ...config.breaker } },
+    random,
+    now: () => Date.now() + skipped,
+    sleep: async (ms, signal) => {
+      signal.throwIfAborted();
+      sleeps.waits.push(ms);
+      skipped += ms;
+    },
+  });
+  return { router, sleeps };
+}
+
+export function routeOver(router: Router, candidates: Candidate[], overrides: Partial<Route> = {}): Route {
+  const config = router.config;
+  return {
+    requestedModel: 'vendor/model',
+    candidates,
+    streamed: false,
+    hedge: null,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    deadlineMs: config.requestDeadlineMs,
+    maxRetries: config.maxRetries,
+    retryBaseMs: config.retryBaseMs,
+    retryMaxDelayMs: config.retryMaxDelayMs,
+    maxRetryAfterMs: config.maxRetryAfterMs,
+    ...overrides,
+  };
+}
+
+/** Runs a route to its first answer the way the completion service does, and settles the winner. */
+export async function runRoute(router: Router, route: Route, signal: AbortSignal = new AbortController().signal): Promise<{ attempts: AttemptRecord[]; winner?: string; error?: unknown }> {
+  const attempts: AttemptRecord[] = [];
+  const run = router.start(route, signal, { attempts, started: () => {} });
+  try {
+    const { attempt, value } = await run.first((candidate, attemptSignal) => candidate.adapter.complete({ model: candidate.providerModelId, messages: [] }, { signal: attemptSignal }));
+    attempt.succeeded(value.usage?.completionTokens ?? null);
+    return { attempts, winner: attempt.candidate.providerId };
+  } catch (error) {
+    return { attempts, error };
+  } finally {
+    run.dispose();
+  }
+}
+
+export const summary = (attempts: AttemptRecord[]): string[] => attempts.map((attempt) => `${attempt.providerId}:${attempt.status}${attempt.retry ? `#${attempt.retry}` : ''}${attempt.errorCode ? `:${attempt.errorCode}` : ''}`);

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadRequestError } from '../../src/errors.js';
+import type { ReceivedRequest } from '../conformance/harness.js';
+import { SHARED_MODELS, ask, startRoutingFixture, type RoutingFixture } from './fixture.js';
+
+let fixture: RoutingFixture;
+beforeAll(async () => {
+  fixture = await startRoutingFixture({
+    SWITCHBOARD_MAX_RETRIES: '0',
+    // Per-model strategy from configuration; every other model keeps the default (ordered).
+    SWITCHBOARD_ROUTING_MODELS: JSON.stringify({ [SHARED_MODELS.gptOss120b]: { strategy: 'weighted' } }),
+  });
+});
+afterAll(async () => {
+  await fixture.stop();
+});
+
+const modelOf = (request: ReceivedRequest): unknown => (typeof request.body === 'object' && request.body !== null && 'model' in request.body ? request.body.model : undefined);
+const countFor = (received: ReceivedRequest[], providerModelId: string, from = 0): number => received.slice(from).filter((request) => modelOf(request) === providerModelId).length;
+
+describe('strategies against real upstreams', () => {
+  it('spreads traffic by endpoint weight within tolerance (weighted, configured for the model)', async () => {
+    fixture.setWeight('groq', SHARED_MODELS.gptOss120b, 3);
+    fixture.setWeight('together', SHARED_MODELS.gptOss120b, 1);
+    const groqBefore = fixture.groq.received.length;
+    const togetherBefore = fixture.together.received.length;
+    const total = 400;
+    for (let sent = 0; sent < total; sent += 20) {
+      await Promise.all(Array.from({ length: 20 }, () => fixture.complete(ask(SHARED_MODELS.gptOss120b, 'weigh me'))));
+    }
+    const groq = countFor(fixture.groq.received, 'openai/gpt-oss-120b', groqBefore);
+    const together = countFor(fixture.together.received, 'openai/gpt-oss-120b', togetherBefore);
+    expect(groq + together).toBe(total);
+    // Expected 300 / 100; the standard deviation is about 8.7, so ±45 is over five of them.
+    expect(groq).toBeGreaterThan(255);
+    expect(groq).toBeLessThan(345);
+  });
+
+  it('sorts by price when asked, where the default order would not', async () => {
+    expect((await fixture.complete(ask(SHARED_MODELS.gptOss20b))).providerId).toBe('groq');
+    expect((await fixture.complete(ask(SHARED_MODELS.gptOss20b, 'cheap', { provider: { sort: 'price' } }))).providerId).toBe('together');
+  });
+
+  it('shifts traffic to the faster endpoint by latency, and back once the other recovers', async () => {
+    const latency = { provider: { sort: 'latency' as const } };
+    const served = async (count: number): Promise<string[]> => {
+      const providers: string[] = [];
+      for (let index = 0; index < count; index++) providers.push((await fixture.complete(ask(SHARED_MODELS.llama8b, 'how fast', latency))).providerId);
+      return providers;
+    };
+    fixture.groq.setDelay(150);
+    const slowGroq = await served(25);
+    expect(slowGroq.filter((id) => id === 'together').length).toBeGreaterThanOrEqual(19);
+
+    fixture.groq.setDelay(0);
+    fixture.together.setDelay(150);
+    const recovered = await served(30);
+    fixture.together.setDelay(0);
+    // Exploration finds the recovered endpoint within a few requests; after that it takes the traffic back.
+    expect(recovered.slice(15).filter((id) => id === 'groq').length).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe('request preferences', () => {
+  const model = SHARED_MODELS.kimi;
+
+  it('order, only and ignore choose the provider', async () => {
+    expect((await fixture.complete(ask(model))).providerId).toBe('groq');
+    expect((await fixture.complete(ask(model, 'hi', { provider: { order: ['together'] } }))).providerId).toBe('together');
+    expect((await fixture.complete(ask(model, 'hi', { provider: { only: ['together'] } }))).providerId).toBe('together');
+    expect((await fixture.complete(ask(model, 'hi', { provider: { ignore: ['groq'] } }))).providerId).toBe('together');
+  });
+
+  it('allowFallbacks false keeps to the providers in order', async () => {
+    const togetherBefore = fixture.together.received.length;
+    fixture.groq.enqueue({ kind: 'error', error: 'server_error' });
+    await expect(fixture.complete(ask(model, 'no fallback', { provider: { order: ['groq'], allowFallbacks: false } }))).rejects.toMatchObject({ code: 'PROVIDER_ERROR', status: 500 });
+    expect(fixture.together.received.length).toBe(togetherBefore);
+    fixture.groq.enqueue({ kind: 'error', error: 'server_error' });
+    expect((await fixture.complete(ask(model, 'fallback', { provider: { order: ['groq'] } }))).providerId).toBe('together');
+  });
+
+  it('refuses preferences that leave no endpoint', async () => {
+    const error = await fixture.complete(ask(model, 'hi', { provider: { only: ['openai'] } })).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ field: 'provider' });
+  });
+
+  it('go through GraphQL and the REST facade alike', async () => {
+    const body = await fixture.server.graphql<{ createCompletion: { provider: { id: string } } }>(
+      'mutation ($input: CompletionInput!) { createCompletion(input: $input) { provider { id } } }',
+      { input: { model: SHARED_MODELS.gptOss20b, messages: [{ role: 'USER', content: 'hi' }], provider: { sort: 'PRICE', ignore: ['openrouter'] } } },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.createCompletion.provider.id).toBe('together');
+
+    const post = (provider: Record<string, unknown>) =>
+      fetch(`${fixture.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-anything' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], provider }),
+      });
+    const ordered = await post({ order: ['together'], allow_fallbacks: false });
+    expect(ordered.status).toBe(200);
+    expect(ordered.headers.get('x-switchboard-provider')).toBe('together');
+    const refused = await post({ only: ['nobody'] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { param: 'provider' } });
+  });
+});
+
+describe('what the request needs', () => {
+  it('sends a request with tools past a model that takes none, to a fallback model that does', async () => {
+    const withTools = { tools: [{ name: 'look', parameters: { type: 'object' } }], models: [SHARED_MODELS.kimi] };
+    const result = await fixture.complete(ask('local/echo', 'use a tool', withTools));
+    expect(result.providerId).toBe('groq');
+    expect(result.model?.id).toBe(SHARED_MODELS.kimi);
+    expect((await fixture.complete(ask('local/echo', 'no tools', { models: [SHARED_MODELS.kimi] }))).providerId).toBe('local');
+  });
+
+  it('sends images only to a model that reads them', async () => {
+    const image = { model: SHARED_MODELS.llama70b, models: [SHARED_MODELS.maverick], messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'what is it?' }, { type: 'image' as const, url: 'data:image/png;base64,AAAA' }] }] };
+    const result = await fixture.complete(image);
+    expect(result.model?.id).toBe(SHARED_MODELS.maverick);
+  });
+
+  it('skips an endpoint whose context the prompt does not fit', async () => {
+    fixture.setContextLength('groq', SHARED_MODELS.scout, 50);
+    try {
+      expect((await fixture.complete(ask(SHARED_MODELS.scout, 'short'))).providerId).toBe('groq');
+      expect((await fixture.complete(ask(SHARED_MODELS.scout, 'a rather long prompt '.repeat(40)))).providerId).toBe('together');
+    } finally {
+      fixture.setContextLength('groq', SHARED_MODELS.scout, null);
+    }
+  });
+});
