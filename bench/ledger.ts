@@ -125,7 +125,7 @@ function medianMs(runs: number, work: () => unknown): number {
   return timings[Math.floor(runs / 2)]!;
 }
 
-async function usageQueryTimes(seededRows: number): Promise<void> {
+async function usageQueryTimes(seededRows: number): Promise<Record<string, number>> {
   const { database, dispose } = temporaryDatabase();
   const now = Date.now();
   const seconds = seed(database, seededRows, now);
@@ -142,11 +142,13 @@ async function usageQueryTimes(seededRows: number): Promise<void> {
     { label: `usage(filter: {model}, groupBy: [HOUR]), 1 model`, filter: { modelId: 'vendor/model-3' }, groupBy: ['HOUR'] },
     { label: `usage(filter: {apiKeyId}, groupBy: [DAY]), 1 key`, filter: { apiKeyId: 'key_7' }, groupBy: ['DAY'] },
   ];
+  const medians: Record<string, number> = {};
   for (const { label, filter, groupBy } of cases) {
     let buckets = 0;
     const ms = medianMs(9, () => {
       buckets = queryUsage(database.db, filter, groupBy).length;
     });
+    medians[label] = Number(ms.toFixed(1));
     console.log(`${label}: ${ms.toFixed(1)} ms median of 9 (${buckets} buckets)`);
   }
 
@@ -159,15 +161,21 @@ async function usageQueryTimes(seededRows: number): Promise<void> {
   const covered = medianMs(9, () => database.db.all(usageStatement({}, ['MODEL'], 'generations indexed by bench_usage_cover_idx')));
   console.log(`usage(groupBy: [MODEL]), all ${all}, through the candidate covering index: ${covered.toFixed(1)} ms`);
   dispose();
+  return medians;
 }
 
-export async function run(options: { quick?: boolean } = {}): Promise<void> {
+export async function run(options: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
   // --quick only checks that the scenario runs: its figures are not the ones to quote.
   const scale = options.quick ? 0.1 : 1;
-  await recorderThroughput(20_000 * scale, 1);
-  await recorderThroughput(100_000 * scale, 100);
+  const serial = await recorderThroughput(20_000 * scale, 1);
+  const hundred = await recorderThroughput(100_000 * scale, 100);
   const plain = await recorderThroughput(200_000 * scale, 1_000);
-  await usageQueryTimes(100_000 * scale);
+  const queries = await usageQueryTimes(100_000 * scale);
   const indexed = await recorderThroughput(200_000 * scale, 1_000, CANDIDATE_INDEX.replace('bench_usage_cover_idx', 'bench_usage_cover_idx_writes'));
   console.log(`candidate covering index: recorder throughput ${((1 - indexed / plain) * 100).toFixed(0)}% lower`);
+  return {
+    quick: options.quick === true,
+    generationsPerSecond: { inFlight1: Math.round(serial), inFlight100: Math.round(hundred), inFlight1000: Math.round(plain) },
+    usageQueryMs: queries,
+  };
 }

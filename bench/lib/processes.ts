@@ -1,0 +1,226 @@
+/**
+ * Child processes for the benchmarks: the fake OpenAI upstream and the gateway, each in its own process (optionally
+ * pinned to a CPU with taskset), so the load generator does not share their event loops.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+let tasksetChecked: boolean | undefined;
+function hasTaskset(): boolean {
+  tasksetChecked ??= spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+  return tasksetChecked;
+}
+
+/**
+ * The CPU to pin the server under test to: the last core when there are at least two, none otherwise.
+ * The load generator and the fake upstream are pinned to the remaining cores.
+ */
+export function cpuLayout(): { server: string | null; others: string | null } {
+  const count = cpus().length;
+  if (count < 2 || !hasTaskset()) return { server: null, others: null };
+  return { server: String(count - 1), others: count === 2 ? '0' : `0-${count - 2}` };
+}
+
+/** Pins this (load generator) process to the non-server cores, when possible. */
+export function pinSelf(): string | null {
+  const { others } = cpuLayout();
+  if (others === null) return null;
+  const result = spawnSync('taskset', ['-pc', others, String(process.pid)], { stdio: 'ignore' });
+  return result.status === 0 ? others : null;
+}
+
+export interface Child {
+  process: ChildProcess;
+  pid: number;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+function launch(command: string, args: string[], env: NodeJS.ProcessEnv, cpu: string | null): Child {
+  const [file, argv] = cpu !== null ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
+  const child = spawn(file, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 20_000) stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  return {
+    process: child,
+    pid: child.pid ?? -1,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Reads the first stdout line that parses as JSON. */
+function firstJsonLine<T>(child: Child, timeoutMs: number): Promise<T> {
+  return new Promise((resolveLine, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`no start-up line within ${timeoutMs} ms; stderr: ${child.stderr().slice(0, 2000)}`)), timeoutMs);
+    child.process.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          const parsed = JSON.parse(line) as T;
+          clearTimeout(timer);
+          resolveLine(parsed);
+          return;
+        } catch {
+          // not the line we wait for
+        }
+      }
+    });
+    child.process.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${String(code)}) before starting; stderr: ${child.stderr().slice(0, 2000)}`));
+    });
+  });
+}
+
+export interface Upstream extends Child {
+  /** Base URL including /v1. */
+  url: string;
+  key: string;
+}
+
+export async function startUpstreamProcess(): Promise<Upstream> {
+  const child = launch(process.execPath, ['--import', 'tsx', 'bench/upstream-process.ts'], { ...process.env, NODE_ENV: 'production' }, cpuLayout().others);
+  const line = await firstJsonLine<{ url: string; key: string }>(child, 20_000);
+  return { ...child, url: line.url, key: line.key };
+}
+
+/** Polls `url` until it answers 2xx. */
+export async function waitHealthy(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.process.exitCode !== null) throw new Error(`process exited (${child.process.exitCode}); stderr: ${child.stderr().slice(0, 2000)}`);
+    try {
+      const response = await request(url, { method: 'GET' });
+      await response.body.dump();
+      if (response.statusCode >= 200 && response.statusCode < 300) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not healthy within ${timeoutMs} ms; stderr: ${child.stderr().slice(0, 2000)}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
+
+export interface Gateway extends Child {
+  url: string;
+  wsUrl: string;
+  /** Resident set size in KiB (VmRSS), or null when /proc is not readable. */
+  rssKb(): number | null;
+}
+
+export interface GatewayOptions {
+  upstream?: Upstream;
+  env?: Record<string, string>;
+  /** Directory for `node --cpu-prof` output; no profiling when undefined. */
+  cpuProfDir?: string;
+}
+
+/** Reads VmRSS (KiB) of a process from /proc. */
+export function readRssKb(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return match?.[1] !== undefined ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function startGatewayProcess(options: GatewayOptions = {}): Promise<Gateway> {
+  const port = await freePort();
+  const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-gw-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: `file:${join(directory, 'bench.db')}`,
+    LOG_LEVEL: 'silent',
+    SWITCHBOARD_LOCAL_DELAY_MS: '0',
+    ...(options.upstream ? { OPENAI_API_KEY: options.upstream.key, OPENAI_BASE_URL: options.upstream.url } : {}),
+    ...options.env,
+  };
+  const args = ['--import', 'tsx'];
+  if (options.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+  args.push('src/index.ts');
+  const child = launch(process.execPath, args, env, cpuLayout().server);
+  // Node itself runs under taskset when pinned; the pid is taskset's until exec, which keeps the same pid.
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(`${url}/healthz`, child);
+  } catch (error) {
+    await child.stop();
+    rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ...child,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    rssKb: () => readRssKb(child.pid),
+    async stop() {
+      await child.stop();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Conditions that go with every set of figures. */
+export function conditions(): Record<string, unknown> {
+  const layout = cpuLayout();
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    pinning: layout.server === null ? 'none (taskset missing or a single core)' : `gateway/peer on CPU ${layout.server}; load generator and fake upstream on CPU ${layout.others}`,
+    upstream: 'zero-latency fake OpenAI (test/fakes/openai.ts) in its own process on loopback',
+  };
+}
+
+/** CPU time (user + system) of a process in milliseconds, from /proc/<pid>/stat; null when unreadable. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    // Linux reports clock ticks; USER_HZ is 100 on every mainstream kernel.
+    return ((utime + stime) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
