@@ -4,6 +4,9 @@ import { GraphQLError, execute, subscribe, type DocumentNode, type ExecutionArgs
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { AdmissionControl } from './auth/admission.js';
+import { BudgetTracker } from './auth/budget.js';
+import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createAuthenticator, type Authenticator } from './auth/viewer.js';
 import { CompletionService } from './completions/service.js';
 import { newId } from './completions/ids.js';
@@ -19,9 +22,17 @@ import { closeHttpAgent } from './providers/http.js';
 import { AdapterRegistry } from './providers/registry.js';
 import { warmTokenizer } from './providers/tokenizer.js';
 import { createRestHandler } from './rest/handler.js';
+import { Router } from './routing/router.js';
 import { maskError, useRequestErrorCodes } from './schema/errors.js';
 import { getSchema } from './schema/index.js';
 import { UsageRecorder } from './usage/recorder.js';
+import { createObservability } from './usage/observability.js';
+import { admitGraphQLBody } from './http/body-limit.js';
+import { useCsrfPrevention } from './http/csrf.js';
+import { isAllowedWebSocketOrigin, isLoopbackHostHeader } from './http/origin.js';
+import { corsOptions, httpServerOptions } from './http/transport.js';
+import { guardClientFrames, WebSocketLimits } from './http/websocket-limits.js';
+import { graphqlLimitPlugins } from './schema/limits.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -76,7 +87,10 @@ function createGraphQL(services: Services, authenticator: Authenticator, logger:
     graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useRequestErrorCodes()],
+    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits)],
+    cors: corsOptions(services.config.limits.corsOrigins),
+    // One operation per request: a batch would multiply every per-request limit above.
+    batching: false,
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
@@ -112,15 +126,20 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const recorder = new UsageRecorder(database.db, {
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
-  const completions = new CompletionService({ db: database.db, registry, recorder });
-  const services: Services = { config, db: database.db, registry, recorder, completions };
-  const authenticator = createAuthenticator(config.adminKey);
+  const budgets = new BudgetTracker(database.db);
+  const admission = new AdmissionControl(database.db, new InMemoryRateLimitStore(), budgets);
+  const router = new Router({ config: config.routing });
+  const completions = new CompletionService({ db: database.db, registry, recorder, admission, router });
+  const services: Services = { config, db: database.db, registry, recorder, completions, budgets, router };
+  const authenticator = createAuthenticator(database.db, config.adminKey);
   const yoga = createGraphQL(services, authenticator, logger);
 
   const rest = createRestHandler(services, authenticator, logger);
+  const observability = createObservability(services, logger);
+  router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
 
   let draining = false;
-  const server = createServer((req, res) => {
+  const server = createServer(httpServerOptions(config.limits), (req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0];
@@ -128,9 +147,19 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       sendJson(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok' });
       return;
     }
+    if (!config.adminKey && !isLoopbackHostHeader(req.headers.host)) {
+      sendJson(res, 403, { error: { message: 'Open local mode only answers requests addressed to localhost or 127.0.0.1; set SWITCHBOARD_ADMIN_KEY to serve other host names', type: 'permission_error', code: 'forbidden' } });
+      return;
+    }
+    if (path === '/metrics') {
+      void observability.handleMetrics(req, res);
+      return;
+    }
     if (draining) res.setHeader('connection', 'close');
     if (path === '/graphql' || path?.startsWith('/graphql/')) {
-      void yoga(req, res, { req, res, requestId });
+      void admitGraphQLBody(req, res, config.limits.maxBodyBytes).then((admitted) => {
+        if (admitted) void yoga(req, res, { req, res, requestId });
+      });
       return;
     }
     if (path?.startsWith('/v1/')) {
@@ -145,7 +174,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     sendJson(res, 404, { error: { message: `No route for ${req.method} ${path}`, type: 'invalid_request_error', code: 'not_found' } });
   });
 
-  const webSockets = new WebSocketServer({ noServer: true });
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxBodyBytes });
+  const webSocketLimits = new WebSocketLimits(config.limits.webSocket.maxSubscriptionsPerConnection, config.limits.webSocket.maxConnectionsPerKey);
   let webSocketOperations = 0;
   const webSocketIdle: Array<() => void> = [];
   server.on('upgrade', (req, socket, head) => {
@@ -154,7 +184,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       socket.destroy();
       return;
     }
-    webSockets.handleUpgrade(req, socket, head, (ws) => webSockets.emit('connection', ws, req));
+    if (!isAllowedWebSocketOrigin(req.headers, config.limits.corsOrigins) || (!config.adminKey && !isLoopbackHostHeader(req.headers.host))) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    webSockets.handleUpgrade(req, socket, head, (ws) => {
+      guardClientFrames(ws);
+      webSockets.emit('connection', ws, req);
+    });
   });
 
   // WebSocket operations go through Yoga's own pipeline, so masking and context match HTTP exactly.
@@ -162,14 +199,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     {
       execute: (args: ExecutionArgs) => (args.rootValue as { execute: typeof execute }).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
+      connectionInitWaitTimeout: config.limits.webSocket.connectionInitTimeoutMs,
       onConnect: (ctx) => {
         try {
-          authenticator.authenticate(ctx.connectionParams?.['authorization']);
-          return true;
+          const viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
+          return webSocketLimits.admitConnection(ctx, viewer.apiKeyId, ctx.extra.socket);
         } catch {
           return false;
         }
       },
+      onClose: (ctx) => webSocketLimits.release(ctx),
       onOperation: () => {
         webSocketOperations++;
       },
@@ -182,6 +221,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         }, 0);
       },
       onSubscribe: async (ctx, _id, payload) => {
+        const refused = webSocketLimits.refuseSubscription(Object.keys(ctx.subscriptions).length);
+        if (refused) return [refused];
         const requestId = newId('req');
         const request = ctx.extra.request;
         let viewer;
@@ -198,7 +239,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         } catch (error) {
           return [toGraphQLError(maskError(error))];
         }
-        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
+        let errors: readonly GraphQLError[];
+        try {
+          errors = enveloped.validate(enveloped.schema, document);
+        } catch (error) {
+          // A validation rule that throws (rather than reporting) must not take the socket down with it.
+          return [toGraphQLError(maskError(error))];
+        }
         if (errors.length > 0) return errors.map((error) => toGraphQLError(maskError(error)));
         return {
           schema: enveloped.schema,
@@ -211,6 +258,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       },
     },
     webSockets,
+    config.limits.webSocket.keepAliveMs,
   );
 
   let stopping: Promise<void> | undefined;
@@ -236,6 +284,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
+          observability.start();
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve({ url: `http://${host}:${port}`, port });
@@ -247,6 +296,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await completions.drain(config.shutdownGraceMs);
+        await observability.stop();
         await webSocketsSettled(1000);
         for (const client of webSockets.clients) client.close(1001, 'server shutting down');
         webSockets.close();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ProviderConfig, ProviderKind } from './providers/types.js';
+import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
+import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
 
 /** Where each built-in provider lives and how it is switched on. */
 interface ProviderPreset {
@@ -50,7 +52,7 @@ const envSchema = z.object({
   SWITCHBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   SWITCHBOARD_GRAPHIQL: z.enum(['true', 'false']).default('true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+}).merge(routingEnvSchema).merge(limitsEnvSchema);
 
 export interface Config {
   port: number;
@@ -64,6 +66,10 @@ export interface Config {
   shutdownGraceMs: number;
   graphiql: boolean;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Strategies, retries, timeouts, hedging and circuit breakers (src/routing/config.ts). */
+  routing: RoutingConfig;
+  /** Body sizes, GraphQL document limits, timeouts, WebSocket fan-out, CORS, introspection (src/http/limits.ts). */
+  limits: LimitsConfig;
 }
 
 export class ConfigError extends Error {}
@@ -140,5 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: values.SWITCHBOARD_SHUTDOWN_GRACE_MS,
     graphiql: values.SWITCHBOARD_GRAPHIQL === 'true',
     logLevel: values.LOG_LEVEL,
+    routing: toRoutingConfig(values),
+    limits: toLimitsConfig(values),
   };
 }

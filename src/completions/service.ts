@@ -16,7 +16,7 @@ import { CancelledByShutdown, abortOnReturn } from './abortable.js';
 import { newId } from './ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
-import { validateCompletionInput } from './validate.js';
+import { validateAgainstModel, validateCompletionInput } from './validate.js';
 
 export interface CompletionServiceDeps {
   db: Db;
@@ -156,6 +156,8 @@ export class CompletionService {
   private plan(input: CompletionInput, streamed: boolean): Route {
     validateCompletionInput(input);
     const resolutions = [input.model, ...(input.models ?? [])].map((requested) => resolveModel(this.db, this.registry, requested));
+    const primary = resolutions[0]?.model;
+    if (primary) validateAgainstModel(input, primary);
     if (resolutions.every((resolution) => resolution.candidates.length === 0)) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);
     return this.router.plan(resolutions, input, streamed);
   }

@@ -136,7 +136,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
 
   return async (req, res, viewer, requestId) => {
     const created = Math.floor(Date.now() / 1000);
-    const request = parseChatCompletionRequest(await readJsonBody(req));
+    const request = parseChatCompletionRequest(await readJsonBody(req, services.config.limits.maxBodyBytes));
     const caller: Caller = { apiKeyId: viewer.apiKeyId, requestId, key: viewer.key };
     if (request.stream) await respondStreaming(res, request, caller, created, requestId);
     else await respond(res, request, caller, created, requestId);

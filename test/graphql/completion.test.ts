@@ -86,6 +86,14 @@ describe('createCompletion over HTTP', () => {
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_REQUEST', field: 'temperature' });
   });
 
+  it('refuses maxTokens above the model’s maximum output with BAD_REQUEST naming the field', async () => {
+    // local/echo's catalog entry allows 4096 output tokens.
+    const body = await server.graphql(COMPLETE, { input: { model: 'local/echo', maxTokens: 5000, messages: user('hi') } });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_REQUEST', field: 'maxTokens' });
+    const ok = await server.graphql(COMPLETE, { input: { model: 'local/echo', maxTokens: 4096, messages: user('hi') } });
+    expect(ok.errors).toBeUndefined();
+  });
+
   it('gives malformed GraphQL a 400 with BAD_REQUEST and no stack trace', async () => {
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',

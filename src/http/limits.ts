@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * Everything that bounds what one client can make the gateway do: document shape, body size, timeouts, WebSocket
+ * fan-out, and who may call from a browser. Read from the environment like the rest of Config; the defaults are
+ * safe for a public deployment and loose enough for GraphiQL, SDKs and base64 images.
+ */
+export interface LimitsConfig {
+  /** Largest request body (GraphQL over HTTP, WebSocket message): room for a few base64 images. */
+  maxBodyBytes: number;
+  /** Browser origins allowed to call cross-origin; empty means none (no CORS headers at all). */
+  corsOrigins: string[];
+  /** Off in production hides the schema from strangers; GraphiQL needs it on. */
+  introspection: boolean;
+  graphql: {
+    maxDepth: number;
+    /** How many values an answer may hold, estimated from page sizes and list nesting (src/schema/limits.ts). */
+    maxCost: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+  };
+  http: {
+    /** A client must finish sending its headers within this (slowloris). */
+    headersTimeoutMs: number;
+    /** …and its whole request (headers and body) within this; responses such as SSE streams may run longer. */
+    requestTimeoutMs: number;
+    /** An idle keep-alive socket is closed after this. */
+    keepAliveTimeoutMs: number;
+    /** How often Node checks the two timeouts above; they are only as precise as this. */
+    connectionsCheckingIntervalMs: number;
+  };
+  webSocket: {
+    /** A socket that has not sent connection_init by then is closed (4408). */
+    connectionInitTimeoutMs: number;
+    /** Ping interval; a socket that misses a pong for as long is terminated. 0 turns pings off. */
+    keepAliveMs: number;
+    maxSubscriptionsPerConnection: number;
+    /** Open sockets per API key (the admin key and open local mode count as one key). */
+    maxConnectionsPerKey: number;
+  };
+}
+
+function splitOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter((origin) => origin !== '');
+}
+
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+export const limitsEnvSchema = z.object({
+  SWITCHBOARD_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
+  SWITCHBOARD_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .refine((value) => splitOrigins(value).every((origin) => origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin)), {
+      message: 'a comma-separated list of origins such as https://app.example.com',
+    }),
+  SWITCHBOARD_INTROSPECTION: z.enum(['true', 'false']).default('true'),
+  SWITCHBOARD_GRAPHQL_MAX_DEPTH: positiveInt(12),
+  SWITCHBOARD_GRAPHQL_MAX_COST: positiveInt(50_000),
+  SWITCHBOARD_GRAPHQL_MAX_ALIASES: nonNegativeInt(30),
+  SWITCHBOARD_GRAPHQL_MAX_DIRECTIVES: nonNegativeInt(50),
+  SWITCHBOARD_GRAPHQL_MAX_TOKENS: positiveInt(5000),
+  SWITCHBOARD_HEADERS_TIMEOUT_MS: positiveInt(20_000),
+  SWITCHBOARD_REQUEST_TIMEOUT_MS: positiveInt(120_000),
+  SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  SWITCHBOARD_CONNECTIONS_CHECK_MS: positiveInt(2_000),
+  SWITCHBOARD_WS_INIT_TIMEOUT_MS: positiveInt(5_000),
+  SWITCHBOARD_WS_KEEPALIVE_MS: nonNegativeInt(12_000),
+  SWITCHBOARD_WS_MAX_SUBSCRIPTIONS: positiveInt(100),
+  SWITCHBOARD_WS_MAX_CONNECTIONS_PER_KEY: positiveInt(256),
+});
+
+export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
+
+export function toLimitsConfig(values: LimitsEnv): LimitsConfig {
+  return {
+    maxBodyBytes: values.SWITCHBOARD_MAX_BODY_BYTES,
+    corsOrigins: splitOrigins(values.SWITCHBOARD_CORS_ORIGINS),
+    introspection: values.SWITCHBOARD_INTROSPECTION === 'true',
+    graphql: {
+      maxDepth: values.SWITCHBOARD_GRAPHQL_MAX_DEPTH,
+      maxCost: values.SWITCHBOARD_GRAPHQL_MAX_COST,
+      maxAliases: values.SWITCHBOARD_GRAPHQL_MAX_ALIASES,
+      maxDirectives: values.SWITCHBOARD_GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: values.SWITCHBOARD_GRAPHQL_MAX_TOKENS,
+    },
+    http: {
+      // Node refuses a headers timeout longer than the request timeout at server construction.
+      headersTimeoutMs: Math.min(values.SWITCHBOARD_HEADERS_TIMEOUT_MS, values.SWITCHBOARD_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: values.SWITCHBOARD_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: values.SWITCHBOARD_KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingIntervalMs: values.SWITCHBOARD_CONNECTIONS_CHECK_MS,
+    },
+    webSocket: {
+      connectionInitTimeoutMs: values.SWITCHBOARD_WS_INIT_TIMEOUT_MS,
+      keepAliveMs: values.SWITCHBOARD_WS_KEEPALIVE_MS,
+      maxSubscriptionsPerConnection: values.SWITCHBOARD_WS_MAX_SUBSCRIPTIONS,
+      maxConnectionsPerKey: values.SWITCHBOARD_WS_MAX_CONNECTIONS_PER_KEY,
+    },
+  };
+}
