@@ -1,23 +1,17 @@
 import type { ApiKeyRow, ModelRow } from '../db/schema.js';
 import type { GatewayError } from '../errors.js';
-import type { FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../providers/types.js';
+import type { CompletionRequest, FinishReason, ToolCall, Usage } from '../providers/types.js';
 
-/** A completion request as both transports hand it to the service, before validation. */
-export interface CompletionInput {
+/**
+ * A completion request as both transports hand it to the service, before validation: the normalized request
+ * every adapter takes, addressed to a model of the catalog instead of a provider's model.
+ */
+export interface CompletionInput extends Omit<CompletionRequest, 'model' | 'defaultMaxTokens'> {
+  /** A catalog id, an alias, or `<provider>/<provider model id>`. */
   model: string;
   /** Fallback models, tried in order after `model`. */
   models?: string[];
-  messages: Message[];
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  stop?: string[];
-  seed?: number;
-  tools?: ToolDefinition[];
-  toolChoice?: ToolChoice;
-  responseFormat?: ResponseFormat;
   metadata?: Record<string, unknown>;
-  user?: string;
   /** How to choose among the endpoints that serve the model. */
   provider?: ProviderPreferences;
 }

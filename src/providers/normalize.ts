@@ -4,7 +4,8 @@ import type { CompletionRequest, FinishReason, Message, Usage } from './types.js
 /** Per-message framing tokens, as OpenAI's chat format counts them; close enough for the other vendors' estimates. */
 const TOKENS_PER_MESSAGE = 3;
 
-function messageText(message: Message): string {
+/** The text a message carries, tool calls included: what its tokens are counted from. */
+export function messageText(message: Message): string {
   switch (message.role) {
     case 'system':
     case 'tool':

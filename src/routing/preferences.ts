@@ -1,6 +1,5 @@
 import type { CompletionInput, ProviderPreferences } from '../completions/types.js';
-import { estimatePromptTokens } from '../providers/normalize.js';
-import type { Message } from '../providers/types.js';
+import { estimatePromptTokens, messageText } from '../providers/normalize.js';
 import type { Candidate } from './resolve.js';
 
 const sameProvider = (list: readonly string[] | undefined, providerId: string): boolean => list?.some((entry) => entry.toLowerCase() === providerId) ?? false;
@@ -38,21 +37,9 @@ export interface Requirements {
   promptTokensRoughly: number;
 }
 
-function textOf(message: Message): string {
-  switch (message.role) {
-    case 'system':
-    case 'tool':
-      return message.content;
-    case 'user':
-      return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
-    case 'assistant':
-      return (message.content ?? '') + message.toolCalls.map((call) => call.name + call.arguments).join('');
-  }
-}
-
 export function requirementsOf(input: CompletionInput): Requirements {
   let characters = 0;
-  for (const message of input.messages) characters += textOf(message).length + 4;
+  for (const message of input.messages) characters += messageText(message).length + 4;
   for (const tool of input.tools ?? []) characters += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length;
   let counted: number | undefined;
   return {

@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { onResponseEnd } from './server.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 
 export interface DelayedUpstream extends FakeUpstream {
@@ -32,15 +33,7 @@ export async function startDelayedUpstream(target: FakeUpstream, initialDelayMs 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     arrived++;
     active++;
-    let counted = true;
-    const done = (): void => {
-      if (counted) {
-        counted = false;
-        active--;
-      }
-    };
-    res.on('finish', done);
-    res.on('close', done);
+    onResponseEnd(res, () => active--);
 
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

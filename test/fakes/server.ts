@@ -44,15 +44,7 @@ export async function startFakeServer(handle: (context: FakeRequestContext) => v
       const request: ReceivedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
       received.push(request);
       active++;
-      let counted = true;
-      const done = (): void => {
-        if (counted) {
-          counted = false;
-          active--;
-        }
-      };
-      res.on('finish', done);
-      res.on('close', done);
+      onResponseEnd(res, () => active--);
       Promise.resolve(handle({ request, req, res, script: queue.shift() })).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`fake upstream failed: ${String(error)}`);
@@ -74,6 +66,18 @@ export async function startFakeServer(handle: (context: FakeRequestContext) => v
         server.close(() => resolve());
       }),
   };
+}
+
+/** Calls `done` once when the response finishes or its connection closes, whichever comes first. */
+export function onResponseEnd(res: ServerResponse, done: () => void): void {
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  res.on('finish', once);
+  res.on('close', once);
 }
 
 /** Splits a text into word-sized pieces (keeping the spaces), as a model streams it. */
