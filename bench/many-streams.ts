@@ -18,7 +18,8 @@ const WORDS = 20;
 export async function run(options: { quick?: boolean; streams?: number } = {}): Promise<Record<string, unknown>> {
   pinSelf();
   const count = options.streams ?? (options.quick ? 200 : 1000);
-  const gateway = await startGatewayProcess({ env: { SWITCHBOARD_LOCAL_DELAY_MS: String(DELAY_MS) } });
+  // All 1,000 sockets come from one caller (open local mode), above the default per-key connection cap.
+  const gateway = await startGatewayProcess({ env: { SWITCHBOARD_LOCAL_DELAY_MS: String(DELAY_MS), SWITCHBOARD_WS_MAX_CONNECTIONS_PER_KEY: '2000' } });
   const clients: Client[] = [];
   const rssSamples: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
