@@ -105,5 +105,5 @@ export interface Timing {
 }
 
 export function timing(quick: boolean | undefined): Timing {
-  return quick ? { warmupMs: 500, measureMs: 1500, concurrencies: [1, 10, 50] } : { warmupMs: 2000, measureMs: 5000, concurrencies: [1, 10, 50] };
+  return quick ? { warmupMs: 500, measureMs: 1500, concurrencies: [1, 10, 50] } : { warmupMs: 1500, measureMs: 4000, concurrencies: [1, 10, 50] };
 }
