@@ -7,7 +7,9 @@ import { WebSocketServer } from 'ws';
 import { AdmissionControl } from './auth/admission.js';
 import { BudgetTracker } from './auth/budget.js';
 import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
+import { createSecretBox } from './auth/secret-box.js';
 import { createAuthenticator, type Authenticator } from './auth/viewer.js';
+import { registerStoredProviders } from './catalog/admin.js';
 import { CompletionService } from './completions/service.js';
 import { newId } from './completions/ids.js';
 import { PROVIDER_PRESETS, type Config } from './config.js';
@@ -130,7 +132,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const admission = new AdmissionControl(database.db, new InMemoryRateLimitStore(), budgets);
   const router = new Router({ config: config.routing });
   const completions = new CompletionService({ db: database.db, registry, recorder, admission, router });
-  const services: Services = { config, db: database.db, registry, recorder, completions, budgets, router };
+  const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
+  const restored = registerStoredProviders({ db: database.db, registry, config, ...(secrets ? { secrets } : {}) });
+  if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
+  const services: Services = { config, db: database.db, registry, recorder, completions, budgets, router, ...(secrets ? { secrets } : {}) };
   const authenticator = createAuthenticator(database.db, config.adminKey);
   const yoga = createGraphQL(services, authenticator, logger);
 

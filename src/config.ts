@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseMasterKey } from './auth/secret-box.js';
 import type { ProviderConfig, ProviderKind } from './providers/types.js';
 import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
 import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
@@ -51,6 +52,8 @@ const envSchema = z.object({
   SWITCHBOARD_LOCAL_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(30),
   SWITCHBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   SWITCHBOARD_GRAPHIQL: z.enum(['true', 'false']).default('true'),
+  SWITCHBOARD_MASTER_KEY: z.string().min(1).optional(),
+  SWITCHBOARD_MASTER_KEY_PREVIOUS: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).merge(routingEnvSchema).merge(limitsEnvSchema);
 
@@ -70,6 +73,10 @@ export interface Config {
   routing: RoutingConfig;
   /** Body sizes, GraphQL document limits, timeouts, WebSocket fan-out, CORS, introspection (src/http/limits.ts). */
   limits: LimitsConfig;
+  /** Seals provider keys set through the API; without it such keys are refused. */
+  masterKey: Buffer | undefined;
+  /** Older master keys that still open stored keys while rotating. */
+  previousMasterKeys: Buffer[];
 }
 
 export class ConfigError extends Error {}
@@ -130,6 +137,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const masterKey = (name: string, text: string | undefined): Buffer | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return parseMasterKey(text);
+    } catch (error) {
+      throw new ConfigError(`${name} ${error instanceof Error ? error.message : 'is invalid'}`);
+    }
+  };
+  const currentMasterKey = masterKey('SWITCHBOARD_MASTER_KEY', values.SWITCHBOARD_MASTER_KEY);
+  const previousMasterKey = masterKey('SWITCHBOARD_MASTER_KEY_PREVIOUS', values.SWITCHBOARD_MASTER_KEY_PREVIOUS);
+
   if (!values.SWITCHBOARD_ADMIN_KEY && !isLoopbackHost(values.HOST)) {
     throw new ConfigError(
       `Refusing to listen on ${values.HOST} without SWITCHBOARD_ADMIN_KEY: open local mode treats every caller as admin, so it binds to loopback only. Set SWITCHBOARD_ADMIN_KEY or HOST=127.0.0.1.`,
@@ -148,5 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: values.LOG_LEVEL,
     routing: toRoutingConfig(values),
     limits: toLimitsConfig(values),
+    masterKey: currentMasterKey,
+    previousMasterKeys: previousMasterKey ? [previousMasterKey] : [],
   };
 }

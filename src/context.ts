@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { BudgetTracker } from './auth/budget.js';
+import type { SecretBox } from './auth/secret-box.js';
 import type { Viewer } from './auth/viewer.js';
 import type { Config } from './config.js';
 import type { CompletionService } from './completions/service.js';
@@ -20,6 +21,8 @@ export interface Services {
   /** Routing strategies and the in-memory health of every endpoint (Provider.health). */
   router: Router;
   budgets: BudgetTracker;
+  /** Seals provider keys set through the API; absent without SWITCHBOARD_MASTER_KEY. */
+  secrets?: SecretBox;
   /** Records an admin change in the audit trail (wired once the audit trail exists). */
   audit?: (entry: AuditEntry) => void;
 }

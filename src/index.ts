@@ -1,4 +1,5 @@
 import { buildApp } from './app.js';
+import { StoredSecretError } from './catalog/admin.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -15,7 +16,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = buildApp(config, { logger });
+  let app;
+  try {
+    app = buildApp(config, { logger });
+  } catch (error) {
+    if (error instanceof StoredSecretError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   const { url } = await app.start();
   if (!config.adminKey) {
     logger.warn('open local mode: no SWITCHBOARD_ADMIN_KEY is set, so every caller is admin; listening on loopback only');

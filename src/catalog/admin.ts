@@ -1,3 +1,4 @@
+import type { SecretBox } from '../auth/secret-box.js';
 import { PROVIDER_PRESETS, type Config } from '../config.js';
 import {
   CatalogConflict,
@@ -9,12 +10,12 @@ import {
   type EndpointWrite,
   type ModelWrite,
 } from '../db/catalog-admin.js';
-import { providersByIds } from '../db/catalog.js';
+import { listProviders, providersByIds } from '../db/catalog.js';
 import type { Db } from '../db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
-import type { ProviderKind } from '../providers/types.js';
+import type { ProviderConfig, ProviderKind } from '../providers/types.js';
 import { dollarsPerMillionToMicros } from '../usage/cost.js';
 
 /**
@@ -27,6 +28,8 @@ export interface CatalogAdminDeps {
   db: Db;
   registry: AdapterRegistry;
   config: Pick<Config, 'providers'>;
+  /** Seals provider keys set through the API; undefined when no master key is configured. */
+  secrets?: SecretBox;
 }
 
 type Maybe<T> = T | null | undefined;
@@ -54,6 +57,8 @@ export interface ProviderInputValues {
   kind?: Maybe<ProviderKind>;
   baseUrl?: Maybe<string>;
   enabled?: Maybe<boolean>;
+  /** Write-only: a string sets the key (sealed before it is stored), null clears it, undefined leaves it. */
+  apiKey?: Maybe<string>;
 }
 
 function checkBaseUrl(value: string): string {
@@ -95,8 +100,20 @@ export function upsertProvider(deps: CatalogAdminDeps, input: ProviderInputValue
       // Routing asks the registry, which cannot drop an adapter yet: storing "disabled" would be a flag nobody obeys.
       throw new BadRequestError(`Disabling a running provider is not supported yet; unset its configuration and restart`, 'enabled');
     }
-    if (input.enabled === true && !deps.registry.has(id) && (preset?.keyVariable !== undefined || id === 'local')) {
-      throw new BadRequestError(`Provider ${id} is enabled by setting ${preset?.keyVariable ?? 'its configuration'}; keys are not accepted through the API`, 'enabled');
+    const keyGiven = typeof input.apiKey === 'string' || current.apiKeyCiphertext !== null;
+    if (input.enabled === true && !deps.registry.has(id) && !keyGiven && (preset?.keyVariable !== undefined || id === 'local')) {
+      throw new BadRequestError(`Provider ${id} needs an API key: set apiKey (with SWITCHBOARD_MASTER_KEY configured) or ${preset?.keyVariable ?? 'its configuration'}`, 'enabled');
+    }
+  }
+
+  let apiKeyCiphertext: string | null | undefined;
+  if (input.apiKey !== undefined) {
+    if (configured || id === 'local') throw new BadRequestError(`Provider ${id} takes its key from the environment (${preset?.keyVariable ?? 'SWITCHBOARD_PROVIDERS'})`, 'apiKey');
+    if (input.apiKey === null) apiKeyCiphertext = null;
+    else {
+      if (input.apiKey.trim() === '') throw new BadRequestError('apiKey must not be empty; pass null to clear it', 'apiKey');
+      if (!deps.secrets) throw new BadRequestError('Storing provider keys needs SWITCHBOARD_MASTER_KEY (32 bytes, base64)', 'apiKey');
+      apiKeyCiphertext = deps.secrets.seal(input.apiKey.trim(), id);
     }
   }
 
@@ -105,8 +122,18 @@ export function upsertProvider(deps: CatalogAdminDeps, input: ProviderInputValue
     ...(name !== undefined ? { name } : {}),
     ...(!current ? { kind: 'openai_compatible' as const } : {}),
     ...(baseUrl !== undefined ? { baseUrl } : {}),
-    ...(input.enabled !== null && input.enabled !== undefined ? { enabled: input.enabled } : {}),
+    ...(input.enabled !== null && input.enabled !== undefined ? { enabled: input.enabled } : typeof input.apiKey === 'string' ? { enabled: true } : {}),
+    ...(apiKeyCiphertext !== undefined ? { apiKeyCiphertext } : {}),
   });
+
+  if (!configured && (apiKeyCiphertext !== undefined || row.apiKeyCiphertext !== null)) {
+    const apiKey = typeof input.apiKey === 'string' ? input.apiKey.trim() : row.apiKeyCiphertext !== null && deps.secrets ? deps.secrets.open(row.apiKeyCiphertext, id) : undefined;
+    const adapterConfig = storedProviderConfig(row, apiKey);
+    // A built-in provider without its key is of no use; a self-hosted one may run keyless.
+    if (adapterConfig === undefined || (apiKey === undefined && preset !== undefined)) deps.registry.unregister(id);
+    else deps.registry.register(adapterConfig);
+    return row;
+  }
 
   if (row.enabled && row.baseUrl !== null) {
     if (configured) {
@@ -117,6 +144,45 @@ export function upsertProvider(deps: CatalogAdminDeps, input: ProviderInputValue
   }
   return row;
 }
+
+/** The adapter configuration of a provider stored in the database; undefined when it has nowhere to send calls. */
+export function storedProviderConfig(row: ProviderRow, apiKey: string | undefined): ProviderConfig | undefined {
+  const preset = PROVIDER_PRESETS.find((entry) => entry.id === row.id);
+  const baseUrl = row.baseUrl ?? preset?.defaultBaseUrl;
+  if (baseUrl === undefined || row.kind === 'local') return undefined;
+  return { id: row.id, kind: preset?.kind ?? row.kind, name: row.name, baseUrl, ...(apiKey !== undefined ? { apiKey } : {}) };
+}
+
+/**
+ * At start-up: providers added or given a key through the API come back, their keys opened with the master key.
+ * Providers configured in the environment keep the environment's settings. A stored key that cannot be opened
+ * stops start-up naming the provider, rather than leaving it silently disabled.
+ */
+export function registerStoredProviders(deps: CatalogAdminDeps): string[] {
+  const registered: string[] = [];
+  for (const row of listProviders(deps.db)) {
+    if (row.id === 'local' || deps.config.providers.some((entry) => entry.id === row.id)) continue;
+    const preset = PROVIDER_PRESETS.find((entry) => entry.id === row.id);
+    let apiKey: string | undefined;
+    if (row.apiKeyCiphertext !== null) {
+      if (!deps.secrets) throw new StoredSecretError(`Provider ${row.id} has a stored API key: set SWITCHBOARD_MASTER_KEY to the key it was sealed with`);
+      try {
+        apiKey = deps.secrets.open(row.apiKeyCiphertext, row.id);
+      } catch (error) {
+        throw new StoredSecretError(`Provider ${row.id}: ${error instanceof Error ? error.message : 'its stored API key cannot be opened'}`);
+      }
+    } else if (preset !== undefined || !row.enabled) continue;
+    const config = storedProviderConfig(row, apiKey);
+    if (!config) continue;
+    deps.registry.register(config);
+    if (!row.enabled) writeProvider(deps.db, { id: row.id, enabled: true });
+    registered.push(row.id);
+  }
+  return registered;
+}
+
+/** A stored provider key that start-up cannot use. */
+export class StoredSecretError extends Error {}
 
 // ---- Models and endpoints ----
 

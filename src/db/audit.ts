@@ -24,7 +24,7 @@ export interface AuditEntry {
 export type AuditWriter = Pick<Db, 'insert'>;
 
 /** Field names never written to the audit trail, wherever they sit in `before`/`after`. */
-const SECRET_FIELDS = new Set(['secret', 'secretHash', 'secret_hash', 'apiKey', 'api_key', 'authorization', 'password', 'token']);
+const SECRET_FIELDS = new Set(['secret', 'secretHash', 'secret_hash', 'apiKey', 'api_key', 'apiKeyCiphertext', 'api_key_ciphertext', 'authorization', 'password', 'token']);
 
 function withoutSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecrets);

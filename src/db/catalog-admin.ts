@@ -16,6 +16,8 @@ export interface ProviderWrite {
   kind?: ProviderRow['kind'];
   baseUrl?: string | null;
   enabled?: boolean;
+  /** A sealed API key (never plaintext); null clears it. */
+  apiKeyCiphertext?: string | null;
 }
 
 export function writeProvider(db: Db, input: ProviderWrite, now = Date.now()): { row: ProviderRow; created: boolean } {
@@ -28,6 +30,7 @@ export function writeProvider(db: Db, input: ProviderWrite, now = Date.now()): {
         kind: input.kind ?? 'openai_compatible',
         baseUrl: input.baseUrl ?? null,
         enabled: input.enabled ?? true,
+        apiKeyCiphertext: input.apiKeyCiphertext ?? null,
         createdAt: now,
         updatedAt: now,
       };
@@ -38,6 +41,7 @@ export function writeProvider(db: Db, input: ProviderWrite, now = Date.now()): {
     if (input.name !== undefined) changes.name = input.name;
     if (input.baseUrl !== undefined) changes.baseUrl = input.baseUrl;
     if (input.enabled !== undefined) changes.enabled = input.enabled;
+    if (input.apiKeyCiphertext !== undefined) changes.apiKeyCiphertext = input.apiKeyCiphertext;
     tx.update(providers).set(changes).where(eq(providers.id, input.id)).run();
     return { row: { ...existing, ...changes }, created: false };
   });

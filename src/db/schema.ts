@@ -12,6 +12,8 @@ export const providers = sqliteTable('providers', {
   kind: text('kind', { enum: ['openai', 'anthropic', 'gemini', 'ollama', 'openai_compatible', 'local'] }).notNull(),
   baseUrl: text('base_url'),
   enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  /** The provider's API key when set through the API, sealed with the master key (src/auth/secret-box.ts); never plaintext. */
+  apiKeyCiphertext: text('api_key_ciphertext'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

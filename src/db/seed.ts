@@ -33,7 +33,8 @@ export function syncProviders(db: Db, known: KnownProvider[], now = Date.now()):
         .values({ ...provider, createdAt: now, updatedAt: now })
         .onConflictDoUpdate({
           target: providers.id,
-          set: { name: provider.name, kind: provider.kind, baseUrl: provider.baseUrl, enabled: provider.enabled, updatedAt: now },
+          // An unconfigured provider keeps the base URL an admin gave it (with a key stored through the API).
+          set: { name: provider.name, kind: provider.kind, enabled: provider.enabled, updatedAt: now, ...(provider.enabled ? { baseUrl: provider.baseUrl } : {}) },
         })
         .run();
     }

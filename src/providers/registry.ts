@@ -22,6 +22,11 @@ export class AdapterRegistry {
     for (const config of configs) this.adapters.set(config.id, createAdapter(config, options));
   }
 
+  /** Stops routing to a provider (its stored key was cleared); requests already under way finish. */
+  unregister(providerId: string): void {
+    if (providerId !== 'local') this.adapters.delete(providerId);
+  }
+
   get(providerId: string): ProviderAdapter | undefined {
     return this.adapters.get(providerId);
   }

@@ -2,11 +2,11 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { builder } from '../builder.js';
 import { updateModelEndpoint, upsertModel } from '../catalog/admin.js';
 import { decodeModelCursor, encodeModelCursor } from '../catalog/cursor.js';
-import { countModels, findModel, listModels, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
+import { countModels, findEndpoint, findModel, listModels, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../usage/cost.js';
-import { requireAdmin } from './guards.js';
+import { auditChange, requireAdmin } from './guards.js';
 import { ProviderRef } from './providers.js';
 
 export const ModalityEnum = builder.enumType('Modality', { values: ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const });
@@ -273,7 +273,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ModelInput, required: true }) },
     resolve: (_root, { input }, context) => {
       requireAdmin(context);
-      return upsertModel(context.services, { ...input, id: String(input.id), endpoints: input.endpoints?.map((endpoint) => ({ ...endpoint, provider: String(endpoint.provider) })) ?? null });
+      const before = findModel(context.services.db, String(input.id)) ?? null;
+      const model = upsertModel(context.services, { ...input, id: String(input.id), endpoints: input.endpoints?.map((endpoint) => ({ ...endpoint, provider: String(endpoint.provider) })) ?? null });
+      auditChange(context, before ? 'model.update' : 'model.create', 'model', model.id, before, model);
+      return model;
     },
   }),
   updateModelEndpoint: t.field({
@@ -282,7 +285,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ModelEndpointInput, required: true }) },
     resolve: (_root, { input }, context) => {
       requireAdmin(context);
-      return updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
+      const before = findEndpoint(context.services.db, String(input.provider), input.providerModelId) ?? null;
+      const endpoint = updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
+      auditChange(context, 'model_endpoint.update', 'model_endpoint', endpoint.id, before, endpoint);
+      return endpoint;
     },
   }),
 }));

@@ -1,9 +1,9 @@
 import { builder } from '../builder.js';
 import { upsertProvider } from '../catalog/admin.js';
 import type { ProviderRow } from '../db/schema.js';
-import { listProviders } from '../db/catalog.js';
+import { listProviders, providersByIds } from '../db/catalog.js';
 import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';
-import { requireAdmin } from './guards.js';
+import { auditChange, requireAdmin } from './guards.js';
 import { ModelEndpointRef, ModelRef } from './models.js';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
@@ -63,6 +63,11 @@ ProviderRef.implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     kind: t.field({ type: ProviderKindEnum, resolve: (provider) => provider.kind }),
+    hasApiKey: t.boolean({
+      description: 'Whether a key is configured (in the environment or stored sealed); the key itself is never readable',
+      resolve: (provider, _args, context) =>
+        provider.apiKeyCiphertext !== null || context.services.config.providers.some((entry) => entry.id === provider.id && entry.apiKey !== undefined),
+    }),
     enabled: t.boolean({
       description: 'Configured with credentials on this gateway, so requests can reach it',
       resolve: (provider, _args, context) => provider.enabled && context.services.registry.has(provider.id),
@@ -94,24 +99,32 @@ builder.queryFields((t) => ({
 }));
 
 const ProviderInput = builder.inputType('ProviderInput', {
-  description: 'A provider to add (a keyless self-hosted OpenAI-compatible server) or edit. Omitted fields stay as they are.',
+  description: 'A provider to add (an OpenAI-compatible server) or edit. Omitted fields stay as they are.',
   fields: (t) => ({
     id: t.id({ required: true, description: 'Lowercase letters, digits, _ and -' }),
     name: t.string(),
     kind: t.field({ type: ProviderKindEnum, description: 'Only OPENAI_COMPATIBLE can be added; an existing provider’s kind cannot change' }),
     baseUrl: t.string({ description: 'Required to add a provider; the API root, e.g. http://127.0.0.1:8000/v1' }),
-    enabled: t.boolean({ description: 'Providers with a key are enabled through the environment; disabling a running provider is not supported yet' }),
+    enabled: t.boolean({ description: 'Disabling a running provider is not supported yet' }),
+    apiKey: t.string({
+      description: 'Write-only. Sets the provider’s API key, sealed with SWITCHBOARD_MASTER_KEY before it is stored; null clears it. Providers configured in the environment take their key from there.',
+    }),
   }),
 });
 
 builder.mutationFields((t) => ({
   upsertProvider: t.field({
     type: ProviderRef,
-    description: 'Admin: adds an OpenAI-compatible provider or edits one. API keys are not accepted here.',
+    description: 'Admin: adds an OpenAI-compatible provider or edits one, including its API key (write-only).',
     args: { input: t.arg({ type: ProviderInput, required: true }) },
     resolve: (_root, { input }, context) => {
       requireAdmin(context);
-      return upsertProvider(context.services, { ...input, id: String(input.id) });
+      const before = providersByIds(context.services.db, [String(input.id)])[0] ?? null;
+      const provider = upsertProvider(context.services, { ...input, id: String(input.id) });
+      // The trail says whether a key was set or cleared, never what it was.
+      const keyChange = input.apiKey === undefined ? {} : { apiKeyChange: input.apiKey === null ? 'cleared' : 'set' };
+      auditChange(context, before ? 'provider.update' : 'provider.create', 'provider', provider.id, before, { ...provider, ...keyChange });
+      return provider;
     },
   }),
 }));
