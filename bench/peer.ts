@@ -3,12 +3,12 @@
  * git-ignored bench/.peer/, never a project dependency) in its own process on loopback, in front of the same fake
  * OpenAI upstream, under the same closed-loop load as scenario 1, in the same run as direct, REST and GraphQL.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timing } from './lib/load.js';
 import { directTarget, expectReply, find, graphqlTarget, measureAll, overheadP50, printPoints, restTarget, throughputRatio, USER_MESSAGE, type Target } from './lib/nonstreaming.js';
-import { conditions, cpuLayout, freePort, pinSelf, ROOT, startGatewayProcess, startUpstreamProcess, waitHealthy, type Child, type Upstream } from './lib/processes.js';
+import { conditions, cpuLayout, freePort, launch, pinSelf, ROOT, startGatewayProcess, startUpstreamProcess, waitHealthy, type Child, type Upstream } from './lib/processes.js';
 import { check, fmt, printTable, printTargets, round } from './lib/stats.js';
 
 export const name = 'peer';
@@ -43,27 +43,11 @@ interface Peer extends Child {
 async function startPeer(): Promise<Peer> {
   const port = await freePort();
   const args = ['--require', join(ROOT, 'bench', 'lib', 'loopback-only.cjs'), PEER_ENTRY, `--port=${port}`, '--headless'];
-  const cpu = cpuLayout().server;
-  const [file, argv] = cpu !== null ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(file, argv, { cwd: PEER_DIR, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    if (stderr.length < 20_000) stderr += chunk.toString('utf8');
+  const child = launch(process.execPath, args, { PATH: process.env['PATH'], HOME: process.env['HOME'], NODE_ENV: 'production' }, cpuLayout().server, {
+    cwd: PEER_DIR,
+    stdout: 'ignore',
   });
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  const peer: Peer = {
-    process: child,
-    pid: child.pid ?? -1,
-    url: `http://127.0.0.1:${port}`,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const peer: Peer = { ...child, url: `http://127.0.0.1:${port}` };
   try {
     await waitHealthy(`${peer.url}/`, peer);
   } catch (error) {

@@ -54,9 +54,19 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-function launch(command: string, args: string[], env: NodeJS.ProcessEnv, cpu: string | null): Child {
+/**
+ * Spawns a process (pinned to `cpu` with taskset when given) and keeps the tail of its stderr. `stdout: 'ignore'`
+ * for processes that log a line per request: an unread pipe would fill up and stall them.
+ */
+export function launch(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cpu: string | null,
+  options: { cwd?: string; stdout?: 'pipe' | 'ignore' } = {},
+): Child {
   const [file, argv] = cpu !== null ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
-  const child = spawn(file, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 20_000) stderr += chunk.toString('utf8');
