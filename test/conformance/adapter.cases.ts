@@ -2,12 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/providers/errors.js';
 import type { CompletionRequest, ProviderAdapter, StreamEvent } from '../../src/providers/types.js';
 import type { ConformanceTarget, FakeUpstream, ScriptedError } from './harness.js';
-
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
+import { collect } from '../helpers/collect.js';
 
 async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

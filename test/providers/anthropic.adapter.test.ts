@@ -11,6 +11,7 @@ import type { CompletionRequest, ProviderAdapter, StreamEvent } from '../../src/
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeServer } from '../fakes/server.js';
+import { collect } from '../helpers/collect.js';
 
 const model = 'claude-sonnet-4-6';
 const provider = 'anthropic-test';
@@ -22,12 +23,6 @@ function request(overrides: Partial<CompletionRequest> = {}): CompletionRequest 
 
 function build(overrides: Partial<CompletionRequest> = {}, stream = false): ReturnType<typeof buildMessagesBody> {
   return buildMessagesBody(request(overrides), { provider, stream });
-}
-
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
 }
 
 function signal(): AbortSignal {

@@ -5,16 +5,11 @@ import type { CompletionRequest, StreamEvent } from '../../src/providers/types.j
 import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeGemini } from '../fakes/gemini.js';
 import { startFakeServer, type FakeServer } from '../fakes/server.js';
+import { collect } from '../helpers/collect.js';
 
 const API_KEY = 'gemini-adapter-key-0d41';
 const signal = (): AbortSignal => new AbortController().signal;
 const hello: CompletionRequest = { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hello' }] }] };
-
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
 
 describe('Gemini adapter against the fake', () => {
   let fake: FakeUpstream;

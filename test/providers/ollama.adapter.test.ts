@@ -5,15 +5,10 @@ import type { CompletionRequest, StreamEvent } from '../../src/providers/types.j
 import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeOllama } from '../fakes/ollama.js';
 import { startFakeServer, type FakeServer } from '../fakes/server.js';
+import { collect } from '../helpers/collect.js';
 
 const signal = (): AbortSignal => new AbortController().signal;
 const hello: CompletionRequest = { model: 'llama3.2', messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hello' }] }] };
-
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
 
 describe('Ollama adapter against a local (unauthenticated) fake', () => {
   let fake: FakeUpstream;

@@ -10,14 +10,9 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startFakeOpenAICompatible } from '../fakes/openai-compatible.js';
 import { startFakeServer, type FakeServer } from '../fakes/server.js';
+import { collect } from '../helpers/collect.js';
 
 const signal = (): AbortSignal => new AbortController().signal;
-
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
 
 function textOf(events: StreamEvent[], type: 'text-delta' | 'reasoning-delta'): string {
   return events.map((event) => (event.type === type ? event.text : '')).join('');

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseNdjson, parseSse } from '../../src/providers/sse.js';
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
-}
+import { collect } from '../helpers/collect.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield new TextEncoder().encode(part);
