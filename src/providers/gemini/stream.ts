@@ -1,6 +1,7 @@
 import { synthesizedToolCallId } from '../tool-call-ids.js';
 import type { StreamEvent } from '../types.js';
-import { geminiFinishReason, geminiUsage } from './response.js';
+import { mapGeminiFinishReason } from './finish-reason.js';
+import { mapGeminiUsage } from './response.js';
 import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
 
 type FinishEvent = Extract<StreamEvent, { type: 'finish' }>;
@@ -16,7 +17,7 @@ export class GeminiStreamMapper {
   /** usageMetadata may come on several fragments with growing counts; the last one is the total. */
   private usage: GeminiUsageMetadata | undefined;
 
-  chunk(response: GenerateContentResponse): StreamEvent[] {
+  map(response: GenerateContentResponse): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (response.usageMetadata !== undefined) this.usage = response.usageMetadata;
     const candidate = response.candidates?.[0];
@@ -42,15 +43,15 @@ export class GeminiStreamMapper {
   }
 
   /** The closing event, or undefined when the stream ended without a finish reason (it was cut short). */
-  finish(): FinishEvent | undefined {
-    const usage = geminiUsage(this.usage);
+  end(): FinishEvent | undefined {
+    const usage = mapGeminiUsage(this.usage);
     if (this.blockReason !== undefined && this.finishReason === undefined) {
       return { type: 'finish', finishReason: 'content_filter', rawFinishReason: this.blockReason, usage };
     }
     if (this.finishReason === undefined) return undefined;
     return {
       type: 'finish',
-      finishReason: geminiFinishReason(this.finishReason, this.toolCallCount > 0),
+      finishReason: mapGeminiFinishReason(this.finishReason, this.toolCallCount > 0),
       rawFinishReason: this.finishReason,
       usage,
     };

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../types.js';
-import { ollamaFinishReason, ollamaToolCalls, ollamaUsage } from './response.js';
+import { mapOllamaFinishReason } from './finish-reason.js';
+import { mapOllamaUsage, ollamaToolCalls } from './response.js';
 import type { OllamaChatResponse } from './wire.js';
 
 /**
@@ -9,7 +10,7 @@ import type { OllamaChatResponse } from './wire.js';
 export class OllamaStreamMapper {
   private toolCallCount = 0;
 
-  line(response: OllamaChatResponse): StreamEvent[] {
+  map(response: OllamaChatResponse): StreamEvent[] {
     const events: StreamEvent[] = [];
     const thinking = response.message?.thinking ?? '';
     if (thinking !== '') events.push({ type: 'reasoning-delta', text: thinking });
@@ -21,9 +22,9 @@ export class OllamaStreamMapper {
     if (response.done) {
       events.push({
         type: 'finish',
-        finishReason: ollamaFinishReason(response.done_reason, this.toolCallCount > 0),
+        finishReason: mapOllamaFinishReason(response.done_reason, this.toolCallCount > 0),
         rawFinishReason: response.done_reason ?? null,
-        usage: ollamaUsage(response),
+        usage: mapOllamaUsage(response),
       });
     }
     return events;
