@@ -27,7 +27,7 @@ type BlockState =
   | { kind: 'json' }
   | { kind: 'other' };
 
-export interface StreamMapperOptions {
+export interface AnthropicStreamMapperOptions {
   provider: string;
   warnings: string[];
   jsonToolName?: string;
@@ -48,7 +48,7 @@ export class AnthropicStreamMapper {
   private stopReason: string | null = null;
   private sawMessageDelta = false;
 
-  constructor(private readonly options: StreamMapperOptions) {}
+  constructor(private readonly options: AnthropicStreamMapperOptions) {}
 
   get isFinished(): boolean {
     return this.finished;

@@ -1,13 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { ProviderError, redactSecret } from '../errors.js';
-import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
+import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
 import { describeGeminiError, geminiInBandError } from './errors.js';
 import { fromGeminiModelList } from './models.js';
 import { toGeminiRequestBody } from './request.js';
 import { fromGeminiResponse } from './response.js';
-import { GeminiStreamMapper } from './stream.js';
+import { GeminiStreamMapper, parseGeminiStreamChunk } from './stream.js';
 import { generateContentResponseSchema, listModelsResponseSchema } from './wire.js';
 
 const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -88,21 +88,17 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     const mapper = new GeminiStreamMapper();
     let started = false;
     for await (const event of parseSse(streamBody(provider, response, options.signal))) {
-      const json = parseJsonChunk(provider, event.data);
-      const errorInStream = geminiInBandError(provider, json, config.apiKey);
-      if (errorInStream) throw errorInStream;
-      const parsed = generateContentResponseSchema.safeParse(json);
-      if (!parsed.success) throw malformed('a stream chunk', parsed.error);
+      const chunk = parseGeminiStreamChunk(provider, event.data, config.apiKey);
       if (!started) {
         started = true;
         yield {
           type: 'start',
-          ...(parsed.data.responseId !== undefined ? { upstreamId: parsed.data.responseId } : {}),
-          ...(parsed.data.modelVersion !== undefined ? { model: parsed.data.modelVersion } : {}),
+          ...(chunk.responseId !== undefined ? { upstreamId: chunk.responseId } : {}),
+          ...(chunk.modelVersion !== undefined ? { model: chunk.modelVersion } : {}),
           warnings,
         };
       }
-      yield* mapper.map(parsed.data);
+      yield* mapper.map(chunk);
     }
     const finish = mapper.end();
     // Gemini's last fragment always carries the finish reason; a stream that closes without one was cut short.

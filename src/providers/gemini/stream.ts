@@ -1,8 +1,23 @@
+import { ProviderError } from '../errors.js';
+import { parseJsonChunk } from '../http.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
 import type { StreamEvent } from '../types.js';
+import { geminiInBandError } from './errors.js';
 import { mapGeminiFinishReason } from './finish-reason.js';
 import { mapGeminiUsage } from './response.js';
-import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
+import { generateContentResponseSchema, type GeminiUsageMetadata, type GenerateContentResponse } from './wire.js';
+
+/** One SSE payload as a validated fragment; an error event in the stream is thrown as the ProviderError it reports. */
+export function parseGeminiStreamChunk(provider: string, data: string, apiKey: string | undefined): GenerateContentResponse {
+  const json = parseJsonChunk(provider, data);
+  const inBand = geminiInBandError(provider, json, apiKey);
+  if (inBand) throw inBand;
+  const parsed = generateContentResponseSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} sent a stream chunk that does not match the Gemini API`, { provider, kind: 'malformed_response', cause: parsed.error });
+  }
+  return parsed.data;
+}
 
 type FinishEvent = Extract<StreamEvent, { type: 'finish' }>;
 

@@ -1,12 +1,12 @@
 import { ProviderError, redactSecret } from '../errors.js';
-import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
+import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseNdjson } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
 import { describeOllamaError, ollamaErrorMessage, ollamaInBandError } from './errors.js';
 import { fromOllamaModelList } from './models.js';
 import { toOllamaRequestBody } from './request.js';
 import { fromOllamaResponse } from './response.js';
-import { OllamaStreamMapper } from './stream.js';
+import { OllamaStreamMapper, parseOllamaStreamChunk } from './stream.js';
 import { chatResponseSchema, tagsResponseSchema } from './wire.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:11434';
@@ -57,18 +57,13 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     const mapper = new OllamaStreamMapper();
     let started = false;
     for await (const line of parseNdjson(streamBody(provider, response, options.signal))) {
-      const json = parseJsonChunk(provider, line);
-      // After a 200, a failure can only come as one last {"error": …} line.
-      const error = ollamaErrorMessage(json);
-      if (error !== undefined) throw ollamaInBandError(provider, error, 'stream_error', config.apiKey);
-      const parsed = chatResponseSchema.safeParse(json);
-      if (!parsed.success) throw malformed('a stream line', parsed.error);
+      const chunk = parseOllamaStreamChunk(provider, line, config.apiKey);
       if (!started) {
         started = true;
-        yield { type: 'start', ...(parsed.data.model !== undefined ? { model: parsed.data.model } : {}), warnings };
+        yield { type: 'start', ...(chunk.model !== undefined ? { model: chunk.model } : {}), warnings };
       }
-      yield* mapper.map(parsed.data);
-      if (parsed.data.done) return;
+      yield* mapper.map(chunk);
+      if (chunk.done) return;
     }
     throw new ProviderError(`${provider} ended the stream before its done line`, { provider, kind: 'stream_error' });
   }

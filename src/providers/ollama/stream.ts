@@ -1,7 +1,23 @@
+import { ProviderError } from '../errors.js';
+import { parseJsonChunk } from '../http.js';
 import type { StreamEvent } from '../types.js';
+import { ollamaErrorMessage, ollamaInBandError } from './errors.js';
 import { mapOllamaFinishReason } from './finish-reason.js';
 import { mapOllamaUsage, ollamaToolCalls } from './response.js';
-import type { OllamaChatResponse } from './wire.js';
+import { chatResponseSchema, type OllamaChatResponse } from './wire.js';
+
+/** One NDJSON line as a validated ChatResponse; an `{"error": …}` line is thrown as the ProviderError it reports. */
+export function parseOllamaStreamChunk(provider: string, line: string, apiKey: string | undefined): OllamaChatResponse {
+  const json = parseJsonChunk(provider, line);
+  // After a 200, a failure can only come as one last {"error": …} line.
+  const error = ollamaErrorMessage(json);
+  if (error !== undefined) throw ollamaInBandError(provider, error, 'stream_error', apiKey);
+  const parsed = chatResponseSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} sent a stream line that does not match the Ollama API`, { provider, kind: 'malformed_response', cause: parsed.error });
+  }
+  return parsed.data;
+}
 
 /**
  * Turns NDJSON ChatResponse lines into stream events. Tool calls arrive whole inside a line, so each becomes

@@ -2,12 +2,12 @@ import { ProviderError, redactSecret } from '../errors.js';
 import { callUpstream, readJson, streamBody, type DescribedError } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, ProviderAdapter, ProviderConfig, StreamEvent } from '../types.js';
-import { describeOpenAIError, openAIInBandError } from './errors.js';
+import { describeOpenAIError } from './errors.js';
 import { fromOpenAIModelList } from './models.js';
 import { openAIQuirks, type ChatCompletionsQuirks } from './quirks.js';
 import { toOpenAIRequestBody } from './request.js';
 import { fromOpenAIResponse } from './response.js';
-import { OpenAIStreamMapper, openAIStreamChunkError, parseOpenAIStreamChunk } from './stream.js';
+import { OpenAIStreamMapper, parseOpenAIStreamChunk } from './stream.js';
 import type { ChatChunk } from './wire.js';
 
 /** Paths are relative to a base URL that already carries the API version, as OPENAI_BASE_URL does (`…/v1`). */
@@ -85,8 +85,6 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
           continue;
         }
         const chunk = parseOpenAIStreamChunk(provider, event.data);
-        const error = openAIStreamChunkError(chunk);
-        if (error !== undefined) throw openAIInBandError(provider, error, 'stream_error');
         if (!started) yield start(chunk);
         yield* mapper.map(chunk);
       }

@@ -1,6 +1,7 @@
 import { ProviderError } from '../errors.js';
 import { parseJsonChunk } from '../http.js';
 import type { StreamEvent, Usage } from '../types.js';
+import { openAIInBandError } from './errors.js';
 import { mapOpenAIFinishReason } from './finish-reason.js';
 import { argumentsText, mapOpenAIUsage, splitContent } from './response.js';
 import { chatChunkSchema, type ChatChunk, type WireDeltaToolCall, type WireError } from './wire.js';
@@ -10,20 +11,25 @@ interface ToolSlot {
   id: string;
 }
 
-/** One SSE payload as a validated chunk; a chunk we cannot read is a malformed response, not a crash. */
+/** The error a chunk reports in band: OpenAI's top-level `error` (OpenRouter too) or Groq's `x_groq.error`. */
+function inBandErrorOf(chunk: ChatChunk): WireError | undefined {
+  if (chunk.error !== null && chunk.error !== undefined) return typeof chunk.error === 'string' ? { message: chunk.error } : chunk.error;
+  const groq = chunk.x_groq?.error;
+  return groq !== null && groq !== undefined ? { message: groq } : undefined;
+}
+
+/**
+ * One SSE payload as a validated chunk. A chunk we cannot read is a malformed response, not a crash; a chunk that
+ * reports an error is thrown as the ProviderError it reports.
+ */
 export function parseOpenAIStreamChunk(provider: string, data: string): ChatChunk {
   const parsed = chatChunkSchema.safeParse(parseJsonChunk(provider, data));
   if (!parsed.success) {
     throw new ProviderError(`${provider} sent a stream chunk in an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });
   }
+  const error = inBandErrorOf(parsed.data);
+  if (error !== undefined) throw openAIInBandError(provider, error, 'stream_error');
   return parsed.data;
-}
-
-/** The error a chunk reports in band: OpenAI's top-level `error` (OpenRouter too) or Groq's `x_groq.error`. */
-export function openAIStreamChunkError(chunk: ChatChunk): WireError | undefined {
-  if (chunk.error !== null && chunk.error !== undefined) return typeof chunk.error === 'string' ? { message: chunk.error } : chunk.error;
-  const groq = chunk.x_groq?.error;
-  return groq !== null && groq !== undefined ? { message: groq } : undefined;
 }
 
 /**
