@@ -58,16 +58,97 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * Where in a request a problem is: field names and list indexes, e.g. `['messages', 0, 'content']`. Validation
+ * speaks the service's names (those of CompletionInput, which the GraphQL input shares); each transport renders the
+ * path in the names its callers wrote (a GraphQL argument path, an OpenAI parameter), never by rewriting text.
+ */
+export type FieldPath = ReadonlyArray<string | number>;
+
+/** Renders a field path in one caller's vocabulary. */
+export type FieldNamer = (path: FieldPath) => string;
+
+/** `['messages', 0, 'content']` → `messages[0].content`: the service's own rendering, and GraphQL's. */
+export function fieldPathText(path: FieldPath): string {
+  let text = '';
+  for (const segment of path) text += typeof segment === 'number' ? `[${segment}]` : text === '' ? segment : `.${segment}`;
+  return text;
+}
+
+/** `messages[0].content` → `['messages', 0, 'content']`, for the callers that name a field as text. */
+export function parseFieldPath(text: string): FieldPath {
+  const path: Array<string | number> = [];
+  for (const match of text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (match[2] !== undefined) path.push(Number(match[2]));
+    else if (match[1] !== undefined) path.push(match[1]);
+  }
+  return path;
+}
+
+/**
+ * A request the caller must change. With a field path, the message is built from the field's name, so a
+ * transport can tell it in its own names (`messageNaming`); `message` is the service's (and GraphQL's) wording.
+ */
 export class BadRequestError extends GatewayError {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
+  /**
+   * Not called `path`: graphql-js takes any error with an array `path` for one it already located, and would then
+   * hand it on without the field's nodes and response path.
+   */
+  readonly fieldPath: FieldPath | undefined;
+  private readonly describe: ((name: FieldNamer) => string) | undefined;
+
+  /** `field` may be a path or its text (`messages[0].content`); the message is then fixed. */
+  constructor(message: string, field?: string | FieldPath, describe?: (name: FieldNamer) => string) {
     super('BAD_REQUEST', message);
+    this.fieldPath = field === undefined || field === '' ? undefined : typeof field === 'string' ? parseFieldPath(field) : field;
+    this.describe = describe;
   }
+
+  /**
+   * A problem with one field, worded around the field's name: `describe` is called with the namer of whoever
+   * reads it, e.g. `(name) => \`${name(['maxTokens'])} must be a positive integer\``.
+   */
+  static atField(path: FieldPath, describe: (name: FieldNamer) => string): BadRequestError {
+    return new BadRequestError(describe(fieldPathText), path, describe);
+  }
+
+  /** The path as the service writes it (`messages[0].content`). */
+  get field(): string | undefined {
+    return this.fieldPath === undefined ? undefined : fieldPathText(this.fieldPath);
+  }
+
+  /** The message with every field it mentions named by `name`. */
+  messageNaming(name: FieldNamer): string {
+    return this.describe === undefined ? this.message : this.describe(name);
+  }
+
   override extensions(): Record<string, unknown> {
-    return this.field ? { field: this.field } : {};
+    const field = this.field;
+    return field ? { field } : {};
   }
+}
+
+/**
+ * The argument path a GraphQL caller wrote for a field path: errors about an input object's fields are prefixed
+ * with the argument that carries it (`input.messages[0].content`); a path that already starts at an argument (a
+ * cursor's `after`) is kept. Undefined when the field has no argument the path can belong to.
+ */
+export function graphqlArgumentPath(path: FieldPath, argumentNames: readonly string[]): string | undefined {
+  const head = path[0];
+  if (typeof head === 'string' && argumentNames.includes(head)) return fieldPathText(path);
+  // Mutations and subscriptions that take an input object take it as `input`, by this schema's convention.
+  if (argumentNames.includes('input')) return fieldPathText(['input', ...path]);
+  return undefined;
+}
+
+/** `extensions` of a GraphQL error for a GatewayError: its code, its safe details and, for a bad field, the argument path. */
+export function graphqlErrorExtensions(error: GatewayError, argumentNames: readonly string[]): Record<string, unknown> {
+  const extensions: Record<string, unknown> = { code: error.code, ...error.extensions() };
+  if (error instanceof BadRequestError && error.fieldPath !== undefined) {
+    const argumentPath = graphqlArgumentPath(error.fieldPath, argumentNames);
+    if (argumentPath !== undefined) extensions['argumentPath'] = argumentPath;
+  }
+  return extensions;
 }
 
 export class UnauthenticatedError extends GatewayError {
@@ -130,8 +211,16 @@ export function asGatewayError(error: unknown): GatewayError {
   return new InternalError('Internal error', { cause: error });
 }
 
-/** The OpenAI-shaped body the REST facade answers with. */
-export function toOpenAIErrorBody(error: GatewayError): { error: { message: string; type: string; code: string; param: string | null } } {
-  const param = error instanceof BadRequestError ? (error.field ?? null) : null;
-  return { error: { message: error.message, type: error.openaiType, code: error.code.toLowerCase(), param } };
+/**
+ * The OpenAI-shaped body the REST facade answers with. `name` renders a field path as an OpenAI parameter
+ * (the REST facade passes its table); without it the service's names are used.
+ */
+export function toOpenAIErrorBody(
+  error: GatewayError,
+  name: FieldNamer = fieldPathText,
+): { error: { message: string; type: string; code: string; param: string | null } } {
+  const bad = error instanceof BadRequestError ? error : undefined;
+  const param = bad?.fieldPath !== undefined ? name(bad.fieldPath) : null;
+  const message = bad ? bad.messageNaming(name) : error.message;
+  return { error: { message, type: error.openaiType, code: error.code.toLowerCase(), param } };
 }

@@ -1,5 +1,5 @@
 import type { ModelRow } from '../db/schema.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, type FieldNamer, type FieldPath } from '../errors.js';
 import type { Message } from '../providers/types.js';
 import type { CompletionInput } from './types.js';
 
@@ -29,9 +29,14 @@ export const INPUT_LIMITS = {
   userChars: 256,
 } as const;
 
+/** A problem with one field, worded around its name so each transport can name it its own way. */
+function invalid(path: FieldPath, describe: (name: FieldNamer) => string): BadRequestError {
+  return BadRequestError.atField(path, describe);
+}
+
 function range(value: number | undefined, field: string, min: number, max: number): void {
   if (value === undefined) return;
-  if (!Number.isFinite(value) || value < min || value > max) throw new BadRequestError(`${field} must be between ${min} and ${max}`, field);
+  if (!Number.isFinite(value) || value < min || value > max) throw invalid([field], (name) => `${name([field])} must be between ${min} and ${max}`);
 }
 
 function textLength(message: Message): number {
@@ -57,89 +62,104 @@ function jsonLength(value: unknown): number {
 /** Sizes and counts, checked before anything walks the content, so the other checks run on bounded input. */
 function validateSizes(input: CompletionInput): void {
   const limits = INPUT_LIMITS;
-  if (input.model.length > limits.modelIdChars) throw new BadRequestError(`model must be at most ${limits.modelIdChars} characters`, 'model');
+  if (input.model.length > limits.modelIdChars) throw invalid(['model'], (name) => `${name(['model'])} must be at most ${limits.modelIdChars} characters`);
   if (input.models) {
-    if (input.models.length > limits.fallbackModels) throw new BadRequestError(`models takes at most ${limits.fallbackModels} fallback models`, 'models');
+    if (input.models.length > limits.fallbackModels) {
+      throw invalid(['models'], (name) => `${name(['models'])} takes at most ${limits.fallbackModels} fallback models`);
+    }
     input.models.forEach((model, index) => {
-      if (model.length > limits.modelIdChars) throw new BadRequestError(`models[${index}] must be at most ${limits.modelIdChars} characters`, `models[${index}]`);
+      const path = ['models', index];
+      if (model.length > limits.modelIdChars) throw invalid(path, (name) => `${name(path)} must be at most ${limits.modelIdChars} characters`);
     });
   }
-  if (input.messages.length > limits.messages) throw new BadRequestError(`messages takes at most ${limits.messages} messages`, 'messages');
+  if (input.messages.length > limits.messages) throw invalid(['messages'], (name) => `${name(['messages'])} takes at most ${limits.messages} messages`);
   let totalChars = 0;
   let images = 0;
   input.messages.forEach((message, index) => {
-    const field = `messages[${index}]`;
+    const at = ['messages', index];
     if (message.role === 'user') {
-      if (message.content.length > limits.partsPerMessage) throw new BadRequestError(`${field} has more than ${limits.partsPerMessage} content parts`, `${field}.parts`);
+      if (message.content.length > limits.partsPerMessage) {
+        throw invalid([...at, 'parts'], (name) => `${name(at)} has more than ${limits.partsPerMessage} content parts`);
+      }
       for (const part of message.content) if (part.type === 'image') images++;
     }
     if (message.role === 'assistant' && message.toolCalls.length > limits.toolCallsPerMessage) {
-      throw new BadRequestError(`${field} has more than ${limits.toolCallsPerMessage} tool calls`, `${field}.toolCalls`);
+      throw invalid([...at, 'toolCalls'], (name) => `${name(at)} has more than ${limits.toolCallsPerMessage} tool calls`);
     }
     const chars = textLength(message);
-    if (chars > limits.messageChars) throw new BadRequestError(`${field} has more than ${limits.messageChars} characters of content`, `${field}.content`);
+    if (chars > limits.messageChars) throw invalid([...at, 'content'], (name) => `${name(at)} has more than ${limits.messageChars} characters of content`);
     totalChars += chars;
   });
-  if (totalChars > limits.totalChars) throw new BadRequestError(`messages hold more than ${limits.totalChars} characters of content in all`, 'messages');
-  if (images > limits.images) throw new BadRequestError(`messages hold more than ${limits.images} images`, 'messages');
+  if (totalChars > limits.totalChars) {
+    throw invalid(['messages'], (name) => `${name(['messages'])} hold more than ${limits.totalChars} characters of content in all`);
+  }
+  if (images > limits.images) throw invalid(['messages'], (name) => `${name(['messages'])} hold more than ${limits.images} images`);
   const tools = input.tools ?? [];
-  if (tools.length > limits.tools) throw new BadRequestError(`tools takes at most ${limits.tools} tools`, 'tools');
+  if (tools.length > limits.tools) throw invalid(['tools'], (name) => `${name(['tools'])} takes at most ${limits.tools} tools`);
   tools.forEach((tool, index) => {
     if ((tool.description?.length ?? 0) > limits.toolDescriptionChars) {
-      throw new BadRequestError(`tools[${index}].description must be at most ${limits.toolDescriptionChars} characters`, `tools[${index}].description`);
+      const path = ['tools', index, 'description'];
+      throw invalid(path, (name) => `${name(path)} must be at most ${limits.toolDescriptionChars} characters`);
     }
     if (jsonLength(tool.parameters) > limits.toolParametersChars) {
-      throw new BadRequestError(`tools[${index}].parameters must be at most ${limits.toolParametersChars} characters of JSON`, `tools[${index}].parameters`);
+      const path = ['tools', index, 'parameters'];
+      throw invalid(path, (name) => `${name(path)} must be at most ${limits.toolParametersChars} characters of JSON`);
     }
   });
   input.stop?.forEach((sequence, index) => {
     if (sequence.length === 0 || sequence.length > limits.stopSequenceChars) {
-      throw new BadRequestError(`stop[${index}] must be 1 to ${limits.stopSequenceChars} characters`, `stop[${index}]`);
+      const path = ['stop', index];
+      throw invalid(path, (name) => `${name(path)} must be 1 to ${limits.stopSequenceChars} characters`);
     }
   });
   if (input.metadata !== undefined && jsonLength(input.metadata) > limits.metadataChars) {
-    throw new BadRequestError(`metadata must be at most ${limits.metadataChars} characters of JSON`, 'metadata');
+    throw invalid(['metadata'], (name) => `${name(['metadata'])} must be at most ${limits.metadataChars} characters of JSON`);
   }
-  if (input.user !== undefined && input.user.length > limits.userChars) throw new BadRequestError(`user must be at most ${limits.userChars} characters`, 'user');
+  if (input.user !== undefined && input.user.length > limits.userChars) throw invalid(['user'], (name) => `${name(['user'])} must be at most ${limits.userChars} characters`);
 }
 
 /**
  * The checks both transports share, so a malformed request gets the same BAD_REQUEST naming the field whether it
- * came through GraphQL or the REST facade.
+ * came through GraphQL or the REST facade (each names it in its own terms).
  */
 export function validateCompletionInput(input: CompletionInput): void {
-  if (input.model.trim() === '') throw new BadRequestError('model must not be empty', 'model');
+  if (input.model.trim() === '') throw invalid(['model'], (name) => `${name(['model'])} must not be empty`);
   validateSizes(input);
-  if (input.messages.length === 0) throw new BadRequestError('messages must contain at least one message', 'messages');
+  if (input.messages.length === 0) throw invalid(['messages'], (name) => `${name(['messages'])} must contain at least one message`);
   if (!input.messages.some((message) => message.role === 'user' || message.role === 'tool')) {
-    throw new BadRequestError('messages must contain a user or tool message', 'messages');
+    throw invalid(['messages'], (name) => `${name(['messages'])} must contain a user or tool message`);
   }
   input.messages.forEach((message, index) => {
-    const field = `messages[${index}]`;
-    if (message.role === 'user' && message.content.length === 0) throw new BadRequestError(`${field} has no content`, field);
-    if (message.role === 'tool' && message.toolCallId.trim() === '') throw new BadRequestError(`${field}.toolCallId is required for a tool message`, `${field}.toolCallId`);
+    const at = ['messages', index];
+    if (message.role === 'user' && message.content.length === 0) throw invalid(at, (name) => `${name(at)} has no content`);
+    if (message.role === 'tool' && message.toolCallId.trim() === '') {
+      const path = [...at, 'toolCallId'];
+      throw invalid(path, (name) => `${name(path)} is required for a tool message`);
+    }
     if (message.role === 'assistant' && message.content === null && message.toolCalls.length === 0) {
-      throw new BadRequestError(`${field} has neither content nor tool calls`, field);
+      throw invalid(at, (name) => `${name(at)} has neither content nor tool calls`);
     }
   });
   if (input.maxTokens !== undefined && (!Number.isInteger(input.maxTokens) || input.maxTokens < 1)) {
-    throw new BadRequestError('maxTokens must be a positive integer', 'maxTokens');
+    throw invalid(['maxTokens'], (name) => `${name(['maxTokens'])} must be a positive integer`);
   }
   range(input.temperature, 'temperature', 0, 2);
   range(input.topP, 'topP', 0, 1);
-  if (input.seed !== undefined && !Number.isSafeInteger(input.seed)) throw new BadRequestError('seed must be an integer', 'seed');
-  if (input.stop && input.stop.length > 4) throw new BadRequestError('stop takes at most 4 sequences', 'stop');
+  if (input.seed !== undefined && !Number.isSafeInteger(input.seed)) throw invalid(['seed'], (name) => `${name(['seed'])} must be an integer`);
+  if (input.stop && input.stop.length > 4) throw invalid(['stop'], (name) => `${name(['stop'])} takes at most 4 sequences`);
   const toolNames = new Set<string>();
-  for (const tool of input.tools ?? []) {
-    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) throw new BadRequestError(`tool name '${tool.name}' must be 1-64 letters, digits, _ or -`, 'tools');
-    if (toolNames.has(tool.name)) throw new BadRequestError(`tool '${tool.name}' is declared twice`, 'tools');
+  (input.tools ?? []).forEach((tool, index) => {
+    const path = ['tools', index, 'name'];
+    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) throw invalid(path, (name) => `${name(path)} '${tool.name}' must be 1-64 letters, digits, _ or -`);
+    if (toolNames.has(tool.name)) throw invalid(path, (name) => `${name(path)} '${tool.name}' is declared twice`);
     toolNames.add(tool.name);
+  });
+  const choice = input.toolChoice;
+  if (choice?.type === 'tool' && !toolNames.has(choice.name)) {
+    throw invalid(['toolChoice'], (name) => `${name(['toolChoice'])} names '${choice.name}', which is not among the ${name(['tools'])}`);
   }
-  if (input.toolChoice?.type === 'tool' && !toolNames.has(input.toolChoice.name)) {
-    throw new BadRequestError(`toolChoice names '${input.toolChoice.name}', which is not among the tools`, 'toolChoice');
-  }
-  if (input.toolChoice && input.toolChoice.type !== 'none' && toolNames.size === 0) {
-    throw new BadRequestError('toolChoice needs tools', 'toolChoice');
+  if (choice && choice.type !== 'none' && toolNames.size === 0) {
+    throw invalid(['toolChoice'], (name) => `${name(['toolChoice'])} needs ${name(['tools'])}`);
   }
 }
 
@@ -152,6 +172,6 @@ export function validateAgainstModel(input: Pick<CompletionInput, 'maxTokens'>, 
   const ceiling = model.maxOutputTokens ?? model.contextLength;
   // 0 means the catalog does not know the limit (a model added by sync): nothing to check against.
   if (ceiling > 0 && input.maxTokens > ceiling) {
-    throw new BadRequestError(`maxTokens must be at most ${ceiling} for ${model.id}`, 'maxTokens');
+    throw invalid(['maxTokens'], (name) => `${name(['maxTokens'])} must be at most ${ceiling} for ${model.id}`);
   }
 }

@@ -1,6 +1,19 @@
 /**
  * The normalized request, response and stream-event types: the spine of Switchboard.
  * Every adapter maps to and from these; nothing outside src/providers/<name> knows a provider's wire format.
+ *
+ * One layout per provider folder (after the Vercel AI SDK's provider packages), so a reader finds the same thing
+ * in the same place in every adapter: `wire.ts` holds the zod schemas of what the provider sends back (only the
+ * fields read); `request.ts` exports `to<Provider>RequestBody(request, …)` returning `{ body, warnings }`;
+ * `response.ts` exports `from<Provider>Response(…)` and `map<Provider>Usage(…)`; `stream.ts` exports
+ * `parse<Provider>StreamChunk(provider, data, …)` (one SSE payload or NDJSON line, validated; an in-band error is
+ * thrown as a ProviderError, by the mapper where it is an event type of its own, as Anthropic's `error` is) and the
+ * `<Provider>StreamMapper` class (`map(chunk)` per chunk, `end()` for the closing event, undefined when the stream
+ * was cut short); `finish-reason.ts` exports `map<Provider>FinishReason(raw, …)`; `errors.ts` exports `describe<Provider>Error`
+ * (an HTTP error body) and `<provider>InBandError` (an error inside a 2xx body or stream); `models.ts` exports
+ * `from<Provider>ModelList(…)`; `adapter.ts` exports `create<Provider>Adapter(config)`, the only part that does
+ * I/O (URLs, headers, calls). The mappers are pure. The OpenAI-compatible family reuses openai/'s mappers and adds
+ * only `quirks.ts`, what each server needs sent differently.
  */
 
 export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'openai_compatible' | 'local';

@@ -7,6 +7,7 @@ import { readJsonBody } from './body.js';
 import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
 import { errorBody, sendError } from './errors.js';
+import { openAIParamNamer } from './param-names.js';
 
 /** Response headers naming what served the request, beside x-request-id. */
 export const GENERATION_ID_HEADER = 'x-switchboard-generation-id';
@@ -53,7 +54,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
     try {
       result = await services.completions.complete(request.input, caller, controller.signal);
     } catch (error) {
-      sendError(res, error, logger, requestId);
+      sendError(res, error, logger, requestId, undefined, openAIParamNamer(request.maxTokensParam));
       return;
     }
     if (res.destroyed) return;
@@ -71,20 +72,21 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
   }
 
   /** After the headers went out, a failure can only be told in the stream, as OpenAI does: one error event, no [DONE]. */
-  function endInBand(res: ServerResponse, thrown: unknown, requestId: string): void {
+  function endInBand(res: ServerResponse, thrown: unknown, requestId: string, request: ParsedChatRequest): void {
     const failure = asGatewayError(thrown);
     if (failure.code === 'INTERNAL') logger.error({ err: thrown, requestId }, 'REST stream failed');
-    if (!res.destroyed && !res.writableEnded) res.end(errorEvent(errorBody(failure)));
+    if (!res.destroyed && !res.writableEnded) res.end(errorEvent(errorBody(failure, openAIParamNamer(request.maxTokensParam))));
   }
 
   async function respondStreaming(res: ServerResponse, request: ParsedChatRequest, caller: Caller, created: number, requestId: string): Promise<void> {
     // Linked to the service, so a client gone before the first event still cancels; see the loop for the rest.
     const controller = abortOnDisconnect(res);
+    const names = openAIParamNamer(request.maxTokensParam);
     let stream: AsyncGenerator<CompletionEvent>;
     try {
       stream = await services.completions.openStream(request.input, caller, controller.signal);
     } catch (error) {
-      sendError(res, error, logger, requestId);
+      sendError(res, error, logger, requestId, undefined, names);
       return;
     }
     let chunks: ChunkFormatter | undefined;
@@ -118,15 +120,15 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
             if (chunks) res.end(chunks.done(event));
             continue;
           case 'error':
-            if (chunks) endInBand(res, event.error, requestId);
-            else sendError(res, event.error, logger, requestId, { [GENERATION_ID_HEADER]: event.id });
+            if (chunks) endInBand(res, event.error, requestId, request);
+            else sendError(res, event.error, logger, requestId, { [GENERATION_ID_HEADER]: event.id }, names);
             continue;
         }
         if (text !== '' && !res.write(text)) await drained(res);
       }
     } catch (error) {
-      if (!res.headersSent) sendError(res, error, logger, requestId);
-      else endInBand(res, error, requestId);
+      if (!res.headersSent) sendError(res, error, logger, requestId, undefined, names);
+      else endInBand(res, error, requestId, request);
       return;
     }
     // Only a cancelled stream should end without `done` or `error`; anything else is our bug, not the caller's.

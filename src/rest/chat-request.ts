@@ -1,7 +1,8 @@
 import { z, type ZodIssue } from 'zod';
 import type { CompletionInput, ProviderPreferences } from '../completions/types.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, fieldPathText } from '../errors.js';
 import type { ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
+import type { MaxTokensParam } from './param-names.js';
 
 /**
  * The OpenAI Chat Completions request, only as far as Switchboard uses it: unknown fields are dropped, and the
@@ -114,13 +115,8 @@ export interface ParsedChatRequest {
   input: CompletionInput;
   stream: boolean;
   includeUsage: boolean;
-}
-
-/** `messages.0.content` → `messages[0].content`, as OpenAI names params. */
-function paramOf(path: ReadonlyArray<string | number>): string {
-  let param = '';
-  for (const segment of path) param += typeof segment === 'number' ? `[${segment}]` : param === '' ? segment : `.${segment}`;
-  return param;
+  /** Which of OpenAI's two names for maxTokens the caller sent, so an error about it names that one. */
+  maxTokensParam: MaxTokensParam;
 }
 
 /** A union's own issue says only "Invalid input"; the branch that got furthest says what is actually wrong. */
@@ -155,9 +151,10 @@ function describe(issue: ZodIssue): string {
 
 function invalid(issue: ZodIssue): BadRequestError {
   const specific = mostSpecific(issue);
-  const param = paramOf(specific.path);
+  // zod's path is the body's, so it is already in OpenAI's names.
+  const param = fieldPathText(specific.path);
   const message = describe(specific);
-  return new BadRequestError(param === '' ? `Invalid request body: ${message}` : `Invalid value for '${param}': ${message}`, param || undefined);
+  return new BadRequestError(param === '' ? `Invalid request body: ${message}` : `Invalid value for '${param}': ${message}`, specific.path);
 }
 
 function unsupported(param: string, message: string): BadRequestError {
@@ -273,5 +270,10 @@ export function parseChatCompletionRequest(raw: unknown): ParsedChatRequest {
     const preferences = toProviderPreferences(body.provider);
     if (Object.keys(preferences).length > 0) input.provider = preferences;
   }
-  return { input, stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true };
+  return {
+    input,
+    stream: body.stream === true,
+    includeUsage: body.stream_options?.include_usage === true,
+    maxTokensParam: body.max_completion_tokens == null && body.max_tokens != null ? 'max_tokens' : 'max_completion_tokens',
+  };
 }

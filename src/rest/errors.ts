@@ -1,30 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { BadRequestError, BudgetExceededError, RateLimitedError, asGatewayError, toOpenAIErrorBody, type GatewayError } from '../errors.js';
+import { BudgetExceededError, RateLimitedError, asGatewayError, toOpenAIErrorBody, type FieldNamer, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ProviderError } from '../providers/errors.js';
+import { openAIParamNamer } from './param-names.js';
 
 /** The OpenAI error body, for errors that exist only on this transport (routing, body size). */
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string | null; param: string | null };
-}
-
-/**
- * The service validates in its own (GraphQL) field names; a REST caller wrote OpenAI's, so `param` and the message
- * name those. Only the error path pays for this.
- */
-const OPENAI_PARAM_NAMES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/\bmaxTokens\b/, 'max_completion_tokens'],
-  [/\btopP\b/, 'top_p'],
-  [/\btoolChoice\b/, 'tool_choice'],
-  [/\btoolCallId\b/, 'tool_call_id'],
-  [/\btoolCalls\b/, 'tool_calls'],
-  [/\bresponseFormat\b/, 'response_format'],
-];
-
-function inOpenAINames(text: string): string {
-  let result = text;
-  for (const [pattern, name] of OPENAI_PARAM_NAMES) result = result.replace(pattern, name);
-  return result;
 }
 
 function retryAfterMs(error: GatewayError): number | undefined {
@@ -43,8 +25,11 @@ function shouldRetry(error: GatewayError): boolean | undefined {
   return undefined;
 }
 
-/** The status, headers and body a GatewayError is answered with; GatewayError decides the status and type. */
-export function errorResponse(error: GatewayError): { status: number; headers: Record<string, string>; body: string } {
+/**
+ * The status, headers and body a GatewayError is answered with; GatewayError decides the status and type.
+ * `names` renders a bad field as the OpenAI parameter the caller sent.
+ */
+export function errorResponse(error: GatewayError, names: FieldNamer = openAIParamNamer()): { status: number; headers: Record<string, string>; body: string } {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   const waitMs = retryAfterMs(error);
   if (waitMs !== undefined) {
@@ -53,25 +38,28 @@ export function errorResponse(error: GatewayError): { status: number; headers: R
   }
   const retry = shouldRetry(error);
   if (retry !== undefined) headers['x-should-retry'] = String(retry);
-  return { status: error.httpStatus, headers, body: JSON.stringify(errorBody(error)) };
+  return { status: error.httpStatus, headers, body: JSON.stringify(errorBody(error, names)) };
 }
 
-export function errorBody(error: GatewayError): OpenAIErrorBody {
-  const body = toOpenAIErrorBody(error);
-  if (error instanceof BadRequestError) {
-    if (body.error.param !== null) body.error.param = inOpenAINames(body.error.param);
-    body.error.message = inOpenAINames(body.error.message);
-  }
-  return body;
+/** The OpenAI error body; a bad field is named, in `param` and in the message, as an OpenAI parameter. */
+export function errorBody(error: GatewayError, names: FieldNamer = openAIParamNamer()): OpenAIErrorBody {
+  return toOpenAIErrorBody(error, names);
 }
 
 /** Answers with an error, unless the response already started (a stream reports its failure in-band instead). */
-export function sendError(res: ServerResponse, thrown: unknown, logger: Logger, requestId: string, extraHeaders?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  thrown: unknown,
+  logger: Logger,
+  requestId: string,
+  extraHeaders?: Record<string, string>,
+  names: FieldNamer = openAIParamNamer(),
+): void {
   const error = asGatewayError(thrown);
   // An unexpected failure is ours: log it with its cause, tell the caller nothing of it.
   if (error.code === 'INTERNAL') logger.error({ err: thrown, requestId }, 'REST request failed');
   if (res.headersSent || res.destroyed) return;
-  const response = errorResponse(error);
+  const response = errorResponse(error, names);
   res.writeHead(response.status, extraHeaders ? { ...response.headers, ...extraHeaders } : response.headers);
   res.end(response.body);
 }

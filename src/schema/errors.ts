@@ -1,9 +1,15 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { GatewayError } from '../errors.js';
+import { GatewayError, graphqlErrorExtensions } from '../errors.js';
 
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError;
+}
+
+/** The arguments of the field that failed, so a bad input field is named by the argument path the caller wrote. */
+function argumentNames(error: GraphQLError | undefined): string[] {
+  const node = error?.nodes?.[0];
+  return node?.kind === Kind.FIELD ? (node.arguments ?? []).map((argument) => argument.name.value) : [];
 }
 
 /**
@@ -17,7 +23,7 @@ export function maskError(error: unknown): Error {
   const location = graphqlError ? { nodes: graphqlError.nodes, path: graphqlError.path, source: graphqlError.source, positions: graphqlError.positions } : {};
 
   if (original instanceof GatewayError) {
-    return new GraphQLError(original.message, { ...location, extensions: { code: original.code, ...original.extensions() } });
+    return new GraphQLError(original.message, { ...location, extensions: graphqlErrorExtensions(original, argumentNames(graphqlError)) });
   }
   // A GraphQLError raised by graphql-js itself (or thrown as such by a scalar) is about the request.
   if (graphqlError && (!graphqlError.originalError || isGraphQLError(graphqlError.originalError))) {

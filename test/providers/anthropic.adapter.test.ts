@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicAdapter } from '../../src/providers/anthropic/adapter.js';
 import { describeAnthropicError } from '../../src/providers/anthropic/errors.js';
-import { JSON_OBJECT_INSTRUCTION, JSON_TOOL_DESCRIPTION } from '../../src/providers/anthropic/json-output.js';
-import { FALLBACK_MAX_TOKENS, buildMessagesBody } from '../../src/providers/anthropic/request.js';
-import { mapStopReason, mapUsage } from '../../src/providers/anthropic/response.js';
-import { AnthropicStreamMapper } from '../../src/providers/anthropic/stream-events.js';
+import { mapAnthropicFinishReason } from '../../src/providers/anthropic/finish-reason.js';
+import { FALLBACK_MAX_TOKENS, JSON_OBJECT_INSTRUCTION, JSON_TOOL_DESCRIPTION, toAnthropicRequestBody } from '../../src/providers/anthropic/request.js';
+import { mapAnthropicUsage } from '../../src/providers/anthropic/response.js';
+import { AnthropicStreamMapper } from '../../src/providers/anthropic/stream.js';
 import { streamEventSchema } from '../../src/providers/anthropic/wire.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import type { CompletionRequest, ProviderAdapter, StreamEvent } from '../../src/providers/types.js';
@@ -21,8 +21,8 @@ function request(overrides: Partial<CompletionRequest> = {}): CompletionRequest 
   return { model, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], ...overrides };
 }
 
-function build(overrides: Partial<CompletionRequest> = {}, stream = false): ReturnType<typeof buildMessagesBody> {
-  return buildMessagesBody(request(overrides), { provider, stream });
+function build(overrides: Partial<CompletionRequest> = {}, stream = false): ReturnType<typeof toAnthropicRequestBody> {
+  return toAnthropicRequestBody(request(overrides), { provider, stream });
 }
 
 function signal(): AbortSignal {
@@ -184,9 +184,9 @@ describe('anthropic request mapping', () => {
 describe('anthropic response mapping', () => {
   it('counts cache writes and reads into the prompt, reads as cached, thinking as reasoning', () => {
     expect(
-      mapUsage({ input_tokens: 12, cache_creation_input_tokens: 100, cache_read_input_tokens: 1800, output_tokens: 58, output_tokens_details: { thinking_tokens: 20 } }),
+      mapAnthropicUsage({ input_tokens: 12, cache_creation_input_tokens: 100, cache_read_input_tokens: 1800, output_tokens: 58, output_tokens_details: { thinking_tokens: 20 } }),
     ).toEqual({ promptTokens: 1912, completionTokens: 58, totalTokens: 1970, cachedPromptTokens: 1800, reasoningTokens: 20, estimated: false });
-    expect(mapUsage({ input_tokens: 5, output_tokens: 1 })).toMatchObject({ promptTokens: 5, cachedPromptTokens: 0, reasoningTokens: 0 });
+    expect(mapAnthropicUsage({ input_tokens: 5, output_tokens: 1 })).toMatchObject({ promptTokens: 5, cachedPromptTokens: 0, reasoningTokens: 0 });
   });
 
   it('maps every stop reason', () => {
@@ -202,7 +202,7 @@ describe('anthropic response mapping', () => {
       ['something_new', false, 'stop'],
       [null, false, 'stop'],
     ];
-    for (const [raw, hasToolCalls, expected] of cases) expect([raw, mapStopReason(raw, hasToolCalls)]).toEqual([raw, expected]);
+    for (const [raw, hasToolCalls, expected] of cases) expect([raw, mapAnthropicFinishReason(raw, hasToolCalls)]).toEqual([raw, expected]);
   });
 
   it('maps a stream: block indexes to tool indexes, thinking, pings, repeated usage, and a tool without arguments', () => {

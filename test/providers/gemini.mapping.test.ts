@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeGeminiError, parseGoogleDurationMs } from '../../src/providers/gemini/errors.js';
-import { toGeminiRequest } from '../../src/providers/gemini/request.js';
-import { fromGeminiResponse, geminiFinishReason } from '../../src/providers/gemini/response.js';
+import { mapGeminiFinishReason } from '../../src/providers/gemini/finish-reason.js';
+import { toGeminiRequestBody } from '../../src/providers/gemini/request.js';
+import { fromGeminiResponse } from '../../src/providers/gemini/response.js';
 import { GeminiStreamMapper } from '../../src/providers/gemini/stream.js';
 import { generateContentResponseSchema } from '../../src/providers/gemini/wire.js';
 import type { CompletionRequest } from '../../src/providers/types.js';
@@ -14,7 +15,7 @@ function wire(text: string) {
   return generateContentResponseSchema.parse(JSON.parse(text));
 }
 
-describe('toGeminiRequest', () => {
+describe('toGeminiRequestBody', () => {
   it('maps a tool conversation: roles, images, calls and results named after their call', () => {
     const request: CompletionRequest = {
       model: 'gemini-2.5-flash',
@@ -29,7 +30,7 @@ describe('toGeminiRequest', () => {
       ],
       tools: [weather],
     };
-    const { body, warnings } = toGeminiRequest(request);
+    const { body, warnings } = toGeminiRequestBody(request);
     expect(warnings).toEqual([]);
     expect(body.systemInstruction).toEqual({ parts: [{ text: 'Be terse.' }] });
     expect(body.contents).toEqual([
@@ -53,7 +54,7 @@ describe('toGeminiRequest', () => {
 
   it('maps sampling settings and structured output onto generationConfig', () => {
     const schema = { type: 'object', properties: { ok: { type: 'boolean' } } };
-    const { body } = toGeminiRequest({
+    const { body } = toGeminiRequestBody({
       model: 'm',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }],
       maxTokens: 100,
@@ -64,7 +65,7 @@ describe('toGeminiRequest', () => {
       responseFormat: { type: 'json_schema', name: 'result', schema },
     });
     expect(body.generationConfig).toEqual({ maxOutputTokens: 100, temperature: 0.3, topP: 0.9, stopSequences: ['END'], seed: 7, responseMimeType: 'application/json', responseJsonSchema: schema });
-    const jsonObject = toGeminiRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], responseFormat: { type: 'json_object' } });
+    const jsonObject = toGeminiRequestBody({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], responseFormat: { type: 'json_object' } });
     expect(jsonObject.body.generationConfig).toEqual({ responseMimeType: 'application/json' });
   });
 
@@ -74,12 +75,12 @@ describe('toGeminiRequest', () => {
     [{ type: 'required' } as const, { mode: 'ANY' }],
     [{ type: 'tool', name: 'get_weather' } as const, { mode: 'ANY', allowedFunctionNames: ['get_weather'] }],
   ])('maps tool choice %j to functionCallingConfig %j', (toolChoice, expected) => {
-    const { body } = toGeminiRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], tools: [weather], toolChoice });
+    const { body } = toGeminiRequestBody({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], tools: [weather], toolChoice });
     expect(body.toolConfig).toEqual({ functionCallingConfig: expected });
   });
 
   it('warns about every setting it cannot honour instead of dropping it silently', () => {
-    const { body, warnings } = toGeminiRequest({
+    const { body, warnings } = toGeminiRequestBody({
       model: 'm',
       messages: [
         { role: 'user', content: [{ type: 'image', url: 'https://example.com/image', detail: 'high' }] },
@@ -100,9 +101,9 @@ describe('toGeminiRequest', () => {
   });
 });
 
-describe('toGeminiRequest edge cases', () => {
+describe('toGeminiRequestBody edge cases', () => {
   it('sends arguments that are not a JSON object as {} with a warning', () => {
-    const { body, warnings } = toGeminiRequest({
+    const { body, warnings } = toGeminiRequestBody({
       model: 'm',
       messages: [
         { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
@@ -114,7 +115,7 @@ describe('toGeminiRequest edge cases', () => {
   });
 
   it('re-encodes a percent-encoded data URL as base64', () => {
-    const { body } = toGeminiRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image', url: 'data:image/svg+xml,%3Csvg%2F%3E' }] }] });
+    const { body } = toGeminiRequestBody({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image', url: 'data:image/svg+xml,%3Csvg%2F%3E' }] }] });
     expect(body.contents[0]?.parts[0]).toEqual({ inlineData: { mimeType: 'image/svg+xml', data: Buffer.from('<svg/>').toString('base64') } });
   });
 });
@@ -172,7 +173,7 @@ describe('fromGeminiResponse', () => {
     ['FINISH_REASON_UNSPECIFIED', false, 'error'],
     ['SOMETHING_NEW', false, 'error'],
   ] as const)('maps finishReason %s (tool calls: %s) to %s', (raw, hasToolCalls, expected) => {
-    expect(geminiFinishReason(raw, hasToolCalls)).toBe(expected);
+    expect(mapGeminiFinishReason(raw, hasToolCalls)).toBe(expected);
   });
 });
 
@@ -180,16 +181,16 @@ describe('GeminiStreamMapper', () => {
   it('emits deltas per fragment and finishes with the last usage', () => {
     const mapper = new GeminiStreamMapper();
     const events = [
-      ...mapper.chunk(wire('{"candidates":[{"content":{"role":"model","parts":[{"text":"Plan.","thought":true}]},"index":0}],"usageMetadata":{"promptTokenCount":40,"totalTokenCount":40}}')),
-      ...mapper.chunk(wire('{"candidates":[{"content":{"role":"model","parts":[{"text":"Let me check"}]},"index":0}],"usageMetadata":{"promptTokenCount":40,"totalTokenCount":40}}')),
-      ...mapper.chunk(wire('{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":40,"candidatesTokenCount":14,"thoughtsTokenCount":3,"totalTokenCount":57}}')),
+      ...mapper.map(wire('{"candidates":[{"content":{"role":"model","parts":[{"text":"Plan.","thought":true}]},"index":0}],"usageMetadata":{"promptTokenCount":40,"totalTokenCount":40}}')),
+      ...mapper.map(wire('{"candidates":[{"content":{"role":"model","parts":[{"text":"Let me check"}]},"index":0}],"usageMetadata":{"promptTokenCount":40,"totalTokenCount":40}}')),
+      ...mapper.map(wire('{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":40,"candidatesTokenCount":14,"thoughtsTokenCount":3,"totalTokenCount":57}}')),
     ];
     expect(events).toEqual([
       { type: 'reasoning-delta', text: 'Plan.' },
       { type: 'text-delta', text: 'Let me check' },
       { type: 'tool-call-delta', index: 0, id: 'call_0', name: 'get_weather', argumentsDelta: '{"city":"Paris"}' },
     ]);
-    expect(mapper.finish()).toEqual({
+    expect(mapper.end()).toEqual({
       type: 'finish',
       finishReason: 'tool_calls',
       rawFinishReason: 'STOP',
@@ -199,14 +200,14 @@ describe('GeminiStreamMapper', () => {
 
   it('has no finish for a stream that stopped before a finish reason', () => {
     const mapper = new GeminiStreamMapper();
-    mapper.chunk(wire('{"candidates":[{"content":{"parts":[{"text":"Half"}]}}]}'));
-    expect(mapper.finish()).toBeUndefined();
+    mapper.map(wire('{"candidates":[{"content":{"parts":[{"text":"Half"}]}}]}'));
+    expect(mapper.end()).toBeUndefined();
   });
 
   it('finishes a blocked prompt as content_filter', () => {
     const mapper = new GeminiStreamMapper();
-    expect(mapper.chunk(wire('{"promptFeedback":{"blockReason":"SAFETY"}}'))).toEqual([]);
-    expect(mapper.finish()).toMatchObject({ finishReason: 'content_filter', rawFinishReason: 'SAFETY', usage: null });
+    expect(mapper.map(wire('{"promptFeedback":{"blockReason":"SAFETY"}}'))).toEqual([]);
+    expect(mapper.end()).toMatchObject({ finishReason: 'content_filter', rawFinishReason: 'SAFETY', usage: null });
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeOllamaError } from '../../src/providers/ollama/errors.js';
-import { toOllamaRequest } from '../../src/providers/ollama/request.js';
-import { fromOllamaResponse, ollamaFinishReason } from '../../src/providers/ollama/response.js';
+import { mapOllamaFinishReason } from '../../src/providers/ollama/finish-reason.js';
+import { toOllamaRequestBody } from '../../src/providers/ollama/request.js';
+import { fromOllamaResponse } from '../../src/providers/ollama/response.js';
 import { OllamaStreamMapper } from '../../src/providers/ollama/stream.js';
 import { chatResponseSchema } from '../../src/providers/ollama/wire.js';
 import type { CompletionRequest, Message } from '../../src/providers/types.js';
@@ -16,7 +17,7 @@ function wire(text: string) {
   return chatResponseSchema.parse(JSON.parse(text));
 }
 
-describe('toOllamaRequest', () => {
+describe('toOllamaRequestBody', () => {
   it('maps messages: bare base64 images, tool calls as objects, results named after their call', () => {
     const request: CompletionRequest = {
       model: 'llama3.2',
@@ -34,7 +35,7 @@ describe('toOllamaRequest', () => {
       seed: 3,
       tools: [weather],
     };
-    const { body, warnings } = toOllamaRequest(request, true);
+    const { body, warnings } = toOllamaRequestBody(request, true);
     expect(warnings).toEqual([]);
     expect(body).toEqual({
       model: 'llama3.2',
@@ -53,25 +54,25 @@ describe('toOllamaRequest', () => {
 
   it('sends "json" for json_object and the schema itself for json_schema', () => {
     const schema = { type: 'object', properties: { ok: { type: 'boolean' } } };
-    expect(toOllamaRequest({ model: 'm', messages: [hi], responseFormat: { type: 'json_object' } }, false).body.format).toBe('json');
-    expect(toOllamaRequest({ model: 'm', messages: [hi], responseFormat: { type: 'json_schema', name: 'r', schema } }, false).body.format).toEqual(schema);
-    expect(toOllamaRequest({ model: 'm', messages: [hi], responseFormat: { type: 'text' } }, false).body.format).toBeUndefined();
+    expect(toOllamaRequestBody({ model: 'm', messages: [hi], responseFormat: { type: 'json_object' } }, false).body.format).toBe('json');
+    expect(toOllamaRequestBody({ model: 'm', messages: [hi], responseFormat: { type: 'json_schema', name: 'r', schema } }, false).body.format).toEqual(schema);
+    expect(toOllamaRequestBody({ model: 'm', messages: [hi], responseFormat: { type: 'text' } }, false).body.format).toBeUndefined();
   });
 
   it('honours tool choice where Ollama can and warns where it cannot', () => {
-    const none = toOllamaRequest({ model: 'm', messages: [hi], tools: [weather, time], toolChoice: { type: 'none' } }, false);
+    const none = toOllamaRequestBody({ model: 'm', messages: [hi], tools: [weather, time], toolChoice: { type: 'none' } }, false);
     expect(none.body.tools).toBeUndefined();
     expect(none.warnings).toEqual([]);
-    const named = toOllamaRequest({ model: 'm', messages: [hi], tools: [weather, time], toolChoice: { type: 'tool', name: 'get_time' } }, false);
+    const named = toOllamaRequestBody({ model: 'm', messages: [hi], tools: [weather, time], toolChoice: { type: 'tool', name: 'get_time' } }, false);
     expect(named.body.tools?.map((tool) => tool.function.name)).toEqual(['get_time']);
     expect(named.warnings).toHaveLength(1);
-    const required = toOllamaRequest({ model: 'm', messages: [hi], tools: [weather, time], toolChoice: { type: 'required' } }, false);
+    const required = toOllamaRequestBody({ model: 'm', messages: [hi], tools: [weather, time], toolChoice: { type: 'required' } }, false);
     expect(required.body.tools).toHaveLength(2);
     expect(required.warnings).toHaveLength(1);
   });
 
   it('warns about linked images, image detail, strict tools and the end-user id', () => {
-    const { body, warnings } = toOllamaRequest(
+    const { body, warnings } = toOllamaRequestBody(
       { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Look' }, { type: 'image', url: 'https://example.com/cat.png', detail: 'low' }] }], tools: [{ ...weather, strict: true }], user: 'u-1' },
       false,
     );
@@ -120,7 +121,7 @@ describe('fromOllamaResponse', () => {
     [undefined, false, 'stop'],
     ['weird', false, 'error'],
   ] as const)('maps done_reason %s (tool calls: %s) to %s', (raw, hasToolCalls, expected) => {
-    expect(ollamaFinishReason(raw, hasToolCalls)).toBe(expected);
+    expect(mapOllamaFinishReason(raw, hasToolCalls)).toBe(expected);
   });
 });
 
@@ -133,7 +134,7 @@ describe('OllamaStreamMapper', () => {
       '{"model":"llama3.2","created_at":"2025-01-01T10:00:00.3Z","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}]},"done":false}',
       '{"model":"llama3.2","created_at":"2025-01-01T10:00:00.4Z","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","total_duration":912000000,"load_duration":2100000,"prompt_eval_count":26,"prompt_eval_duration":120000000,"eval_count":14,"eval_duration":700000000}',
     ];
-    expect(transcript.flatMap((line) => mapper.line(wire(line)))).toEqual([
+    expect(transcript.flatMap((line) => mapper.map(wire(line)))).toEqual([
       { type: 'text-delta', text: 'Hel' },
       { type: 'text-delta', text: 'lo!' },
       { type: 'tool-call-delta', index: 0, id: 'call_0', name: 'get_weather', argumentsDelta: '{"city":"Paris"}' },

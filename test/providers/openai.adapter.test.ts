@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/providers/errors.js';
 import { createOpenAIAdapter } from '../../src/providers/openai/adapter.js';
 import { openAIQuirks } from '../../src/providers/openai/quirks.js';
-import { toChatCompletionsBody } from '../../src/providers/openai/request.js';
+import { toOpenAIRequestBody } from '../../src/providers/openai/request.js';
 import { createOpenAICompatibleAdapter } from '../../src/providers/openai-compatible/adapter.js';
 import { deepseekQuirks, genericQuirks, mistralQuirks, quirksForProvider } from '../../src/providers/openai-compatible/quirks.js';
 import type { CompletionRequest, ProviderAdapter, StreamEvent } from '../../src/providers/types.js';
@@ -252,7 +252,7 @@ describe('OpenAI errors', () => {
 
 describe('OpenAI request mapping', () => {
   it('maps the whole conversation, tools, tool choice and json_schema', () => {
-    const { body, warnings } = toChatCompletionsBody(
+    const { body, warnings } = toOpenAIRequestBody(
       {
         model: 'gpt-4o',
         messages: [
@@ -295,7 +295,7 @@ describe('OpenAI request mapping', () => {
   });
 
   it('warns about a tool choice given without tools instead of sending it', () => {
-    const { body, warnings } = toChatCompletionsBody({ ...ask('Hi'), toolChoice: { type: 'required' } }, { stream: false, quirks: openAIQuirks, providerName: 'OpenAI' });
+    const { body, warnings } = toOpenAIRequestBody({ ...ask('Hi'), toolChoice: { type: 'required' } }, { stream: false, quirks: openAIQuirks, providerName: 'OpenAI' });
     expect(body.tool_choice).toBeUndefined();
     expect(warnings).toHaveLength(1);
   });

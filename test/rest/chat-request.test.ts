@@ -75,6 +75,8 @@ describe('the OpenAI request mapped onto the completion service input', () => {
       input: { model: 'local/echo', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], maxTokens: 12, stop: ['a', 'b'], toolChoice: { type: 'none' } },
       stream: false,
       includeUsage: false,
+      // The caller wrote max_tokens, so an error about it will say max_tokens.
+      maxTokensParam: 'max_tokens',
     });
   });
 

@@ -36,7 +36,7 @@ export function describeAnthropicError(apiKey: string | undefined): ErrorDescrib
 }
 
 /** An in-band `error` event: the stream has already begun, so the status says nothing. */
-export function streamErrorEvent(provider: string, error: { type: string; message?: string | undefined }, apiKey: string | undefined): ProviderError {
+export function anthropicInBandError(provider: string, error: { type: string; message?: string | undefined }, apiKey: string | undefined): ProviderError {
   const kind: ProviderErrorKind = error.type === 'overloaded_error' ? 'overloaded' : 'stream_error';
   return new ProviderError(`${provider} stream failed: ${redactSecret(error.message ?? error.type, apiKey)}`, {
     provider,

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { parseDataUrl } from '../data-url.js';
 import { ProviderError } from '../errors.js';
-import type { CompletionRequest, ContentPart, Message, ToolCall, ToolChoice } from '../types.js';
-import { planJsonOutput } from './json-output.js';
+import type { CompletionRequest, ContentPart, Message, ResponseFormat, ToolCall, ToolChoice } from '../types.js';
 
 /**
  * Used when neither the caller nor the catalog gave a max tokens value, since Anthropic requires one. Every Claude
@@ -31,7 +30,7 @@ export interface AnthropicTool {
 
 export type AnthropicToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string };
 
-export interface MessagesBody {
+export interface AnthropicRequestBody {
   model: string;
   max_tokens: number;
   messages: AnthropicMessage[];
@@ -45,11 +44,69 @@ export interface MessagesBody {
   stream?: boolean;
 }
 
-export interface MappedRequest {
-  body: MessagesBody;
+export interface AnthropicRequestMapping {
+  body: AnthropicRequestBody;
   warnings: string[];
   /** Set when a json_schema format is carried by a forced tool: that tool's input is the response text. */
   jsonToolName?: string;
+}
+
+/**
+ * How structured output is asked of Anthropic. API version 2023-06-01 has no JSON mode that every model accepts:
+ * the newer `output_config.format` is only served by some recent models and is rejected by the rest, and an adapter
+ * does not know which model it is talking to. So:
+ * - json_schema becomes a tool whose input_schema is the schema, forced with tool_choice; Anthropic's own
+ *   documented "JSON via tool use" pattern, which every tool-capable model honours. The tool's input is handed back
+ *   as the response text, so callers see plain JSON content.
+ * - json_object (no schema to give a tool) becomes an instruction appended to the system prompt, with a warning
+ *   that the output is requested, not guaranteed.
+ * The tool is only used when the caller sent no tools of their own: forcing it would take their tools away.
+ */
+
+/** Appended to the system prompt for json_object; tests detect it to see what was really sent. */
+export const JSON_OBJECT_INSTRUCTION = 'Respond only with a single valid JSON object. Do not add any text before or after it.';
+
+/** Precedes the schema in the system prompt when a json_schema cannot travel as a tool. */
+export const JSON_SCHEMA_INSTRUCTION = 'Respond only with JSON matching this JSON Schema, with no text before or after it:';
+
+/** The description of the forced tool; tests detect it to tell it from a caller's tool. */
+export const JSON_TOOL_DESCRIPTION = 'Give your final answer by calling this tool. Its input is your whole response, as JSON matching the schema.';
+
+/** Anthropic tool names must match ^[a-zA-Z0-9_-]{1,64}$. */
+export function jsonToolName(schemaName: string): string {
+  const cleaned = schemaName.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+  return cleaned === '' ? 'json_response' : cleaned;
+}
+
+export interface JsonOutputPlan {
+  /** Text to append to the system prompt. */
+  systemInstruction?: string;
+  /** A tool to add and force; its input becomes the response text. */
+  tool?: { name: string; description: string; input_schema: Record<string, unknown> };
+  warnings: string[];
+}
+
+export function planJsonOutput(format: ResponseFormat | undefined, callerHasTools: boolean): JsonOutputPlan {
+  if (format === undefined || format.type === 'text') return { warnings: [] };
+  if (format.type === 'json_object') {
+    return {
+      systemInstruction: JSON_OBJECT_INSTRUCTION,
+      warnings: ['responseFormat json_object: Anthropic has no JSON mode; the model is instructed to answer in JSON, which is not guaranteed'],
+    };
+  }
+  // Tool input schemas must describe an object; any other root (an array, a string) can only be asked for in words.
+  const objectRoot = format.schema['type'] === 'object';
+  if (callerHasTools || !objectRoot) {
+    const why = callerHasTools ? 'the request also has tools' : 'the schema root is not an object';
+    return {
+      systemInstruction: `${JSON_SCHEMA_INSTRUCTION}\n${JSON.stringify(format.schema)}`,
+      warnings: [`responseFormat json_schema: ${why}, so the schema is given as an instruction and the output is not guaranteed to match it`],
+    };
+  }
+  return {
+    tool: { name: jsonToolName(format.name), description: JSON_TOOL_DESCRIPTION, input_schema: format.schema },
+    warnings: format.strict === true ? ['responseFormat json_schema strict: Anthropic tool inputs follow the schema but are not strictly validated'] : [],
+  };
 }
 
 const toolInputSchema = z.record(z.string(), z.unknown());
@@ -121,7 +178,7 @@ function toolChoice(choice: ToolChoice): AnthropicToolChoice {
 }
 
 /** Maps a normalized request to a Messages API body. Pure: settings Anthropic cannot honour become warnings. */
-export function buildMessagesBody(request: CompletionRequest, options: { provider: string; stream: boolean }): MappedRequest {
+export function toAnthropicRequestBody(request: CompletionRequest, options: { provider: string; stream: boolean }): AnthropicRequestMapping {
   const warnings = new Set<string>();
   const systemParts: string[] = [];
   const turns: AnthropicMessage[] = [];
@@ -149,7 +206,7 @@ export function buildMessagesBody(request: CompletionRequest, options: { provide
   for (const warning of json.warnings) warnings.add(warning);
   if (json.systemInstruction !== undefined) systemParts.push(json.systemInstruction);
 
-  const body: MessagesBody = {
+  const body: AnthropicRequestBody = {
     model: request.model,
     max_tokens: request.maxTokens ?? request.defaultMaxTokens ?? FALLBACK_MAX_TOKENS,
     messages: turns,

@@ -1,13 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { ProviderError, redactSecret } from '../errors.js';
-import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
+import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
-import { describeGeminiError, googleError, inStreamErrorMessage } from './errors.js';
-import { fromGeminiModelPage } from './models.js';
-import { toGeminiRequest } from './request.js';
+import { describeGeminiError, geminiInBandError } from './errors.js';
+import { fromGeminiModelList } from './models.js';
+import { toGeminiRequestBody } from './request.js';
 import { fromGeminiResponse } from './response.js';
-import { GeminiStreamMapper } from './stream.js';
+import { GeminiStreamMapper, parseGeminiStreamChunk } from './stream.js';
 import { generateContentResponseSchema, listModelsResponseSchema } from './wire.js';
 
 const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -68,21 +68,11 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     }
   }
 
-  function inBandError(json: unknown): ProviderError | undefined {
-    const error = googleError(json);
-    if (error === undefined) return undefined;
-    return new ProviderError(`${provider} reported an error in the response: ${redactSecret(inStreamErrorMessage(error), config.apiKey)}`, {
-      provider,
-      kind: 'stream_error',
-      upstreamCode: error.status,
-    });
-  }
-
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
-    const { body, warnings } = toGeminiRequest(request);
+    const { body, warnings } = toGeminiRequestBody(request);
     const response = await call('POST', `${root}/${modelPath(request.model)}:generateContent`, body, options.signal);
     const json = await readJson(provider, response, options.signal);
-    const errorInBody = inBandError(json);
+    const errorInBody = geminiInBandError(provider, json, config.apiKey);
     if (errorInBody) throw errorInBody;
     const parsed = generateContentResponseSchema.safeParse(json);
     if (!parsed.success) throw malformed('a response', parsed.error);
@@ -93,28 +83,24 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
   }
 
   async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
-    const { body, warnings } = toGeminiRequest(request);
+    const { body, warnings } = toGeminiRequestBody(request);
     const response = await call('POST', `${root}/${modelPath(request.model)}:streamGenerateContent?alt=sse`, body, options.signal);
     const mapper = new GeminiStreamMapper();
     let started = false;
     for await (const event of parseSse(streamBody(provider, response, options.signal))) {
-      const json = parseJsonChunk(provider, event.data);
-      const errorInStream = inBandError(json);
-      if (errorInStream) throw errorInStream;
-      const parsed = generateContentResponseSchema.safeParse(json);
-      if (!parsed.success) throw malformed('a stream chunk', parsed.error);
+      const chunk = parseGeminiStreamChunk(provider, event.data, config.apiKey);
       if (!started) {
         started = true;
         yield {
           type: 'start',
-          ...(parsed.data.responseId !== undefined ? { upstreamId: parsed.data.responseId } : {}),
-          ...(parsed.data.modelVersion !== undefined ? { model: parsed.data.modelVersion } : {}),
+          ...(chunk.responseId !== undefined ? { upstreamId: chunk.responseId } : {}),
+          ...(chunk.modelVersion !== undefined ? { model: chunk.modelVersion } : {}),
           warnings,
         };
       }
-      yield* mapper.chunk(parsed.data);
+      yield* mapper.map(chunk);
     }
-    const finish = mapper.finish();
+    const finish = mapper.end();
     // Gemini's last fragment always carries the finish reason; a stream that closes without one was cut short.
     if (finish === undefined) {
       throw new ProviderError(`${provider} ended the stream before a finish reason`, { provider, kind: 'stream_error' });
@@ -131,7 +117,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
       const response = await call('GET', `${root}/models?${query.toString()}`, undefined, options.signal);
       const parsed = listModelsResponseSchema.safeParse(await readJson(provider, response, options.signal));
       if (!parsed.success) throw malformed('a model list', parsed.error);
-      models.push(...fromGeminiModelPage(parsed.data));
+      models.push(...fromGeminiModelList(parsed.data));
       pageToken = parsed.data.nextPageToken;
       if (!pageToken) break;
     }

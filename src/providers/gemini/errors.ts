@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ProviderErrorKind } from '../errors.js';
+import { ProviderError, redactSecret, type ProviderErrorKind } from '../errors.js';
 import type { DescribedError } from '../http.js';
 import { googleErrorSchema, type GoogleError } from './wire.js';
 
@@ -86,4 +86,15 @@ export function describeGeminiError(status: number, body: unknown): DescribedGoo
 /** The text of an error event inside a 200 stream (its kind is always stream_error, whatever code it carries). */
 export function inStreamErrorMessage(error: GoogleError): string {
   return error.message ?? error.status ?? 'error event in the stream';
+}
+
+/** An error reported inside a 200 body or stream; undefined when the value is not one. Its kind is always stream_error. */
+export function geminiInBandError(provider: string, body: unknown, apiKey: string | undefined): ProviderError | undefined {
+  const error = googleError(body);
+  if (error === undefined) return undefined;
+  return new ProviderError(`${provider} reported an error in the response: ${redactSecret(inStreamErrorMessage(error), apiKey)}`, {
+    provider,
+    kind: 'stream_error',
+    upstreamCode: error.status,
+  });
 }

@@ -8,7 +8,7 @@ type ListModelsPage = z.infer<typeof listModelsResponseSchema>;
  * The chat models on one page of GET /v1beta/models. Models that cannot generateContent (embedding,
  * AQA, image-only models) are left out: the catalog lists models this adapter can serve.
  */
-export function fromGeminiModelPage(page: ListModelsPage): ProviderModelInfo[] {
+export function fromGeminiModelList(page: ListModelsPage): ProviderModelInfo[] {
   const models: ProviderModelInfo[] = [];
   for (const model of page.models ?? []) {
     const methods = model.supportedGenerationMethods;

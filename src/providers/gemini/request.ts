@@ -33,7 +33,7 @@ export interface GeminiRequestBody {
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
 }
 
-export interface MappedGeminiRequest {
+export interface GeminiRequestMapping {
   body: GeminiRequestBody;
   warnings: string[];
 }
@@ -96,7 +96,7 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequestBody['toolConf
 }
 
 /** Maps a normalized request onto Gemini's body, with a warning for each setting Gemini cannot honour. */
-export function toGeminiRequest(request: CompletionRequest): MappedGeminiRequest {
+export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMapping {
   const warnings: string[] = [];
   const contents: GeminiContent[] = [];
   const systemParts: Array<{ text: string }> = [];

@@ -1,32 +1,11 @@
-import { reportedUsage, withToolCallRule } from '../normalize.js';
+import { reportedUsage } from '../normalize.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
-import type { CompletionResponse, FinishReason, ToolCall, Usage } from '../types.js';
+import type { CompletionResponse, ToolCall, Usage } from '../types.js';
+import { mapGeminiFinishReason } from './finish-reason.js';
 import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
 
-const CONTENT_FILTER_REASONS = new Set([
-  'SAFETY',
-  'RECITATION',
-  'BLOCKLIST',
-  'PROHIBITED_CONTENT',
-  'SPII',
-  'IMAGE_SAFETY',
-  'IMAGE_PROHIBITED_CONTENT',
-  'IMAGE_RECITATION',
-]);
-
-/**
- * Gemini's finish reason in normalized terms. Gemini has no tool-call reason: a call ends with STOP, so the
- * tool-call rule decides. Reasons we do not know (the list keeps growing) count as errors, keeping the raw value.
- */
-export function geminiFinishReason(raw: string | undefined, hasToolCalls: boolean): FinishReason {
-  if (raw === undefined || raw === 'STOP') return withToolCallRule('stop', hasToolCalls);
-  if (raw === 'MAX_TOKENS') return 'length';
-  if (CONTENT_FILTER_REASONS.has(raw)) return 'content_filter';
-  return 'error';
-}
-
 /** Thought tokens are not part of candidatesTokenCount in Gemini's counts, but are output we pay for. */
-export function geminiUsage(metadata: GeminiUsageMetadata | undefined): Usage | null {
+export function mapGeminiUsage(metadata: GeminiUsageMetadata | undefined): Usage | null {
   if (metadata === undefined) return null;
   const thoughts = metadata.thoughtsTokenCount ?? 0;
   return reportedUsage({
@@ -64,9 +43,9 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
     content: texts.length > 0 ? texts.join('') : null,
     ...(thoughts.length > 0 ? { reasoning: thoughts.join('') } : {}),
     toolCalls,
-    finishReason: blocked ? 'content_filter' : geminiFinishReason(candidate?.finishReason, toolCalls.length > 0),
+    finishReason: blocked ? 'content_filter' : mapGeminiFinishReason(candidate?.finishReason, toolCalls.length > 0),
     rawFinishReason,
-    usage: geminiUsage(response.usageMetadata),
+    usage: mapGeminiUsage(response.usageMetadata),
     warnings,
   };
 }

@@ -1,7 +1,23 @@
+import { ProviderError } from '../errors.js';
+import { parseJsonChunk } from '../http.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
 import type { StreamEvent } from '../types.js';
-import { geminiFinishReason, geminiUsage } from './response.js';
-import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
+import { geminiInBandError } from './errors.js';
+import { mapGeminiFinishReason } from './finish-reason.js';
+import { mapGeminiUsage } from './response.js';
+import { generateContentResponseSchema, type GeminiUsageMetadata, type GenerateContentResponse } from './wire.js';
+
+/** One SSE payload as a validated fragment; an error event in the stream is thrown as the ProviderError it reports. */
+export function parseGeminiStreamChunk(provider: string, data: string, apiKey: string | undefined): GenerateContentResponse {
+  const json = parseJsonChunk(provider, data);
+  const inBand = geminiInBandError(provider, json, apiKey);
+  if (inBand) throw inBand;
+  const parsed = generateContentResponseSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} sent a stream chunk that does not match the Gemini API`, { provider, kind: 'malformed_response', cause: parsed.error });
+  }
+  return parsed.data;
+}
 
 type FinishEvent = Extract<StreamEvent, { type: 'finish' }>;
 
@@ -16,7 +32,7 @@ export class GeminiStreamMapper {
   /** usageMetadata may come on several fragments with growing counts; the last one is the total. */
   private usage: GeminiUsageMetadata | undefined;
 
-  chunk(response: GenerateContentResponse): StreamEvent[] {
+  map(response: GenerateContentResponse): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (response.usageMetadata !== undefined) this.usage = response.usageMetadata;
     const candidate = response.candidates?.[0];
@@ -42,15 +58,15 @@ export class GeminiStreamMapper {
   }
 
   /** The closing event, or undefined when the stream ended without a finish reason (it was cut short). */
-  finish(): FinishEvent | undefined {
-    const usage = geminiUsage(this.usage);
+  end(): FinishEvent | undefined {
+    const usage = mapGeminiUsage(this.usage);
     if (this.blockReason !== undefined && this.finishReason === undefined) {
       return { type: 'finish', finishReason: 'content_filter', rawFinishReason: this.blockReason, usage };
     }
     if (this.finishReason === undefined) return undefined;
     return {
       type: 'finish',
-      finishReason: geminiFinishReason(this.finishReason, this.toolCallCount > 0),
+      finishReason: mapGeminiFinishReason(this.finishReason, this.toolCallCount > 0),
       rawFinishReason: this.finishReason,
       usage,
     };

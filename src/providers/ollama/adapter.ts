@@ -1,11 +1,12 @@
 import { ProviderError, redactSecret } from '../errors.js';
-import { callUpstream, parseJsonChunk, readJson, streamBody } from '../http.js';
+import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseNdjson } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
-import { describeOllamaError, ollamaErrorMessage } from './errors.js';
-import { toOllamaRequest } from './request.js';
+import { describeOllamaError, ollamaErrorMessage, ollamaInBandError } from './errors.js';
+import { fromOllamaModelList } from './models.js';
+import { toOllamaRequestBody } from './request.js';
 import { fromOllamaResponse } from './response.js';
-import { OllamaStreamMapper } from './stream.js';
+import { OllamaStreamMapper, parseOllamaStreamChunk } from './stream.js';
 import { chatResponseSchema, tagsResponseSchema } from './wire.js';
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:11434';
@@ -39,39 +40,30 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     });
   }
 
-  function inBandError(message: string, kind: 'stream_error' | 'server_error'): ProviderError {
-    return new ProviderError(`${provider} reported an error: ${redactSecret(message, config.apiKey)}`, { provider, kind });
-  }
-
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
-    const { body, warnings } = toOllamaRequest(request, false);
+    const { body, warnings } = toOllamaRequestBody(request, false);
     const response = await call('POST', '/api/chat', body, options.signal);
     const json = await readJson(provider, response, options.signal);
     const error = ollamaErrorMessage(json);
-    if (error !== undefined) throw inBandError(error, 'server_error');
+    if (error !== undefined) throw ollamaInBandError(provider, error, 'server_error', config.apiKey);
     const parsed = chatResponseSchema.safeParse(json);
     if (!parsed.success) throw malformed('a response', parsed.error);
     return fromOllamaResponse(parsed.data, warnings);
   }
 
   async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
-    const { body, warnings } = toOllamaRequest(request, true);
+    const { body, warnings } = toOllamaRequestBody(request, true);
     const response = await call('POST', '/api/chat', body, options.signal);
     const mapper = new OllamaStreamMapper();
     let started = false;
     for await (const line of parseNdjson(streamBody(provider, response, options.signal))) {
-      const json = parseJsonChunk(provider, line);
-      // After a 200, a failure can only come as one last {"error": …} line.
-      const error = ollamaErrorMessage(json);
-      if (error !== undefined) throw inBandError(error, 'stream_error');
-      const parsed = chatResponseSchema.safeParse(json);
-      if (!parsed.success) throw malformed('a stream line', parsed.error);
+      const chunk = parseOllamaStreamChunk(provider, line, config.apiKey);
       if (!started) {
         started = true;
-        yield { type: 'start', ...(parsed.data.model !== undefined ? { model: parsed.data.model } : {}), warnings };
+        yield { type: 'start', ...(chunk.model !== undefined ? { model: chunk.model } : {}), warnings };
       }
-      yield* mapper.line(parsed.data);
-      if (parsed.data.done) return;
+      yield* mapper.map(chunk);
+      if (chunk.done) return;
     }
     throw new ProviderError(`${provider} ended the stream before its done line`, { provider, kind: 'stream_error' });
   }
@@ -80,8 +72,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     const response = await call('GET', '/api/tags', undefined, options.signal);
     const parsed = tagsResponseSchema.safeParse(await readJson(provider, response, options.signal));
     if (!parsed.success) throw malformed('a model list', parsed.error);
-    // /api/tags says nothing of context length; that would take one /api/show call per model.
-    return (parsed.data.models ?? []).map((model) => ({ id: model.name }));
+    return fromOllamaModelList(parsed.data);
   }
 
   return { id: config.id, kind: 'ollama', complete, stream, listModels };

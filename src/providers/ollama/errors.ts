@@ -1,3 +1,4 @@
+import { ProviderError, redactSecret } from '../errors.js';
 import type { DescribedError } from '../http.js';
 import { ollamaErrorSchema } from './wire.js';
 
@@ -16,4 +17,9 @@ export function describeOllamaError(status: number, body: unknown): DescribedErr
 export function ollamaErrorMessage(value: unknown): string | undefined {
   const parsed = ollamaErrorSchema.safeParse(value);
   return parsed.success ? parsed.data.error : undefined;
+}
+
+/** An `{"error": …}` that came with a 200: as the whole body (server_error) or as a stream's last line (stream_error). */
+export function ollamaInBandError(provider: string, message: string, kind: 'stream_error' | 'server_error', apiKey: string | undefined): ProviderError {
+  return new ProviderError(`${provider} reported an error: ${redactSecret(message, apiKey)}`, { provider, kind });
 }

@@ -13,7 +13,7 @@ export interface OllamaMessage {
   tool_name?: string;
 }
 
-export interface OllamaChatRequest {
+export interface OllamaRequestBody {
   model: string;
   messages: OllamaMessage[];
   stream: boolean;
@@ -22,8 +22,8 @@ export interface OllamaChatRequest {
   options?: { num_predict?: number; temperature?: number; top_p?: number; stop?: string[]; seed?: number };
 }
 
-export interface MappedOllamaRequest {
-  body: OllamaChatRequest;
+export interface OllamaRequestMapping {
+  body: OllamaRequestBody;
   warnings: string[];
 }
 
@@ -42,7 +42,7 @@ function toolsFor(request: CompletionRequest, warnings: string[]): ToolDefinitio
 }
 
 /** Maps a normalized request onto Ollama's native chat body, with a warning for each setting it cannot honour. */
-export function toOllamaRequest(request: CompletionRequest, stream: boolean): MappedOllamaRequest {
+export function toOllamaRequestBody(request: CompletionRequest, stream: boolean): OllamaRequestMapping {
   const warnings: string[] = [];
   const resultNames = toolResultNames(request.messages);
 
@@ -82,9 +82,9 @@ export function toOllamaRequest(request: CompletionRequest, stream: boolean): Ma
     }
   });
 
-  const body: OllamaChatRequest = { model: request.model, messages, stream };
+  const body: OllamaRequestBody = { model: request.model, messages, stream };
 
-  const options: NonNullable<OllamaChatRequest['options']> = {};
+  const options: NonNullable<OllamaRequestBody['options']> = {};
   if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
   if (request.temperature !== undefined) options.temperature = request.temperature;
   if (request.topP !== undefined) options.top_p = request.topP;

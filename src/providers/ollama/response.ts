@@ -1,20 +1,11 @@
-import { reportedUsage, withToolCallRule } from '../normalize.js';
+import { reportedUsage } from '../normalize.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
-import type { CompletionResponse, FinishReason, ToolCall, Usage } from '../types.js';
+import type { CompletionResponse, ToolCall, Usage } from '../types.js';
+import { mapOllamaFinishReason } from './finish-reason.js';
 import type { OllamaChatResponse } from './wire.js';
 
-/**
- * Ollama's done_reason in normalized terms. `load`/`unload` answer a request without messages: an empty
- * normal stop. Ollama has no content filter. Older builds sent no done_reason at all.
- */
-export function ollamaFinishReason(raw: string | undefined, hasToolCalls: boolean): FinishReason {
-  if (raw === 'length') return 'length';
-  if (raw === undefined || raw === 'stop' || raw === 'load' || raw === 'unload') return withToolCallRule('stop', hasToolCalls);
-  return 'error';
-}
-
 /** The counts are Go `omitempty`: a missing count is a zero (a fully cached prompt has no prompt_eval_count). */
-export function ollamaUsage(response: OllamaChatResponse): Usage {
+export function mapOllamaUsage(response: OllamaChatResponse): Usage {
   return reportedUsage({ promptTokens: response.prompt_eval_count ?? 0, completionTokens: response.eval_count ?? 0 });
 }
 
@@ -36,9 +27,9 @@ export function fromOllamaResponse(response: OllamaChatResponse, warnings: strin
     content: content === '' && toolCalls.length > 0 ? null : content,
     ...(thinking !== '' ? { reasoning: thinking } : {}),
     toolCalls,
-    finishReason: ollamaFinishReason(response.done_reason, toolCalls.length > 0),
+    finishReason: mapOllamaFinishReason(response.done_reason, toolCalls.length > 0),
     rawFinishReason: response.done_reason ?? null,
-    usage: ollamaUsage(response),
+    usage: mapOllamaUsage(response),
     warnings,
   };
 }

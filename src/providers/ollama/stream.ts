@@ -1,6 +1,23 @@
+import { ProviderError } from '../errors.js';
+import { parseJsonChunk } from '../http.js';
 import type { StreamEvent } from '../types.js';
-import { ollamaFinishReason, ollamaToolCalls, ollamaUsage } from './response.js';
-import type { OllamaChatResponse } from './wire.js';
+import { ollamaErrorMessage, ollamaInBandError } from './errors.js';
+import { mapOllamaFinishReason } from './finish-reason.js';
+import { mapOllamaUsage, ollamaToolCalls } from './response.js';
+import { chatResponseSchema, type OllamaChatResponse } from './wire.js';
+
+/** One NDJSON line as a validated ChatResponse; an `{"error": …}` line is thrown as the ProviderError it reports. */
+export function parseOllamaStreamChunk(provider: string, line: string, apiKey: string | undefined): OllamaChatResponse {
+  const json = parseJsonChunk(provider, line);
+  // After a 200, a failure can only come as one last {"error": …} line.
+  const error = ollamaErrorMessage(json);
+  if (error !== undefined) throw ollamaInBandError(provider, error, 'stream_error', apiKey);
+  const parsed = chatResponseSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} sent a stream line that does not match the Ollama API`, { provider, kind: 'malformed_response', cause: parsed.error });
+  }
+  return parsed.data;
+}
 
 /**
  * Turns NDJSON ChatResponse lines into stream events. Tool calls arrive whole inside a line, so each becomes
@@ -9,7 +26,7 @@ import type { OllamaChatResponse } from './wire.js';
 export class OllamaStreamMapper {
   private toolCallCount = 0;
 
-  line(response: OllamaChatResponse): StreamEvent[] {
+  map(response: OllamaChatResponse): StreamEvent[] {
     const events: StreamEvent[] = [];
     const thinking = response.message?.thinking ?? '';
     if (thinking !== '') events.push({ type: 'reasoning-delta', text: thinking });
@@ -21,9 +38,9 @@ export class OllamaStreamMapper {
     if (response.done) {
       events.push({
         type: 'finish',
-        finishReason: ollamaFinishReason(response.done_reason, this.toolCallCount > 0),
+        finishReason: mapOllamaFinishReason(response.done_reason, this.toolCallCount > 0),
         rawFinishReason: response.done_reason ?? null,
-        usage: ollamaUsage(response),
+        usage: mapOllamaUsage(response),
       });
     }
     return events;

@@ -1,14 +1,14 @@
 import { ProviderError, redactSecret } from '../errors.js';
-import { callUpstream, parseJsonChunk, readJson, streamBody, type DescribedError } from '../http.js';
+import { callUpstream, readJson, streamBody, type DescribedError } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, ProviderAdapter, ProviderConfig, StreamEvent } from '../types.js';
-import { describeChatError } from './errors.js';
-import { modelsFromWire } from './models.js';
+import { describeOpenAIError } from './errors.js';
+import { fromOpenAIModelList } from './models.js';
 import { openAIQuirks, type ChatCompletionsQuirks } from './quirks.js';
-import { toChatCompletionsBody } from './request.js';
-import { fromChatCompletion, inBandProviderError } from './response.js';
-import { chunkError, createChatStreamState, eventsFromChunk, finishEvent } from './stream.js';
-import { chatChunkSchema, type ChatChunk } from './wire.js';
+import { toOpenAIRequestBody } from './request.js';
+import { fromOpenAIResponse } from './response.js';
+import { OpenAIStreamMapper, parseOpenAIStreamChunk } from './stream.js';
+import type { ChatChunk } from './wire.js';
 
 /** Paths are relative to a base URL that already carries the API version, as OPENAI_BASE_URL does (`…/v1`). */
 function endpoint(baseUrl: string, path: 'chat/completions' | 'models'): string {
@@ -26,14 +26,6 @@ function requestHeaders(config: ProviderConfig, quirks: ChatCompletionsQuirks, o
   };
 }
 
-function parseChunk(provider: string, data: string): ChatChunk {
-  const parsed = chatChunkSchema.safeParse(parseJsonChunk(provider, data));
-  if (!parsed.success) {
-    throw new ProviderError(`${provider} sent a stream chunk in an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });
-  }
-  return parsed.data;
-}
-
 /**
  * One adapter for every server that speaks OpenAI Chat Completions; `quirks` says what the provider needs sent
  * differently. Responses are read tolerantly, so the same code serves OpenAI, its compatible clouds and self-hosted servers.
@@ -43,13 +35,13 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
 
   // Some servers echo the key they refused (OpenAI masks it, not every compatible one does).
   const describeError = (status: number, body: unknown): DescribedError => {
-    const described = describeChatError(status, body);
+    const described = describeOpenAIError(status, body);
     const key = config.apiKey;
     return key ? { ...described, message: redactSecret(described.message, key) } : described;
   };
 
   function post(request: CompletionRequest, options: CallOptions, stream: boolean) {
-    const mapping = toChatCompletionsBody(request, { stream, quirks, providerName: config.name });
+    const mapping = toOpenAIRequestBody(request, { stream, quirks, providerName: config.name });
     const response = callUpstream({
       provider,
       method: 'POST',
@@ -69,13 +61,13 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
     async complete(request, options) {
       const { response, warnings } = post(request, options, false);
       const json = await readJson(provider, await response, options.signal);
-      return fromChatCompletion(provider, json, warnings);
+      return fromOpenAIResponse(provider, json, warnings);
     },
 
     async *stream(request, options): AsyncGenerator<StreamEvent> {
       const { response, warnings } = post(request, options, true);
       const body = streamBody(provider, await response, options.signal);
-      const state = createChatStreamState();
+      const mapper = new OpenAIStreamMapper();
       let started = false;
       let done = false;
       const start = (chunk?: ChatChunk): StreamEvent => {
@@ -88,23 +80,21 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
         if (done || event.data.trim() === '') continue;
         if (event.data.trim() === '[DONE]') {
           if (!started) yield start();
-          yield finishEvent(state);
+          yield mapper.end();
           done = true;
           continue;
         }
-        const chunk = parseChunk(provider, event.data);
-        const error = chunkError(chunk);
-        if (error !== undefined) throw inBandProviderError(provider, error, 'stream_error');
+        const chunk = parseOpenAIStreamChunk(provider, event.data);
         if (!started) yield start(chunk);
-        yield* eventsFromChunk(chunk, state);
+        yield* mapper.map(chunk);
       }
       if (done) return;
       // A clean end with no [DONE] is fine once the finish reason came; before that the answer was cut short.
-      if (state.rawFinishReason === undefined) {
+      if (!mapper.hasFinishReason) {
         throw new ProviderError(`${provider} ended the stream before it finished`, { provider, kind: 'network' });
       }
       if (!started) yield start();
-      yield finishEvent(state);
+      yield mapper.end();
     },
 
     async listModels(options) {
@@ -116,7 +106,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
         signal: options.signal,
         describeError,
       });
-      return modelsFromWire(provider, await readJson(provider, response, options.signal));
+      return fromOpenAIModelList(provider, await readJson(provider, response, options.signal));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ProviderErrorKind } from '../errors.js';
+import { ProviderError, type ProviderErrorKind } from '../errors.js';
 import type { DescribedError } from '../http.js';
 import { errorEnvelopeSchema, wireErrorSchema, type WireError } from './wire.js';
 
@@ -56,7 +56,7 @@ export function kindForWireError(status: number, error: WireError): ProviderErro
 }
 
 /** An ErrorDescriber for the Chat Completions family: message, kind and code from whichever error shape came back. */
-export function describeChatError(status: number, body: unknown): DescribedError {
+export function describeOpenAIError(status: number, body: unknown): DescribedError {
   const error = readWireError(body);
   if (error === undefined) return { message: `HTTP ${status} with no error details` };
   const kind = kindForWireError(status, error);
@@ -66,4 +66,14 @@ export function describeChatError(status: number, body: unknown): DescribedError
     ...(kind !== undefined ? { kind } : {}),
     ...(upstreamCode !== undefined ? { upstreamCode } : {}),
   };
+}
+
+/** An error reported inside a 2xx body or stream. */
+export function openAIInBandError(provider: string, error: WireError, kind: ProviderError['kind']): ProviderError {
+  const code = error.code === null || error.code === undefined ? error.type ?? undefined : String(error.code);
+  return new ProviderError(`${provider} reported an error: ${error.message ?? error.type ?? 'unknown error'}`, {
+    provider,
+    kind,
+    ...(code !== undefined ? { upstreamCode: code } : {}),
+  });
 }

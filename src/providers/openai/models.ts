@@ -3,7 +3,7 @@ import type { ProviderModelInfo } from '../types.js';
 import { modelListSchema } from './wire.js';
 
 /** Maps a GET /models body onto model infos, reading whichever context-window field the server uses. Pure. */
-export function modelsFromWire(provider: string, json: unknown): ProviderModelInfo[] {
+export function fromOpenAIModelList(provider: string, json: unknown): ProviderModelInfo[] {
   const parsed = modelListSchema.safeParse(json);
   if (!parsed.success) {
     throw new ProviderError(`${provider} sent a model list in an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });

@@ -29,7 +29,7 @@ type WireResponseFormat =
   | { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean } };
 
 /** The Chat Completions request body, limited to the fields we send. */
-export interface ChatCompletionsBody {
+export interface OpenAIRequestBody {
   model: string;
   messages: WireMessage[];
   stream?: boolean;
@@ -47,13 +47,13 @@ export interface ChatCompletionsBody {
   response_format?: WireResponseFormat;
 }
 
-export interface ChatRequestMapping {
-  body: ChatCompletionsBody;
+export interface OpenAIRequestMapping {
+  body: OpenAIRequestBody;
   /** Settings the provider cannot honour, for response.warnings and the stream's start event. */
   warnings: string[];
 }
 
-export interface ChatRequestOptions {
+export interface OpenAIRequestOptions {
   stream: boolean;
   quirks: ChatCompletionsQuirks;
   /** The provider's display name, for warnings. */
@@ -126,7 +126,7 @@ function wireResponseFormat(format: ResponseFormat, quirks: ChatCompletionsQuirk
 }
 
 /** Maps a normalized request onto a Chat Completions body for one provider's quirks. Pure. */
-export function toChatCompletionsBody(request: CompletionRequest, options: ChatRequestOptions): ChatRequestMapping {
+export function toOpenAIRequestBody(request: CompletionRequest, options: OpenAIRequestOptions): OpenAIRequestMapping {
   const { quirks } = options;
   const warnings: string[] = [];
   const warn = (text: string): void => {
@@ -134,7 +134,7 @@ export function toChatCompletionsBody(request: CompletionRequest, options: ChatR
     if (!warnings.includes(warning)) warnings.push(warning);
   };
 
-  const body: ChatCompletionsBody = {
+  const body: OpenAIRequestBody = {
     model: request.model,
     messages: request.messages.map((message) => wireMessage(message, quirks, warn)),
   };

@@ -1,38 +1,12 @@
 import { ProviderError, kindForStatus } from '../errors.js';
-import { reportedUsage, withToolCallRule } from '../normalize.js';
-import type { CompletionResponse, FinishReason, ToolCall, Usage } from '../types.js';
-import { kindForWireError } from './errors.js';
-import { chatCompletionSchema, errorEnvelopeSchema, type WireContent, type WireError, type WireUsage } from './wire.js';
-
-/** Every finish reason the family sends (wire-formats.md section 6); an unknown one ends normally, raw value kept. */
-const FINISH_REASONS: Record<string, FinishReason> = {
-  stop: 'stop',
-  eos: 'stop',
-  length: 'length',
-  model_length: 'length',
-  tool_calls: 'tool_calls',
-  function_call: 'tool_calls',
-  content_filter: 'content_filter',
-  error: 'error',
-  insufficient_system_resource: 'error',
-};
-
-export function mapFinishReason(raw: string | null | undefined): FinishReason {
-  if (raw === null || raw === undefined) return 'stop';
-  return FINISH_REASONS[raw] ?? 'stop';
-}
-
-/**
- * The normalized reason for a finished message: tool calls win over `stop` (OpenAI says `stop` when tool_choice
- * names a function), and a refusal that ended normally was the model declining, i.e. filtered.
- */
-export function settleFinishReason(raw: string | null | undefined, seen: { hasToolCalls: boolean; refused: boolean }): FinishReason {
-  const reason = withToolCallRule(mapFinishReason(raw), seen.hasToolCalls);
-  return seen.refused && reason === 'stop' ? 'content_filter' : reason;
-}
+import { reportedUsage } from '../normalize.js';
+import type { CompletionResponse, ToolCall, Usage } from '../types.js';
+import { kindForWireError, openAIInBandError } from './errors.js';
+import { mapOpenAIFinishReason } from './finish-reason.js';
+import { chatCompletionSchema, errorEnvelopeSchema, type WireContent, type WireUsage } from './wire.js';
 
 /** Null when the provider reported no counts, so the caller estimates. */
-export function usageFromWire(usage: WireUsage | null | undefined): Usage | null {
+export function mapOpenAIUsage(usage: WireUsage | null | undefined): Usage | null {
   if (usage === null || usage === undefined) return null;
   if (usage.prompt_tokens == null && usage.completion_tokens == null) return null;
   return reportedUsage({
@@ -62,18 +36,8 @@ export function argumentsText(args: string | Record<string, unknown> | null | un
   return typeof args === 'string' ? args : JSON.stringify(args);
 }
 
-/** An error reported inside a 2xx body or stream. */
-export function inBandProviderError(provider: string, error: WireError, kind: ProviderError['kind']): ProviderError {
-  const code = error.code === null || error.code === undefined ? error.type ?? undefined : String(error.code);
-  return new ProviderError(`${provider} reported an error: ${error.message ?? error.type ?? 'unknown error'}`, {
-    provider,
-    kind,
-    ...(code !== undefined ? { upstreamCode: code } : {}),
-  });
-}
-
 /** Maps a non-streaming Chat Completions body onto the normalized response. Pure; throws a ProviderError for a bad body. */
-export function fromChatCompletion(provider: string, json: unknown, warnings: string[]): CompletionResponse {
+export function fromOpenAIResponse(provider: string, json: unknown, warnings: string[]): CompletionResponse {
   // Checked by key first: a failed safeParse builds a ZodError, which was a measurable cost on every success.
   const failure = typeof json === 'object' && json !== null && 'error' in json ? errorEnvelopeSchema.safeParse(json) : undefined;
   if (failure?.success) {
@@ -81,7 +45,7 @@ export function fromChatCompletion(provider: string, json: unknown, warnings: st
     // OpenRouter's numeric codes are the HTTP status the error would have had before generation began.
     const status = typeof error.code === 'number' ? error.code : undefined;
     const kind = kindForWireError(status ?? 200, error) ?? (status !== undefined ? kindForStatus(status) : 'server_error');
-    throw inBandProviderError(provider, error, kind);
+    throw openAIInBandError(provider, error, kind);
   }
   const parsed = chatCompletionSchema.safeParse(json);
   if (!parsed.success) {
@@ -112,9 +76,9 @@ export function fromChatCompletion(provider: string, json: unknown, warnings: st
     content,
     ...(reasoning !== '' ? { reasoning } : {}),
     toolCalls,
-    finishReason: settleFinishReason(choice.finish_reason, { hasToolCalls: toolCalls.length > 0, refused: refusal !== undefined }),
+    finishReason: mapOpenAIFinishReason(choice.finish_reason, { hasToolCalls: toolCalls.length > 0, refused: refusal !== undefined }),
     rawFinishReason: choice.finish_reason ?? null,
-    usage: usageFromWire(completion.usage ?? completion.x_groq?.usage),
+    usage: mapOpenAIUsage(completion.usage ?? completion.x_groq?.usage),
     warnings,
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createAnthropicAdapter } from '../../../src/providers/anthropic/adapter.js';
-import { JSON_OBJECT_INSTRUCTION, JSON_SCHEMA_INSTRUCTION, JSON_TOOL_DESCRIPTION } from '../../../src/providers/anthropic/json-output.js';
+import { JSON_OBJECT_INSTRUCTION, JSON_SCHEMA_INSTRUCTION, JSON_TOOL_DESCRIPTION } from '../../../src/providers/anthropic/request.js';
 import { startFakeAnthropic } from '../../fakes/anthropic.js';
 import type { ConformanceTarget, InspectedRequest, ReceivedRequest } from '../harness.js';
 

@@ -1,7 +1,25 @@
+import { z } from 'zod';
+import { ProviderError } from '../errors.js';
+import { parseJsonChunk } from '../http.js';
 import type { StreamEvent } from '../types.js';
-import { streamErrorEvent } from './errors.js';
-import { mapStopReason, mapUsage } from './response.js';
-import type { AnthropicDeltaUsage, AnthropicStreamEvent } from './wire.js';
+import { anthropicInBandError } from './errors.js';
+import { mapAnthropicFinishReason } from './finish-reason.js';
+import { mapAnthropicUsage } from './response.js';
+import { STREAM_EVENT_TYPES, streamEventSchema, type AnthropicDeltaUsage, type AnthropicStreamEvent } from './wire.js';
+
+const eventTypeSchema = z.object({ type: z.string() });
+
+/** One SSE payload as a typed event; undefined for event types newer than this adapter, which it may skip. */
+export function parseAnthropicStreamChunk(provider: string, data: string): AnthropicStreamEvent | undefined {
+  const json = parseJsonChunk(provider, data);
+  const typed = eventTypeSchema.safeParse(json);
+  if (typed.success && !STREAM_EVENT_TYPES.has(typed.data.type)) return undefined;
+  const parsed = streamEventSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} sent a stream event of an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });
+  }
+  return parsed.data;
+}
 
 type BlockState =
   | { kind: 'tool'; toolIndex: number; sentArguments: boolean }
@@ -9,7 +27,7 @@ type BlockState =
   | { kind: 'json' }
   | { kind: 'other' };
 
-export interface StreamMapperOptions {
+export interface AnthropicStreamMapperOptions {
   provider: string;
   warnings: string[];
   jsonToolName?: string;
@@ -30,7 +48,7 @@ export class AnthropicStreamMapper {
   private stopReason: string | null = null;
   private sawMessageDelta = false;
 
-  constructor(private readonly options: StreamMapperOptions) {}
+  constructor(private readonly options: AnthropicStreamMapperOptions) {}
 
   get isFinished(): boolean {
     return this.finished;
@@ -39,7 +57,7 @@ export class AnthropicStreamMapper {
   /** Events to emit for one wire event; throws a ProviderError for an in-band error. */
   map(event: AnthropicStreamEvent): StreamEvent[] {
     if (this.finished) return [];
-    if (event.type === 'error') throw streamErrorEvent(this.options.provider, event.error, this.options.apiKey);
+    if (event.type === 'error') throw anthropicInBandError(this.options.provider, event.error, this.options.apiKey);
     if (event.type === 'ping') return [];
     if (event.type === 'message_start') {
       if (event.message.usage !== undefined) this.usage = { ...event.message.usage };
@@ -124,12 +142,12 @@ export class AnthropicStreamMapper {
     const usage = this.usage;
     return {
       type: 'finish',
-      finishReason: mapStopReason(this.stopReason, this.toolCount > 0),
+      finishReason: mapAnthropicFinishReason(this.stopReason, this.toolCount > 0),
       rawFinishReason: this.stopReason,
       usage:
         usage?.input_tokens === undefined || usage.output_tokens === undefined
           ? null
-          : mapUsage({ ...usage, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens }),
+          : mapAnthropicUsage({ ...usage, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens }),
     };
   }
 }
