@@ -11,7 +11,7 @@ import { createSecretBox } from './auth/secret-box.js';
 import { createAuthenticator, type Authenticator } from './auth/viewer.js';
 import { registerStoredProviders } from './catalog/admin.js';
 import { CompletionService } from './completions/service.js';
-import { newId } from './completions/ids.js';
+import { newId } from './ids.js';
 import { PROVIDER_PRESETS, type Config } from './config.js';
 import { createContext, type Context, type Services } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';

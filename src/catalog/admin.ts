@@ -16,7 +16,7 @@ import type { ModelEndpointRow, ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { ProviderConfig, ProviderKind } from '../providers/types.js';
-import { dollarsPerMillionToMicros } from '../usage/cost.js';
+import { dollarsPerMillionToMicros } from '../money.js';
 
 /**
  * The admin side of the catalog: checks what an admin sends, turns dollars into the stored micro-dollars, writes

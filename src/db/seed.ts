@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { modelAliases, modelEndpoints, models, providers } from './schema.js';
 import { catalogSeedSchema, type CatalogSeed } from './seed/catalog-schema.js';
-import { dollarsPerMillionToMicros } from '../usage/cost.js';
+import { dollarsPerMillionToMicros } from '../money.js';
 import type { ProviderKind } from '../providers/types.js';
 
 const SEED_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'seed/catalog.json');

@@ -2,7 +2,7 @@ import { aliasesByModelIds, endpointsByModelIds, findModel, listModelsWithEndpoi
 import type { Db } from '../db/client.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import type { AdapterRegistry } from '../providers/registry.js';
-import { microsToDollarsPerMillion } from '../usage/cost.js';
+import { microsToDollarsPerMillion } from '../money.js';
 
 /**
  * GET /v1/models in OpenAI's list shape (`id`, `object`, `created`, `owned_by`), with the catalog's own facts

@@ -1,12 +1,12 @@
 import { builder } from '../builder.js';
 import { periodEnd } from '../auth/budget.js';
 import { generateApiKey } from '../auth/secrets.js';
-import { newId } from '../completions/ids.js';
+import { newId } from '../ids.js';
 import type { Context } from '../context.js';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import { budgetPeriods, scopes, type ApiKeyRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
-import { dollarsPerMillionToMicros, picosToUsd } from '../usage/cost.js';
+import { dollarsPerMillionToMicros, picosToUsd } from '../money.js';
 
 const ScopeEnum = builder.enumType('Scope', { values: scopes });
 const BudgetPeriodEnum = builder.enumType('BudgetPeriod', { values: budgetPeriods });

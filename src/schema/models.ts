@@ -5,7 +5,7 @@ import { decodeModelCursor, encodeModelCursor } from '../catalog/cursor.js';
 import { countModels, findEndpoint, findModel, listModels, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
-import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../usage/cost.js';
+import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../money.js';
 import { auditChange, requireAdmin } from './guards.js';
 import { ProviderRef } from './providers.js';
 
