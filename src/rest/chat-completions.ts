@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
-import type { Services, Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { Services } from '../services.js';
 import { InternalError, asGatewayError } from '../errors.js';
 import { servedModelId } from '../ids.js';
 import type { Logger } from '../logger.js';
