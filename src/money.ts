@@ -16,6 +16,11 @@ export function microsToDollarsPerMillion(micros: number): number {
   return micros / MICROS_PER_DOLLAR;
 }
 
+/** A budget in US dollars to pico-dollars, rounded to the micro-dollar so a limit typed in dollars is exact. */
+export function usdToPicos(usd: number): number {
+  return Math.round(usd * MICROS_PER_DOLLAR) * (PICOS_PER_DOLLAR / MICROS_PER_DOLLAR);
+}
+
 export function picosToUsd(picos: number): number {
   return picos / PICOS_PER_DOLLAR;
 }

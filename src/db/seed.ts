@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
+import { endpointId } from './catalog-admin.js';
 import type { Db } from './client.js';
 import { modelAliases, modelEndpoints, models, providers } from './schema.js';
 import { catalogSeedSchema, type CatalogSeed } from './seed/catalog-schema.js';
@@ -71,7 +72,7 @@ export function seedCatalog(db: Db, seed: CatalogSeed, now = Date.now()): { mode
 
       for (const endpoint of model.endpoints) {
         if (!knownProviders.has(endpoint.provider)) continue;
-        const id = `${endpoint.provider}:${endpoint.providerModelId}`;
+        const id = endpointId(endpoint.provider, endpoint.providerModelId);
         const prices = {
           promptPriceMicros: dollarsPerMillionToMicros(endpoint.promptPerMillion),
           completionPriceMicros: dollarsPerMillionToMicros(endpoint.completionPerMillion),
