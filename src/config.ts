@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseMasterKey } from './auth/secret-box.js';
-import { isReservedProviderId, presetProviders } from './catalog/providers.js';
+import { isReservedProviderId, presetProviders, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE } from './catalog/providers.js';
 import type { ProviderConfig } from './providers/types.js';
 import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
 import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
@@ -13,7 +13,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** A self-hosted OpenAI-compatible server declared in SWITCHBOARD_PROVIDERS (vLLM, LM Studio, llama.cpp…). */
 const customProviderSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'provider ids are lowercase letters, digits, _ and -'),
+  id: z.string().regex(PROVIDER_ID_PATTERN, PROVIDER_ID_RULE),
   name: z.string().optional(),
   baseUrl: z.string().url(),
   apiKey: z.string().optional(),

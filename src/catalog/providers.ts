@@ -108,7 +108,9 @@ export interface ProviderCatalogDeps {
 
 type Maybe<T> = T | null | undefined;
 
-const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]*$/;
+/** A provider id, whether declared in SWITCHBOARD_PROVIDERS or added through the API. */
+export const PROVIDER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+export const PROVIDER_ID_RULE = 'provider ids are lowercase letters, digits, _ and -';
 
 export interface ProviderInputValues {
   id: string;
@@ -148,7 +150,7 @@ export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputVa
   if (name === '') throw new BadRequestError('name must not be empty', 'name');
 
   if (!current) {
-    if (!PROVIDER_ID.test(id)) throw new BadRequestError('provider ids are lowercase letters, digits, _ and -', 'id');
+    if (!PROVIDER_ID_PATTERN.test(id)) throw new BadRequestError(PROVIDER_ID_RULE, 'id');
     if ((input.kind ?? 'openai_compatible') !== 'openai_compatible') {
       throw new BadRequestError('Only OpenAI-compatible providers can be added through the API; the built-in kinds are configured through the environment', 'kind');
     }
