@@ -1,32 +1,9 @@
 import { z } from 'zod';
 import { parseMasterKey } from './auth/secret-box.js';
-import type { ProviderConfig, ProviderKind } from './providers/types.js';
+import { isReservedProviderId, presetProviders, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE } from './catalog/providers.js';
+import type { ProviderConfig } from './providers/types.js';
 import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
 import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
-
-/** Where each built-in provider lives and how it is switched on. */
-interface ProviderPreset {
-  id: string;
-  kind: ProviderKind;
-  name: string;
-  keyVariable?: string;
-  baseUrlVariable: string;
-  defaultBaseUrl: string;
-  /** Ollama needs no key, so setting its base URL is what enables it. */
-  enabledByBaseUrl?: boolean;
-}
-
-export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
-  { id: 'openai', kind: 'openai', name: 'OpenAI', keyVariable: 'OPENAI_API_KEY', baseUrlVariable: 'OPENAI_BASE_URL', defaultBaseUrl: 'https://api.openai.com/v1' },
-  { id: 'anthropic', kind: 'anthropic', name: 'Anthropic', keyVariable: 'ANTHROPIC_API_KEY', baseUrlVariable: 'ANTHROPIC_BASE_URL', defaultBaseUrl: 'https://api.anthropic.com' },
-  { id: 'gemini', kind: 'gemini', name: 'Google Gemini', keyVariable: 'GEMINI_API_KEY', baseUrlVariable: 'GEMINI_BASE_URL', defaultBaseUrl: 'https://generativelanguage.googleapis.com' },
-  { id: 'ollama', kind: 'ollama', name: 'Ollama', baseUrlVariable: 'OLLAMA_BASE_URL', defaultBaseUrl: 'http://127.0.0.1:11434', enabledByBaseUrl: true },
-  { id: 'mistral', kind: 'openai_compatible', name: 'Mistral', keyVariable: 'MISTRAL_API_KEY', baseUrlVariable: 'MISTRAL_BASE_URL', defaultBaseUrl: 'https://api.mistral.ai/v1' },
-  { id: 'groq', kind: 'openai_compatible', name: 'Groq', keyVariable: 'GROQ_API_KEY', baseUrlVariable: 'GROQ_BASE_URL', defaultBaseUrl: 'https://api.groq.com/openai/v1' },
-  { id: 'deepseek', kind: 'openai_compatible', name: 'DeepSeek', keyVariable: 'DEEPSEEK_API_KEY', baseUrlVariable: 'DEEPSEEK_BASE_URL', defaultBaseUrl: 'https://api.deepseek.com/v1' },
-  { id: 'together', kind: 'openai_compatible', name: 'Together AI', keyVariable: 'TOGETHER_API_KEY', baseUrlVariable: 'TOGETHER_BASE_URL', defaultBaseUrl: 'https://api.together.xyz/v1' },
-  { id: 'openrouter', kind: 'openai_compatible', name: 'OpenRouter', keyVariable: 'OPENROUTER_API_KEY', baseUrlVariable: 'OPENROUTER_BASE_URL', defaultBaseUrl: 'https://openrouter.ai/api/v1' },
-];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -36,7 +13,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** A self-hosted OpenAI-compatible server declared in SWITCHBOARD_PROVIDERS (vLLM, LM Studio, llama.cpp…). */
 const customProviderSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'provider ids are lowercase letters, digits, _ and -'),
+  id: z.string().regex(PROVIDER_ID_PATTERN, PROVIDER_ID_RULE),
   name: z.string().optional(),
   baseUrl: z.string().url(),
   apiKey: z.string().optional(),
@@ -54,6 +31,8 @@ const envSchema = z.object({
   SWITCHBOARD_GRAPHIQL: z.enum(['true', 'false']).default('true'),
   SWITCHBOARD_MASTER_KEY: z.string().min(1).optional(),
   SWITCHBOARD_MASTER_KEY_PREVIOUS: z.string().min(1).optional(),
+  SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
+  SWITCHBOARD_LOG_CONTENT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).merge(routingEnvSchema).merge(limitsEnvSchema);
 
@@ -77,6 +56,10 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Older master keys that still open stored keys while rotating. */
   previousMasterKeys: Buffer[];
+  /** Generations older than this many days are deleted; null keeps them forever. */
+  retentionDays: number | null;
+  /** SWITCHBOARD_LOG_CONTENT was set: it is not implemented, and start-up says so rather than ignoring it. */
+  logContentRequested: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -99,20 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const values = parsed.data;
 
-  const providers: ProviderConfig[] = [];
-  for (const preset of PROVIDER_PRESETS) {
-    const apiKey = preset.keyVariable ? env[preset.keyVariable] : undefined;
-    const baseUrl = env[preset.baseUrlVariable];
-    const enabled = preset.enabledByBaseUrl ? baseUrl !== undefined && baseUrl !== '' : apiKey !== undefined && apiKey !== '';
-    if (!enabled) continue;
-    providers.push({
-      id: preset.id,
-      kind: preset.kind,
-      name: preset.name,
-      baseUrl: (baseUrl || preset.defaultBaseUrl).replace(/\/+$/, ''),
-      ...(apiKey ? { apiKey } : {}),
-    });
-  }
+  const providers: ProviderConfig[] = presetProviders(env);
   if (values.SWITCHBOARD_PROVIDERS) {
     let declared: unknown;
     try {
@@ -123,7 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const custom = z.array(customProviderSchema).safeParse(declared);
     if (!custom.success) throw new ConfigError(`SWITCHBOARD_PROVIDERS: ${custom.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     for (const provider of custom.data) {
-      if (provider.id === 'local' || providers.some((existing) => existing.id === provider.id)) {
+      if (isReservedProviderId(provider.id) || providers.some((existing) => existing.id === provider.id)) {
         throw new ConfigError(`SWITCHBOARD_PROVIDERS: provider id '${provider.id}' is already taken`);
       }
       providers.push({
@@ -148,6 +118,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const currentMasterKey = masterKey('SWITCHBOARD_MASTER_KEY', values.SWITCHBOARD_MASTER_KEY);
   const previousMasterKey = masterKey('SWITCHBOARD_MASTER_KEY_PREVIOUS', values.SWITCHBOARD_MASTER_KEY_PREVIOUS);
 
+  const retentionText = values.SWITCHBOARD_RETENTION_DAYS;
+  let retentionDays: number | null = null;
+  if (retentionText !== undefined && retentionText !== '') {
+    retentionDays = Number(retentionText);
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new ConfigError(`SWITCHBOARD_RETENTION_DAYS must be a whole number of days (1 or more), not '${retentionText}'`);
+  }
+  const logContent = values.SWITCHBOARD_LOG_CONTENT;
+
   if (!values.SWITCHBOARD_ADMIN_KEY && !isLoopbackHost(values.HOST)) {
     throw new ConfigError(
       `Refusing to listen on ${values.HOST} without SWITCHBOARD_ADMIN_KEY: open local mode treats every caller as admin, so it binds to loopback only. Set SWITCHBOARD_ADMIN_KEY or HOST=127.0.0.1.`,
@@ -168,5 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: toLimitsConfig(values),
     masterKey: currentMasterKey,
     previousMasterKeys: previousMasterKey ? [previousMasterKey] : [],
+    retentionDays,
+    logContentRequested: logContent !== undefined && logContent !== '' && logContent !== 'false',
   };
 }

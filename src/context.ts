@@ -1,42 +1,12 @@
 import DataLoader from 'dataloader';
-import type { BudgetTracker } from './auth/budget.js';
-import type { SecretBox } from './auth/secret-box.js';
 import type { Viewer } from './auth/viewer.js';
-import type { Config } from './config.js';
-import type { CompletionService } from './completions/service.js';
-import type { Router } from './routing/router.js';
 import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds, usageByModelWindows, type ModelUsageKey, type ModelUsageSummary } from './db/catalog.js';
 import type { Db } from './db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
-import type { AdapterRegistry } from './providers/registry.js';
-import type { UsageRecorder } from './usage/recorder.js';
+import type { Services } from './services.js';
 
-/** Long-lived services, built once by buildApp. */
-export interface Services {
-  config: Config;
-  db: Db;
-  registry: AdapterRegistry;
-  recorder: UsageRecorder;
-  completions: CompletionService;
-  /** Routing strategies and the in-memory health of every endpoint (Provider.health). */
-  router: Router;
-  budgets: BudgetTracker;
-  /** Seals provider keys set through the API; absent without SWITCHBOARD_MASTER_KEY. */
-  secrets?: SecretBox;
-  /** Records an admin change in the audit trail (wired once the audit trail exists). */
-  audit?: (entry: AuditEntry) => void;
-}
+/** The context of one GraphQL operation (HTTP or WebSocket): who asks, the services, and per-operation loaders. */
 
-export interface AuditEntry {
-  actorKeyId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-}
-
-export type { Viewer } from './auth/viewer.js';
 
 export interface Loaders {
   model: DataLoader<string, ModelRow | undefined>;

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { StoredSecretError } from './catalog/admin.js';
+import { StoredSecretError } from './catalog/providers.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 

@@ -8,6 +8,8 @@ import type { Candidate } from '../routing/resolve.js';
 import { isModelAllowed } from './allowlist.js';
 import type { BudgetTracker } from './budget.js';
 import type { RateLimitStore } from './rate-limiter.js';
+import { servedModelId } from '../ids.js';
+import { expectedCostPicos } from '../usage/cost.js';
 
 /** Settles what admission took once the request's final row is known; safe to call more than once. */
 export interface Admission {
@@ -20,7 +22,7 @@ const NO_LIMITS: Admission = { settle: () => {} };
 const DEFAULT_RESERVED_COMPLETION_TOKENS = 4096;
 
 function modelIdOf(candidate: Candidate): string {
-  return candidate.model?.id ?? `${candidate.providerId}/${candidate.providerModelId}`;
+  return servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
 }
 
 /**
@@ -90,13 +92,13 @@ export class AdmissionControl {
     let reservedPicos = 0;
     if (key.budgetLimitPicos !== null) {
       for (const candidate of candidates) {
-        const { promptPriceMicros, completionPriceMicros } = candidate.prices;
-        if (promptPriceMicros === null || completionPriceMicros === null) {
+        const completion = input.maxTokens ?? candidate.model?.maxOutputTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS;
+        const expected = expectedCostPicos(candidate.prices, promptEstimate, completion);
+        if (expected === null) {
           refund();
           throw new ForbiddenError(`Model '${modelIdOf(candidate)}' has no known price, and this key has a spend budget`);
         }
-        const completion = input.maxTokens ?? candidate.model?.maxOutputTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS;
-        reservedPicos = Math.max(reservedPicos, promptEstimate * promptPriceMicros + completion * completionPriceMicros);
+        reservedPicos = Math.max(reservedPicos, expected);
       }
       if (!this.budgets.reserve(key.id, key.budgetPeriod, key.budgetLimitPicos, reservedPicos)) {
         refund();

@@ -1,10 +1,11 @@
-import { applyCatalogSync, type SyncResult } from '../db/catalog-admin.js';
+import { applyCatalogSync, type CatalogSyncLookups, type CatalogSyncMatcher, type SyncResult } from '../db/catalog-admin.js';
 import { providersByIds } from '../db/catalog.js';
 import type { Db } from '../db/client.js';
 import type { ProviderRow } from '../db/schema.js';
 import { BadRequestError, TimeoutError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { ProviderModelInfo } from '../providers/types.js';
+import { directModelId } from '../ids.js';
 
 export interface CatalogSyncOutcome extends SyncResult {
   provider: ProviderRow;
@@ -19,9 +20,40 @@ export interface CatalogSyncOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** The part of a model id after its vendor: `openai/gpt-4o` → `gpt-4o`. */
+function idSuffix(modelId: string): string {
+  return modelId.slice(modelId.indexOf('/') + 1);
+}
+
 /**
- * Asks an enabled provider for its models and adds the catalog endpoints it lacks (see applyCatalogSync for how a
- * listed id is matched to a catalog model). Nothing is removed: ids the provider no longer lists are reported.
+ * How a listed id finds its catalog model, by the first rule that names exactly one: the direct id
+ * `<provider>/<listed id>`, the listed id as a model id, a model some provider serves under that id, a model whose
+ * id ends in `/<listed id>`, then an alias.
+ */
+export function modelMatcher(providerId: string): CatalogSyncMatcher {
+  return (lookups: CatalogSyncLookups) => {
+    const bySuffix = new Map<string, Set<string>>();
+    for (const id of lookups.modelIds) {
+      const set = bySuffix.get(idSuffix(id)) ?? new Set<string>();
+      set.add(id);
+      bySuffix.set(idSuffix(id), set);
+    }
+    return (listedId) => {
+      const direct = directModelId(providerId, listedId);
+      if (lookups.modelIds.has(direct)) return direct;
+      if (lookups.modelIds.has(listedId)) return listedId;
+      for (const candidates of [lookups.byProviderModelId.get(listedId), bySuffix.get(listedId)]) {
+        // Two models claiming the same listed id is a guess we will not make: linking wrongly would misattribute usage.
+        if (candidates?.size === 1) return [...candidates][0];
+      }
+      return lookups.byAlias.get(listedId.toLowerCase());
+    };
+  };
+}
+
+/**
+ * Asks an enabled provider for its models and adds the catalog endpoints it lacks (modelMatcher says how a listed
+ * id is matched to a catalog model). Nothing is removed: ids the provider no longer lists are reported.
  */
 export async function syncProviderCatalog(
   deps: { db: Db; registry: AdapterRegistry },
@@ -43,5 +75,5 @@ export async function syncProviderCatalog(
     if (timeout.aborted && !options.signal?.aborted) throw new TimeoutError(`Provider ${providerId} did not list its models within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
     throw error;
   }
-  return { provider, ...applyCatalogSync(deps.db, providerId, listing) };
+  return { provider, ...applyCatalogSync(deps.db, providerId, listing, modelMatcher(providerId)) };
 }

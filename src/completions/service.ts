@@ -13,7 +13,7 @@ import { Router, type Route } from '../routing/router.js';
 import { costPicos } from '../usage/cost.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { CancelledByShutdown, abortOnReturn } from './abortable.js';
-import { newId } from './ids.js';
+import { newId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
 import { validateAgainstModel, validateCompletionInput } from './validate.js';

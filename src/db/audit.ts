@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
-import { newId } from '../completions/ids.js';
+import { newId } from '../ids.js';
 import type { Db } from './client.js';
 import { auditLog, type AuditRow } from './schema.js';
 

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import { directModelId } from '../ids.js';
 import type { Db } from './client.js';
 import { modelAliases, modelEndpoints, models, providers, type ModelEndpointRow, type ModelRow, type ProviderRow } from './schema.js';
 
@@ -227,28 +228,25 @@ export interface SyncResult {
   notListed: string[];
 }
 
-/** The catalog model a listed id belongs to, by the first rule that names exactly one model. */
-function matchModel(
-  listedId: string,
-  providerId: string,
-  lookups: { modelIds: Set<string>; byProviderModelId: Map<string, Set<string>>; bySuffix: Map<string, Set<string>>; byAlias: Map<string, string> },
-): string | undefined {
-  if (lookups.modelIds.has(`${providerId}/${listedId}`)) return `${providerId}/${listedId}`;
-  if (lookups.modelIds.has(listedId)) return listedId;
-  const rules = [lookups.byProviderModelId.get(listedId), lookups.bySuffix.get(listedId)];
-  for (const candidates of rules) {
-    // Two models claiming the same listed id is a guess we will not make: linking wrongly would misattribute usage.
-    if (candidates?.size === 1) return [...candidates][0];
-  }
-  return lookups.byAlias.get(listedId.toLowerCase());
+/** What the catalog holds that a listed id could match, read in the sync's transaction. */
+export interface CatalogSyncLookups {
+  /** Every catalog model id; models the sync creates are added as it goes. */
+  modelIds: Set<string>;
+  /** For each listed id, the models with an endpoint (on any provider) of that provider model id. */
+  byProviderModelId: Map<string, Set<string>>;
+  /** Aliases (lowercase) of the listed ids, to the model each names. */
+  byAlias: Map<string, string>;
 }
 
+/** Decides which catalog model a listed id belongs to (undefined: none, so a new model is created). src/catalog/sync.ts holds the policy. */
+export type CatalogSyncMatcher = (lookups: CatalogSyncLookups) => (listedId: string) => string | undefined;
+
 /**
- * Adds an endpoint for every listed model the provider has none for, linked to the catalog model it matches or to
- * a new model `<provider>/<listed id>`. New endpoints have unknown prices (null, so costs show as unknown, never
+ * Adds an endpoint for every listed model the provider has none for, linked to the catalog model `matcher` picks or
+ * to a new model `<provider>/<listed id>`. New endpoints have unknown prices (null, so costs show as unknown, never
  * as zero); a new model's context length is the listing's, or 0 (unknown) when the listing gives none.
  */
-export function applyCatalogSync(db: Db, providerId: string, listing: ListedProviderModel[], now = Date.now()): SyncResult {
+export function applyCatalogSync(db: Db, providerId: string, listing: ListedProviderModel[], matcher: CatalogSyncMatcher, now = Date.now()): SyncResult {
   const unique = [...new Map(listing.map((entry) => [entry.id, entry])).values()];
   return db.transaction((tx) => {
     const providerEndpoints = tx
@@ -277,13 +275,6 @@ export function applyCatalogSync(db: Db, providerId: string, listing: ListedProv
         set.add(row.modelId);
         byProviderModelId.set(row.providerModelId, set);
       }
-      const bySuffix = new Map<string, Set<string>>();
-      for (const id of modelIds) {
-        const suffix = id.slice(id.indexOf('/') + 1);
-        const set = bySuffix.get(suffix) ?? new Set<string>();
-        set.add(id);
-        bySuffix.set(suffix, set);
-      }
       const byAlias = new Map(
         tx
           .select()
@@ -292,12 +283,12 @@ export function applyCatalogSync(db: Db, providerId: string, listing: ListedProv
           .all()
           .map((row) => [row.alias, row.modelId]),
       );
-      const lookups = { modelIds, byProviderModelId, bySuffix, byAlias };
+      const match = matcher({ modelIds, byProviderModelId, byAlias });
 
       for (const entry of missing) {
-        let modelId = matchModel(entry.id, providerId, lookups);
+        let modelId = match(entry.id);
         if (modelId === undefined) {
-          modelId = `${providerId}/${entry.id}`;
+          modelId = directModelId(providerId, entry.id);
           const model: ModelRow = {
             id: modelId,
             vendor: providerId,

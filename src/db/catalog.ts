@@ -156,12 +156,17 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
+/** The status of endpoints that price their model; src/catalog/pricing.ts imports it for the same rule in TypeScript. */
+export const PRICED_ENDPOINT_STATUS = 'ACTIVE' satisfies ModelEndpointRow['status'];
+
 /**
- * The price-eligible endpoints per model: ACTIVE, both prices known, on the filtered provider and within the price
- * caps. Their minimum prices are what price filters and price ordering mean by "the model's price".
+ * The price-eligible endpoints per model: PRICED_ENDPOINT_STATUS, both prices known, on the filtered provider and
+ * within the price caps. Their minimum prices are what price filters and price ordering mean by "the model's
+ * price". This is the SQL form of modelPrices() in src/catalog/pricing.ts (rank = prompt + completion), kept in SQL
+ * so a page is filtered, ordered and cut in one statement; test/catalog/pricing.test.ts checks the two agree.
  */
 function pricedEndpoints(db: Db, filter: ModelListFilter) {
-  const conditions: SQL[] = [eq(modelEndpoints.status, 'ACTIVE'), isNotNull(modelEndpoints.promptPriceMicros), isNotNull(modelEndpoints.completionPriceMicros)];
+  const conditions: SQL[] = [eq(modelEndpoints.status, PRICED_ENDPOINT_STATUS), isNotNull(modelEndpoints.promptPriceMicros), isNotNull(modelEndpoints.completionPriceMicros)];
   if (filter.providerId !== undefined) conditions.push(eq(modelEndpoints.providerId, filter.providerId));
   if (filter.maxPromptPriceMicros !== undefined) conditions.push(lte(modelEndpoints.promptPriceMicros, filter.maxPromptPriceMicros));
   if (filter.maxCompletionPriceMicros !== undefined) conditions.push(lte(modelEndpoints.completionPriceMicros, filter.maxCompletionPriceMicros));

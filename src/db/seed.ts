@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
+import { endpointId } from './catalog-admin.js';
 import type { Db } from './client.js';
 import { modelAliases, modelEndpoints, models, providers } from './schema.js';
 import { catalogSeedSchema, type CatalogSeed } from './seed/catalog-schema.js';
-import { dollarsPerMillionToMicros } from '../usage/cost.js';
+import { dollarsPerMillionToMicros } from '../money.js';
 import type { ProviderKind } from '../providers/types.js';
 
 const SEED_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'seed/catalog.json');
@@ -71,7 +72,7 @@ export function seedCatalog(db: Db, seed: CatalogSeed, now = Date.now()): { mode
 
       for (const endpoint of model.endpoints) {
         if (!knownProviders.has(endpoint.provider)) continue;
-        const id = `${endpoint.provider}:${endpoint.providerModelId}`;
+        const id = endpointId(endpoint.provider, endpoint.providerModelId);
         const prices = {
           promptPriceMicros: dollarsPerMillionToMicros(endpoint.promptPerMillion),
           completionPriceMicros: dollarsPerMillionToMicros(endpoint.completionPerMillion),

@@ -10,21 +10,23 @@ export interface RegistryOptions {
   localDelayMs: number;
 }
 
-/** The adapters of the enabled providers, by provider id. The local provider is always there. */
+/**
+ * The running adapters, by provider id, made from provider configurations by kind. Which providers exist and when
+ * each is (un)registered is src/catalog/providers.ts's decision; this only holds the result.
+ */
 export class AdapterRegistry {
   private readonly adapters = new Map<string, ProviderAdapter>();
 
   constructor(
-    configs: ProviderConfig[],
+    configs: readonly ProviderConfig[],
     private readonly options: RegistryOptions,
   ) {
-    this.adapters.set('local', createLocalAdapter({ delayMs: options.localDelayMs }));
     for (const config of configs) this.adapters.set(config.id, createAdapter(config, options));
   }
 
   /** Stops routing to a provider (its stored key was cleared); requests already under way finish. */
   unregister(providerId: string): void {
-    if (providerId !== 'local') this.adapters.delete(providerId);
+    this.adapters.delete(providerId);
   }
 
   get(providerId: string): ProviderAdapter | undefined {

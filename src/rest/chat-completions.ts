@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
-import type { Services, Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { Services } from '../services.js';
 import { InternalError, asGatewayError } from '../errors.js';
+import { servedModelId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
 import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
@@ -14,10 +16,6 @@ export const GENERATION_ID_HEADER = 'x-switchboard-generation-id';
 export const PROVIDER_HEADER = 'x-switchboard-provider';
 export const MODEL_HEADER = 'x-switchboard-model';
 export const COST_HEADER = 'x-switchboard-cost-usd';
-
-function servedModel(model: { id: string } | null, providerId: string, providerModelId: string): string {
-  return model ? model.id : `${providerId}/${providerModelId}`;
-}
 
 /** Resolves once the response can take more, or the client is gone. */
 function drained(res: ServerResponse): Promise<void> {
@@ -64,7 +62,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       'content-length': Buffer.byteLength(body),
       [GENERATION_ID_HEADER]: result.id,
       [PROVIDER_HEADER]: result.providerId,
-      [MODEL_HEADER]: servedModel(result.model, result.providerId, result.providerModelId),
+      [MODEL_HEADER]: servedModelId(result.model, result.providerId, result.providerModelId),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);
@@ -107,7 +105,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
               'x-accel-buffering': 'no',
               [GENERATION_ID_HEADER]: event.id,
               [PROVIDER_HEADER]: event.providerId,
-              [MODEL_HEADER]: servedModel(event.model, event.providerId, event.providerModelId),
+              [MODEL_HEADER]: servedModelId(event.model, event.providerId, event.providerModelId),
             });
             text = chunks.role();
             break;

@@ -1,6 +1,6 @@
 import type { CompletionEvent, CompletionResult, PricedUsage, ToolCallDelta } from '../completions/types.js';
 import type { FinishReason } from '../providers/types.js';
-import { picosToUsd } from '../usage/cost.js';
+import { picosToUsd } from '../money.js';
 
 /**
  * OpenAI's response and stream-chunk wire format (wire-formats.md section 1), written as strings: this is the

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requireScope } from '../auth/scopes.js';
 import type { Authenticator } from '../auth/viewer.js';
-import type { Services } from '../context.js';
+import type { Services } from '../services.js';
 import { BadRequestError, ModelNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BodyAbortedError, BodyTooLargeError } from './body.js';

@@ -1,8 +1,9 @@
+import { modelPrices } from '../catalog/pricing.js';
 import { aliasesByModelIds, endpointsByModelIds, findModel, listModelsWithEndpoints } from '../db/catalog.js';
 import type { Db } from '../db/client.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import type { AdapterRegistry } from '../providers/registry.js';
-import { microsToDollarsPerMillion } from '../usage/cost.js';
+import { microsToDollarsPerMillion } from '../money.js';
 
 /**
  * GET /v1/models in OpenAI's list shape (`id`, `object`, `created`, `owned_by`), with the catalog's own facts
@@ -38,17 +39,13 @@ function createdSeconds(model: ModelRow): number {
   return Math.floor((Number.isNaN(released) ? model.createdAt : released) / 1000);
 }
 
-function cheapestPricing(endpoints: ModelEndpointRow[]): OpenAIModel['pricing'] {
-  let best: ModelEndpointRow | undefined;
-  for (const endpoint of endpoints) {
-    if (endpoint.status !== 'ACTIVE' || endpoint.promptPriceMicros === null || endpoint.completionPriceMicros === null) continue;
-    if (!best || endpoint.promptPriceMicros + endpoint.completionPriceMicros < (best.promptPriceMicros ?? 0) + (best.completionPriceMicros ?? 0)) best = endpoint;
-  }
-  if (!best || best.promptPriceMicros === null || best.completionPriceMicros === null) return null;
+function pricingOf(endpoints: ModelEndpointRow[]): OpenAIModel['pricing'] {
+  const prices = modelPrices(endpoints);
+  if (prices.promptPriceMicros === null || prices.completionPriceMicros === null) return null;
   return {
-    prompt_per_million: microsToDollarsPerMillion(best.promptPriceMicros),
-    completion_per_million: microsToDollarsPerMillion(best.completionPriceMicros),
-    cached_prompt_per_million: best.cachedPromptPriceMicros === null ? null : microsToDollarsPerMillion(best.cachedPromptPriceMicros),
+    prompt_per_million: microsToDollarsPerMillion(prices.promptPriceMicros),
+    completion_per_million: microsToDollarsPerMillion(prices.completionPriceMicros),
+    cached_prompt_per_million: prices.cachedPromptPriceMicros === null ? null : microsToDollarsPerMillion(prices.cachedPromptPriceMicros),
   };
 }
 
@@ -72,7 +69,7 @@ function toOpenAIModel(model: ModelRow, aliases: string[], endpoints: ModelEndpo
     input_modalities: model.inputModalities.map((modality) => modality.toLowerCase()),
     output_modalities: model.outputModalities.map((modality) => modality.toLowerCase()),
     supported_parameters: model.supportedParameters,
-    pricing: cheapestPricing(endpoints),
+    pricing: pricingOf(endpoints),
     available: listed.some((endpoint) => endpoint.enabled && endpoint.status === 'ACTIVE'),
     endpoints: listed,
   };

@@ -1,6 +1,7 @@
 import type { RoutingStrategy } from './config.js';
 import type { EndpointHealth } from './health.js';
 import type { Candidate } from './resolve.js';
+import { expectedCostPicos } from '../usage/cost.js';
 
 export interface RankingContext {
   streamed: boolean;
@@ -22,7 +23,7 @@ export function rankCandidates(candidates: readonly Candidate[], strategy: Routi
     case 'weighted':
       return weightedOrder(candidates, context.random);
     case 'price':
-      return byKey(candidates, (candidate) => expectedCostPicos(candidate, context.promptTokens, context.expectedCompletionTokens) ?? Number.POSITIVE_INFINITY);
+      return byKey(candidates, (candidate) => expectedCostPicos(candidate.prices, context.promptTokens, context.expectedCompletionTokens) ?? Number.POSITIVE_INFINITY);
     case 'latency':
       return explore(
         byKey(candidates, (candidate) => measured(context.health(candidate), (health) => health.expectedLatency(context.streamed))),
@@ -39,13 +40,6 @@ export function rankCandidates(candidates: readonly Candidate[], strategy: Routi
         context,
       );
   }
-}
-
-/** Prompt and completion at the endpoint's prices, in pico-dollars; null when a price is unknown. */
-export function expectedCostPicos(candidate: Candidate, promptTokens: number, completionTokens: number): number | null {
-  const { promptPriceMicros, completionPriceMicros } = candidate.prices;
-  if (promptPriceMicros === null || completionPriceMicros === null) return null;
-  return promptTokens * promptPriceMicros + completionTokens * completionPriceMicros;
 }
 
 /**

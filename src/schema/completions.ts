@@ -4,7 +4,8 @@ import type { Context } from '../context.js';
 import type { ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import type { ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
-import { picosToUsd } from '../usage/cost.js';
+import { directModelId } from '../ids.js';
+import { picosToUsd } from '../money.js';
 import { ModelRef } from './models.js';
 import { ProviderRef } from './providers.js';
 
@@ -263,7 +264,7 @@ const MessageRef = builder.objectRef<MessageShapeOut>('Message').implement({
 function modelOrPlaceholder(model: ModelRow | null, providerId: string, providerModelId: string): ModelRow {
   if (model) return model;
   return {
-    id: `${providerId}/${providerModelId}`,
+    id: directModelId(providerId, providerModelId),
     vendor: providerId,
     name: providerModelId,
     description: 'Not in the catalog: addressed directly on its provider',

@@ -1,6 +1,6 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
-import { picosToUsd } from '../usage/cost.js';
+import { picosToUsd } from '../money.js';
 import { findGeneration, listGenerations } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
 import { canSee, ledgerScope, scopedKeyFilter } from '../usage/access.js';

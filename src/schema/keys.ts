@@ -1,12 +1,12 @@
 import { builder } from '../builder.js';
 import { periodEnd } from '../auth/budget.js';
 import { generateApiKey } from '../auth/secrets.js';
-import { newId } from '../completions/ids.js';
+import { newId } from '../ids.js';
 import type { Context } from '../context.js';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import { budgetPeriods, scopes, type ApiKeyRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
-import { dollarsPerMillionToMicros, picosToUsd } from '../usage/cost.js';
+import { picosToUsd, usdToPicos } from '../money.js';
 
 const ScopeEnum = builder.enumType('Scope', { values: scopes });
 const BudgetPeriodEnum = builder.enumType('BudgetPeriod', { values: budgetPeriods });
@@ -164,7 +164,7 @@ builder.mutationFields((t) => ({
         tokensPerMinute: positive(input.rateLimit?.tokensPerMinute, 'rateLimit.tokensPerMinute'),
         concurrentStreams: positive(input.rateLimit?.concurrentStreams, 'rateLimit.concurrentStreams'),
         // Dollars to pico-dollars through the same exact conversion prices use (dollars per million = micros).
-        budgetLimitPicos: input.budget ? dollarsPerMillionToMicros(input.budget.limitUsd) * 1_000_000 : null,
+        budgetLimitPicos: input.budget ? usdToPicos(input.budget.limitUsd) : null,
         budgetPeriod: input.budget?.period ?? null,
         metadata: isObject(input.metadata) ? input.metadata : null,
         expiresAt: input.expiresAt ? input.expiresAt.getTime() : null,

@@ -2,10 +2,11 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { builder } from '../builder.js';
 import { updateModelEndpoint, upsertModel } from '../catalog/admin.js';
 import { decodeModelCursor, encodeModelCursor } from '../catalog/cursor.js';
+import { modelPrices } from '../catalog/pricing.js';
 import { countModels, findEndpoint, findModel, listModels, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
-import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../usage/cost.js';
+import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../money.js';
 import { auditChange, requireAdmin } from './guards.js';
 import { ProviderRef } from './providers.js';
 
@@ -103,12 +104,7 @@ ModelRef.implement({
     pricing: t.field({
       type: PricingRef,
       description: 'The prices of the cheapest ACTIVE endpoint with known prices (lowest prompt + completion price); unknown when there is none',
-      resolve: async (model, _args, context) => {
-        const endpoints = (await context.loaders.endpointsByModel.load(model.id)).filter((endpoint) => endpoint.status === 'ACTIVE');
-        const priced = endpoints.filter((endpoint) => endpoint.promptPriceMicros !== null && endpoint.completionPriceMicros !== null);
-        const cheapest = priced.sort((a, b) => (a.promptPriceMicros ?? 0) + (a.completionPriceMicros ?? 0) - ((b.promptPriceMicros ?? 0) + (b.completionPriceMicros ?? 0)))[0];
-        return cheapest ?? { promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null };
-      },
+      resolve: async (model, _args, context) => modelPrices(await context.loaders.endpointsByModel.load(model.id)),
     }),
     endpoints: t.field({ type: [ModelEndpointRef], resolve: (model, _args, context) => context.loaders.endpointsByModel.load(model.id) }),
     usage: t.field({

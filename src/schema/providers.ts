@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { upsertProvider } from '../catalog/admin.js';
+import { upsertProvider } from '../catalog/providers.js';
 import type { ProviderRow } from '../db/schema.js';
 import { listProviders, providersByIds } from '../db/catalog.js';
 import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';

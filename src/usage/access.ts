@@ -1,4 +1,4 @@
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { GenerationRow } from '../db/schema.js';
 import { ForbiddenError } from '../errors.js';
 

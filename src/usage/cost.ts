@@ -7,17 +7,6 @@ export interface Prices {
   cachedPromptPriceMicros: number | null;
 }
 
-const PICOS_PER_DOLLAR = 1_000_000_000_000;
-
-/** Dollars per million tokens to micro-dollars per million tokens, exact for any price quoted to 6 decimals. */
-export function dollarsPerMillionToMicros(dollars: number): number {
-  return Math.round(dollars * 1_000_000);
-}
-
-export function microsToDollarsPerMillion(micros: number): number {
-  return micros / 1_000_000;
-}
-
 /**
  * The exact cost of a usage in pico-dollars, or null when a price it needs is unknown. Cached prompt tokens
  * are charged at the cached price (the prompt price when the endpoint has none); reasoning tokens are part of
@@ -31,6 +20,10 @@ export function costPicos(usage: Pick<Usage, 'promptTokens' | 'completionTokens'
   return uncached * prices.promptPriceMicros + cached * cachedPrice + usage.completionTokens * prices.completionPriceMicros;
 }
 
-export function picosToUsd(picos: number): number {
-  return picos / PICOS_PER_DOLLAR;
+/**
+ * What a request is expected to cost before it runs (routing's price strategy, budget reservations): the same
+ * formula with no cached tokens, since nobody knows ahead which prompt tokens a provider will find cached.
+ */
+export function expectedCostPicos(prices: Prices, promptTokens: number, completionTokens: number): number | null {
+  return costPicos({ promptTokens, completionTokens, cachedPromptTokens: 0 }, prices);
 }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptRecord, GenerationRow } from '../db/schema.js';
-import { picosToUsd } from './cost.js';
+import { picosToUsd } from '../money.js';
 
 /** Read at scrape time, so they cost nothing between scrapes. */
 export interface MetricSources {

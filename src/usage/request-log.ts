@@ -2,7 +2,7 @@ import { inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys, type GenerationRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { picosToUsd } from './cost.js';
+import { picosToUsd } from '../money.js';
 import type { FinishedListener } from './events.js';
 
 /** Key prefixes never change, so they are looked up once; the cap only guards against a flood of keys. */

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, type Viewer } from '../../src/context.js';
+import type { Viewer } from '../../src/auth/viewer.js';
+import { createContext } from '../../src/context.js';
 import { generations } from '../../src/db/schema.js';
 import { ForbiddenError } from '../../src/errors.js';
 import { getSchema } from '../../src/schema/index.js';

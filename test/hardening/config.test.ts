@@ -30,3 +30,33 @@ describe('limit settings', () => {
     expect(() => loadConfig({ SWITCHBOARD_INTROSPECTION: 'maybe' })).toThrow(/SWITCHBOARD_INTROSPECTION/);
   });
 });
+
+describe('monitoring settings', () => {
+  // They used to be read from process.env when the app was built; now loadConfig validates them with the rest.
+  it('reads the retention period and the content-logging request from the environment it is given', () => {
+    expect(loadConfig({})).toMatchObject({ retentionDays: null, logContentRequested: false });
+    expect(loadConfig({ SWITCHBOARD_RETENTION_DAYS: '30', SWITCHBOARD_LOG_CONTENT: 'true' })).toMatchObject({ retentionDays: 30, logContentRequested: true });
+    expect(loadConfig({ SWITCHBOARD_LOG_CONTENT: 'false' }).logContentRequested).toBe(false);
+  });
+
+  it('refuses a retention period that is not a whole number of days, naming the variable', () => {
+    for (const value of ['0', '-3', '1.5', 'week']) {
+      expect(() => loadConfig({ SWITCHBOARD_RETENTION_DAYS: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ SWITCHBOARD_RETENTION_DAYS: value })).toThrow(/SWITCHBOARD_RETENTION_DAYS/);
+    }
+  });
+});
+
+describe('provider settings', () => {
+  it('enables a preset by its key (Ollama by its base URL) and trims trailing slashes', () => {
+    const { providers } = loadConfig({ OPENAI_API_KEY: 'sk-test', OLLAMA_BASE_URL: 'http://127.0.0.1:11434///', ANTHROPIC_BASE_URL: 'https://example.test' });
+    expect(providers.map((provider) => [provider.id, provider.baseUrl])).toEqual([
+      ['openai', 'https://api.openai.com/v1'],
+      ['ollama', 'http://127.0.0.1:11434'],
+    ]);
+  });
+
+  it('refuses a declared provider that takes the local provider’s id', () => {
+    expect(() => loadConfig({ SWITCHBOARD_PROVIDERS: JSON.stringify([{ id: 'local', baseUrl: 'http://127.0.0.1:8000/v1' }]) })).toThrow(/already taken/);
+  });
+});

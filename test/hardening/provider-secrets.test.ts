@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { createSecretBox, parseMasterKey } from '../../src/auth/secret-box.js';
-import { StoredSecretError } from '../../src/catalog/admin.js';
+import { StoredSecretError } from '../../src/catalog/providers.js';
 import { loadConfig } from '../../src/config.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';

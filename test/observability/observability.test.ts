@@ -56,7 +56,6 @@ async function graphql<T>(query: string, variables: Record<string, unknown>, tok
 const adminSocket = () => wsClient(wsUrl, { authorization: `Bearer ${ADMIN_KEY}` });
 
 beforeAll(async () => {
-  process.env['SWITCHBOARD_LOG_CONTENT'] = 'true';
   openai = await startFakeOpenAI();
   openrouter = await startFakeOpenAI();
   directory = mkdtempSync(join(tmpdir(), 'switchboard-observability-'));
@@ -70,11 +69,11 @@ beforeAll(async () => {
     OPENAI_BASE_URL: openai.url,
     OPENROUTER_API_KEY: FAKE_OPENAI_KEY,
     OPENROUTER_BASE_URL: openrouter.url,
+    SWITCHBOARD_LOG_CONTENT: 'true',
   });
   app = buildApp(config, { logger: createLogger('info', { write: (line: string) => lines.push(line) }) });
   ({ url } = await app.start());
   wsUrl = url.replace('http://', 'ws://') + '/graphql';
-  delete process.env['SWITCHBOARD_LOG_CONTENT'];
 });
 afterAll(async () => {
   await app.stop();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { costPicos, dollarsPerMillionToMicros, picosToUsd } from '../../src/usage/cost.js';
+import { dollarsPerMillionToMicros, picosToUsd } from '../../src/money.js';
+import { costPicos } from '../../src/usage/cost.js';
 
 const prices = (prompt: number | null, completion: number | null, cached: number | null = null) => ({
   promptPriceMicros: prompt === null ? null : dollarsPerMillionToMicros(prompt),

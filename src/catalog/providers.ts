@@ -1,0 +1,246 @@
+import type { SecretBox } from '../auth/secret-box.js';
+import { writeProvider } from '../db/catalog-admin.js';
+import { listProviders, providersByIds } from '../db/catalog.js';
+import type { Db } from '../db/client.js';
+import type { ProviderRow } from '../db/schema.js';
+import { syncProviders, type KnownProvider } from '../db/seed.js';
+import { BadRequestError } from '../errors.js';
+import type { AdapterRegistry } from '../providers/registry.js';
+import type { ProviderConfig, ProviderKind } from '../providers/types.js';
+
+/**
+ * The one answer to "which providers exist and how is each configured": the built-in presets and how the
+ * environment switches them on, the always-present local provider, the rows every known provider gets in the
+ * providers table, providers added or given a key through the admin API, and keeping the adapter registry in step
+ * with all of them. config.ts reads the environment through presetProviders(); buildApp and the admin API call
+ * the rest. Callers check that the viewer is an admin.
+ */
+
+/** Where each built-in provider lives and how it is switched on. */
+export interface ProviderPreset {
+  id: string;
+  kind: ProviderKind;
+  name: string;
+  keyVariable?: string;
+  baseUrlVariable: string;
+  defaultBaseUrl: string;
+  /** Ollama needs no key, so setting its base URL is what enables it. */
+  enabledByBaseUrl?: boolean;
+}
+
+export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
+  { id: 'openai', kind: 'openai', name: 'OpenAI', keyVariable: 'OPENAI_API_KEY', baseUrlVariable: 'OPENAI_BASE_URL', defaultBaseUrl: 'https://api.openai.com/v1' },
+  { id: 'anthropic', kind: 'anthropic', name: 'Anthropic', keyVariable: 'ANTHROPIC_API_KEY', baseUrlVariable: 'ANTHROPIC_BASE_URL', defaultBaseUrl: 'https://api.anthropic.com' },
+  { id: 'gemini', kind: 'gemini', name: 'Google Gemini', keyVariable: 'GEMINI_API_KEY', baseUrlVariable: 'GEMINI_BASE_URL', defaultBaseUrl: 'https://generativelanguage.googleapis.com' },
+  { id: 'ollama', kind: 'ollama', name: 'Ollama', baseUrlVariable: 'OLLAMA_BASE_URL', defaultBaseUrl: 'http://127.0.0.1:11434', enabledByBaseUrl: true },
+  { id: 'mistral', kind: 'openai_compatible', name: 'Mistral', keyVariable: 'MISTRAL_API_KEY', baseUrlVariable: 'MISTRAL_BASE_URL', defaultBaseUrl: 'https://api.mistral.ai/v1' },
+  { id: 'groq', kind: 'openai_compatible', name: 'Groq', keyVariable: 'GROQ_API_KEY', baseUrlVariable: 'GROQ_BASE_URL', defaultBaseUrl: 'https://api.groq.com/openai/v1' },
+  { id: 'deepseek', kind: 'openai_compatible', name: 'DeepSeek', keyVariable: 'DEEPSEEK_API_KEY', baseUrlVariable: 'DEEPSEEK_BASE_URL', defaultBaseUrl: 'https://api.deepseek.com/v1' },
+  { id: 'together', kind: 'openai_compatible', name: 'Together AI', keyVariable: 'TOGETHER_API_KEY', baseUrlVariable: 'TOGETHER_BASE_URL', defaultBaseUrl: 'https://api.together.xyz/v1' },
+  { id: 'openrouter', kind: 'openai_compatible', name: 'OpenRouter', keyVariable: 'OPENROUTER_API_KEY', baseUrlVariable: 'OPENROUTER_BASE_URL', defaultBaseUrl: 'https://openrouter.ai/api/v1' },
+];
+
+/** The demo provider that answers without any upstream; every gateway has it, so it is never configured or stored with a key. */
+export const LOCAL_PROVIDER: ProviderConfig = { id: 'local', kind: 'local', name: 'Local demo provider', baseUrl: '' };
+
+function presetOf(id: string): ProviderPreset | undefined {
+  return PROVIDER_PRESETS.find((entry) => entry.id === id);
+}
+
+/** An id no configured or stored provider may take. */
+export function isReservedProviderId(id: string): boolean {
+  return id === LOCAL_PROVIDER.id;
+}
+
+/** The built-in providers the environment switches on: a preset is enabled by its key (Ollama: by its base URL). */
+export function presetProviders(env: Readonly<Record<string, string | undefined>>): ProviderConfig[] {
+  const providers: ProviderConfig[] = [];
+  for (const preset of PROVIDER_PRESETS) {
+    const apiKey = preset.keyVariable ? env[preset.keyVariable] : undefined;
+    const baseUrl = env[preset.baseUrlVariable];
+    const enabled = preset.enabledByBaseUrl ? baseUrl !== undefined && baseUrl !== '' : apiKey !== undefined && apiKey !== '';
+    if (!enabled) continue;
+    providers.push({
+      id: preset.id,
+      kind: preset.kind,
+      name: preset.name,
+      baseUrl: (baseUrl || preset.defaultBaseUrl).replace(/\/+$/, ''),
+      ...(apiKey ? { apiKey } : {}),
+    });
+  }
+  return providers;
+}
+
+/** The adapters a gateway starts with: the local provider and every provider configured in the environment. */
+export function startupAdapterConfigs(configured: readonly ProviderConfig[]): ProviderConfig[] {
+  return [LOCAL_PROVIDER, ...configured];
+}
+
+/** Every provider the catalog may name: the local one, every preset (enabled when configured) and every configured one. */
+export function knownProviders(configured: readonly ProviderConfig[]): KnownProvider[] {
+  const byId = new Map(configured.map((provider) => [provider.id, provider]));
+  const known: KnownProvider[] = [{ id: LOCAL_PROVIDER.id, name: LOCAL_PROVIDER.name, kind: LOCAL_PROVIDER.kind, baseUrl: null, enabled: true }];
+  for (const preset of PROVIDER_PRESETS) {
+    const provider = byId.get(preset.id);
+    known.push({ id: preset.id, name: preset.name, kind: preset.kind, baseUrl: provider?.baseUrl ?? preset.defaultBaseUrl, enabled: provider !== undefined });
+  }
+  for (const provider of configured) {
+    if (!known.some((entry) => entry.id === provider.id)) known.push({ id: provider.id, name: provider.name, kind: provider.kind, baseUrl: provider.baseUrl, enabled: true });
+  }
+  return known;
+}
+
+/**
+ * At start-up: every known provider gets its row, enabled exactly when configured, so the catalog can list
+ * endpoints of providers this gateway does not run.
+ */
+export function syncKnownProviders(db: Db, configured: readonly ProviderConfig[]): void {
+  syncProviders(db, knownProviders(configured));
+}
+
+export interface ProviderCatalogDeps {
+  db: Db;
+  registry: AdapterRegistry;
+  config: { providers: readonly ProviderConfig[] };
+  /** Seals provider keys set through the API; undefined when no master key is configured. */
+  secrets?: SecretBox;
+}
+
+type Maybe<T> = T | null | undefined;
+
+/** A provider id, whether declared in SWITCHBOARD_PROVIDERS or added through the API. */
+export const PROVIDER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+export const PROVIDER_ID_RULE = 'provider ids are lowercase letters, digits, _ and -';
+
+export interface ProviderInputValues {
+  id: string;
+  name?: Maybe<string>;
+  kind?: Maybe<ProviderKind>;
+  baseUrl?: Maybe<string>;
+  enabled?: Maybe<boolean>;
+  /** Write-only: a string sets the key (sealed before it is stored), null clears it, undefined leaves it. */
+  apiKey?: Maybe<string>;
+}
+
+function checkBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BadRequestError('baseUrl must be an absolute http(s) URL', 'baseUrl');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError('baseUrl must be an absolute http(s) URL', 'baseUrl');
+  // Keys go through apiKey, sealed at rest; a key in the URL would be stored and shown in plain text.
+  if (url.username !== '' || url.password !== '') throw new BadRequestError('baseUrl must not carry credentials', 'baseUrl');
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Creates a self-hosted OpenAI-compatible provider (vLLM, LM Studio, llama.cpp…) or edits a provider's name,
+ * base URL, enabled flag or stored key, then makes the running gateway match: a new keyless OpenAI-compatible
+ * provider gets an adapter at once, and a configured provider with a new base URL gets a fresh adapter pointed at it.
+ */
+export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputValues): ProviderRow {
+  const id = input.id.trim();
+  const current = providersByIds(deps.db, [id])[0];
+  const preset = presetOf(id);
+  const configured = deps.config.providers.find((entry) => entry.id === id);
+  const baseUrl = input.baseUrl === null || input.baseUrl === undefined ? undefined : checkBaseUrl(input.baseUrl.trim());
+  const name = input.name?.trim();
+  if (name === '') throw new BadRequestError('name must not be empty', 'name');
+
+  if (!current) {
+    if (!PROVIDER_ID_PATTERN.test(id)) throw new BadRequestError(PROVIDER_ID_RULE, 'id');
+    if ((input.kind ?? 'openai_compatible') !== 'openai_compatible') {
+      throw new BadRequestError('Only OpenAI-compatible providers can be added through the API; the built-in kinds are configured through the environment', 'kind');
+    }
+    if (baseUrl === undefined) throw new BadRequestError('baseUrl is required to add a provider', 'baseUrl');
+  } else {
+    if (input.kind && input.kind !== current.kind) throw new BadRequestError(`The kind of provider ${id} cannot change`, 'kind');
+    if (input.enabled === false && deps.registry.has(id)) {
+      // Routing asks the registry, which cannot drop an adapter yet: storing "disabled" would be a flag nobody obeys.
+      throw new BadRequestError(`Disabling a running provider is not supported yet; unset its configuration and restart`, 'enabled');
+    }
+    const keyGiven = typeof input.apiKey === 'string' || current.apiKeyCiphertext !== null;
+    if (input.enabled === true && !deps.registry.has(id) && !keyGiven && (preset?.keyVariable !== undefined || isReservedProviderId(id))) {
+      throw new BadRequestError(`Provider ${id} needs an API key: set apiKey (with SWITCHBOARD_MASTER_KEY configured) or ${preset?.keyVariable ?? 'its configuration'}`, 'enabled');
+    }
+  }
+
+  let apiKeyCiphertext: string | null | undefined;
+  if (input.apiKey !== undefined) {
+    if (configured || isReservedProviderId(id)) throw new BadRequestError(`Provider ${id} takes its key from the environment (${preset?.keyVariable ?? 'SWITCHBOARD_PROVIDERS'})`, 'apiKey');
+    if (input.apiKey === null) apiKeyCiphertext = null;
+    else {
+      if (input.apiKey.trim() === '') throw new BadRequestError('apiKey must not be empty; pass null to clear it', 'apiKey');
+      if (!deps.secrets) throw new BadRequestError('Storing provider keys needs SWITCHBOARD_MASTER_KEY (32 bytes, base64)', 'apiKey');
+      apiKeyCiphertext = deps.secrets.seal(input.apiKey.trim(), id);
+    }
+  }
+
+  const { row } = writeProvider(deps.db, {
+    id,
+    ...(name !== undefined ? { name } : {}),
+    ...(!current ? { kind: 'openai_compatible' as const } : {}),
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
+    ...(input.enabled !== null && input.enabled !== undefined ? { enabled: input.enabled } : typeof input.apiKey === 'string' ? { enabled: true } : {}),
+    ...(apiKeyCiphertext !== undefined ? { apiKeyCiphertext } : {}),
+  });
+
+  if (!configured && (apiKeyCiphertext !== undefined || row.apiKeyCiphertext !== null)) {
+    const apiKey = typeof input.apiKey === 'string' ? input.apiKey.trim() : row.apiKeyCiphertext !== null && deps.secrets ? deps.secrets.open(row.apiKeyCiphertext, id) : undefined;
+    const adapterConfig = storedProviderConfig(row, apiKey);
+    // A built-in provider without its key is of no use; a self-hosted one may run keyless.
+    if (adapterConfig === undefined || (apiKey === undefined && preset !== undefined)) deps.registry.unregister(id);
+    else deps.registry.register(adapterConfig);
+    return row;
+  }
+
+  if (row.enabled && row.baseUrl !== null) {
+    if (configured) {
+      if (baseUrl !== undefined) deps.registry.register({ ...configured, baseUrl, name: row.name });
+    } else if (row.kind === 'openai_compatible' && preset === undefined) {
+      deps.registry.register({ id: row.id, kind: row.kind, name: row.name, baseUrl: row.baseUrl });
+    }
+  }
+  return row;
+}
+
+/** The adapter configuration of a provider stored in the database; undefined when it has nowhere to send calls. */
+export function storedProviderConfig(row: ProviderRow, apiKey: string | undefined): ProviderConfig | undefined {
+  const preset = presetOf(row.id);
+  const baseUrl = row.baseUrl ?? preset?.defaultBaseUrl;
+  if (baseUrl === undefined || row.kind === 'local') return undefined;
+  return { id: row.id, kind: preset?.kind ?? row.kind, name: row.name, baseUrl, ...(apiKey !== undefined ? { apiKey } : {}) };
+}
+
+/**
+ * At start-up: providers added or given a key through the API come back, their keys opened with the master key.
+ * Providers configured in the environment keep the environment's settings. A stored key that cannot be opened
+ * stops start-up naming the provider, rather than leaving it silently disabled.
+ */
+export function registerStoredProviders(deps: ProviderCatalogDeps): string[] {
+  const registered: string[] = [];
+  for (const row of listProviders(deps.db)) {
+    if (isReservedProviderId(row.id) || deps.config.providers.some((entry) => entry.id === row.id)) continue;
+    const preset = presetOf(row.id);
+    let apiKey: string | undefined;
+    if (row.apiKeyCiphertext !== null) {
+      if (!deps.secrets) throw new StoredSecretError(`Provider ${row.id} has a stored API key: set SWITCHBOARD_MASTER_KEY to the key it was sealed with`);
+      try {
+        apiKey = deps.secrets.open(row.apiKeyCiphertext, row.id);
+      } catch (error) {
+        throw new StoredSecretError(`Provider ${row.id}: ${error instanceof Error ? error.message : 'its stored API key cannot be opened'}`);
+      }
+    } else if (preset !== undefined || !row.enabled) continue;
+    const config = storedProviderConfig(row, apiKey);
+    if (!config) continue;
+    deps.registry.register(config);
+    if (!row.enabled) writeProvider(deps.db, { id: row.id, enabled: true });
+    registered.push(row.id);
+  }
+  return registered;
+}
+
+/** A stored provider key that start-up cannot use. */
+export class StoredSecretError extends Error {}

@@ -1,0 +1,165 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Authenticator } from '../auth/viewer.js';
+import { createContext } from '../context.js';
+import { asGatewayError } from '../errors.js';
+import { newId } from '../ids.js';
+import { maskError } from '../schema/errors.js';
+import type { Services } from '../services.js';
+import type { GraphQLServer } from './graphql.js';
+import type { LimitsConfig } from './limits.js';
+import { isAllowedWebSocketOrigin, isLoopbackHostHeader } from './origin.js';
+import { guardClientFrames, WebSocketLimits } from './websocket-limits.js';
+
+export interface GraphQLWebSocketOptions {
+  yoga: GraphQLServer;
+  services: Services;
+  authenticator: Authenticator;
+  limits: LimitsConfig;
+  /** Without an admin key (open local mode) only loopback host names are served. */
+  adminKey: string | undefined;
+  /** True once shutdown began: new connections are refused. */
+  isDraining: () => boolean;
+}
+
+export interface GraphQLWebSocketBridge {
+  /** The server's 'upgrade' listener: /graphql connections that pass the origin and host checks are accepted. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Resolves once no WebSocket operation is running, or after `ms`. */
+  settled(ms: number): Promise<void>;
+  /** Closes every connection (1001, going away) and the WebSocket server. */
+  close(): void;
+}
+
+type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
+
+/** The execute and subscribe of the enveloped instance an operation was prepared with. */
+type EnvelopedRunners = Pick<Enveloped, 'execute' | 'subscribe'>;
+
+function toGraphQLError(error: Error): GraphQLError {
+  return error instanceof GraphQLError ? error : new GraphQLError(error.message);
+}
+
+/**
+ * graphql-ws over Yoga's own pipeline, as Yoga's examples/graphql-ws does: onSubscribe parses and validates with
+ * the enveloped instance and returns execution args; execute and subscribe then run that same instance's
+ * functions, so masking, limits and context match HTTP exactly. graphql-ws hands execute the very args object
+ * onSubscribe returned, so the enveloped functions are found by that object in a WeakMap rather than smuggled
+ * through rootValue and cast back.
+ */
+export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): GraphQLWebSocketBridge {
+  const { yoga, services, authenticator, limits } = options;
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: limits.maxBodyBytes });
+  const connectionLimits = new WebSocketLimits(limits.webSocket.maxSubscriptionsPerConnection, limits.webSocket.maxConnectionsPerKey);
+  const runners = new WeakMap<ExecutionArgs, EnvelopedRunners>();
+  let operations = 0;
+  const idle: Array<() => void> = [];
+
+  const runnersOf = (args: ExecutionArgs): EnvelopedRunners => {
+    const found = runners.get(args);
+    // Every operation passes onSubscribe first; reaching here without one is a bug, not a client error.
+    if (!found) throw new Error('graphql-ws executed an operation that onSubscribe did not prepare');
+    return found;
+  };
+
+  useServer<Record<string, unknown>>(
+    {
+      execute: (args) => runnersOf(args).execute(args),
+      subscribe: (args) => runnersOf(args).subscribe(args),
+      connectionInitWaitTimeout: limits.webSocket.connectionInitTimeoutMs,
+      onConnect: (ctx) => {
+        try {
+          const viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
+          return connectionLimits.admitConnection(ctx, viewer.apiKeyId, ctx.extra.socket);
+        } catch {
+          return false;
+        }
+      },
+      onClose: (ctx) => connectionLimits.release(ctx),
+      onOperation: () => {
+        operations++;
+      },
+      onComplete: () => {
+        // graphql-ws sends the `complete` message right after this hook returns: count the operation done only
+        // once that send is queued, so a shutdown's close frame can never overtake it.
+        setTimeout(() => {
+          operations--;
+          if (operations === 0) for (const resolve of idle.splice(0)) resolve();
+        }, 0);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const refused = connectionLimits.refuseSubscription(Object.keys(ctx.subscriptions).length);
+        if (refused) return [refused];
+        const requestId = newId('req');
+        let viewer;
+        try {
+          viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
+        } catch (error) {
+          return [toGraphQLError(maskError(asGatewayError(error)))];
+        }
+        const prebuilt = createContext(services, viewer, requestId, undefined);
+        const enveloped = yoga.getEnveloped({ req: ctx.extra.request, requestId, prebuilt, params: payload });
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [toGraphQLError(maskError(error))];
+        }
+        let errors: readonly GraphQLError[];
+        try {
+          errors = enveloped.validate(enveloped.schema, document);
+        } catch (error) {
+          // A validation rule that throws (rather than reporting) must not take the socket down with it.
+          return [toGraphQLError(maskError(error))];
+        }
+        if (errors.length > 0) return errors.map((error) => toGraphQLError(maskError(error)));
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+        };
+        runners.set(args, { execute: enveloped.execute, subscribe: enveloped.subscribe });
+        return args;
+      },
+    },
+    webSockets,
+    limits.webSocket.keepAliveMs,
+  );
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== '/graphql' || options.isDraining()) {
+        socket.destroy();
+        return;
+      }
+      if (!isAllowedWebSocketOrigin(req.headers, limits.corsOrigins) || (!options.adminKey && !isLoopbackHostHeader(req.headers.host))) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      webSockets.handleUpgrade(req, socket, head, (ws) => {
+        guardClientFrames(ws);
+        webSockets.emit('connection', ws, req);
+      });
+    },
+    settled(ms) {
+      if (operations === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        idle.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    close() {
+      for (const client of webSockets.clients) client.close(1001, 'server shutting down');
+      webSockets.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Authenticator } from '../auth/viewer.js';
+import { createContext, type Context } from '../context.js';
+import { renderOfflineGraphiQL } from '../graphiql.js';
+import type { Logger } from '../logger.js';
+import { maskError, useRequestErrorCodes } from '../schema/errors.js';
+import { getSchema } from '../schema/index.js';
+import { graphqlLimitPlugins } from '../schema/limits.js';
+import type { Services } from '../services.js';
+import { useCsrfPrevention } from './csrf.js';
+import { corsOptions } from './transport.js';
+
+/** What the node:http dispatcher and the WebSocket bridge hand to Yoga with each operation. */
+export interface GraphQLServerContext {
+  req: IncomingMessage;
+  res?: ServerResponse;
+  requestId: string;
+  /** A WebSocket operation's context, built from its connectionParams before it enters Yoga's pipeline. */
+  prebuilt?: Context;
+}
+
+export type GraphQLServer = YogaServerInstance<GraphQLServerContext, Context>;
+
+/** The Yoga instance behind /graphql: one pipeline (masking, limits, CSRF, context) for HTTP and WebSocket alike. */
+export function createGraphQLServer(services: Services, authenticator: Authenticator, logger: Logger): GraphQLServer {
+  return createYoga<GraphQLServerContext, Context>({
+    schema: getSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
+    renderGraphiQL: renderOfflineGraphiQL,
+    maskedErrors: { maskError },
+    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits)],
+    cors: corsOptions(services.config.limits.corsOrigins),
+    // One operation per request: a batch would multiply every per-request limit above.
+    batching: false,
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    context: ({ request, requestId, prebuilt }) =>
+      prebuilt ?? createContext(services, authenticator.authenticate(request.headers.get('authorization') ?? undefined), requestId, request.signal),
+  });
+}

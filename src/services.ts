@@ -1,0 +1,28 @@
+import type { BudgetTracker } from './auth/budget.js';
+import type { SecretBox } from './auth/secret-box.js';
+import type { CompletionService } from './completions/service.js';
+import type { Config } from './config.js';
+import type { AuditEntry } from './db/audit.js';
+import type { Db } from './db/client.js';
+import type { AdapterRegistry } from './providers/registry.js';
+import type { Router } from './routing/router.js';
+import type { UsageRecorder } from './usage/recorder.js';
+
+/**
+ * The long-lived services buildApp composes and hands to the transports (GraphQL, REST, WebSocket). It sits with
+ * composition, above everything it names: the modules it gathers never import it (dependency-cruiser checks).
+ */
+export interface Services {
+  config: Config;
+  db: Db;
+  registry: AdapterRegistry;
+  recorder: UsageRecorder;
+  completions: CompletionService;
+  /** Routing strategies and the in-memory health of every endpoint (Provider.health). */
+  router: Router;
+  budgets: BudgetTracker;
+  /** Seals provider keys set through the API; absent without SWITCHBOARD_MASTER_KEY. */
+  secrets?: SecretBox;
+  /** Records an admin change in the audit trail; buildApp wires it to src/db/audit.ts. */
+  audit: (entry: AuditEntry) => void;
+}
