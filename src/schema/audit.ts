@@ -39,7 +39,9 @@ const AuditEntryRef = builder.objectRef<AuditRow>('AuditEntry').implement({
     id: t.exposeID('id'),
     actorKeyId: t.string({ nullable: true, description: 'The acting key; null for the bootstrap admin key and open local mode', resolve: (row) => row.actorKeyId }),
     action: t.exposeString('action', { description: '`<target type>.<verb>`, e.g. api_key.create, provider.update, model_endpoint.update, provider.sync' }),
-    targetType: t.exposeString('targetType'),
+    // A String on purpose: each admin mutation names its own target (the audit trail's AuditTargetType is open), so
+    // a new kind of admin change needs no schema change to be recorded and read back.
+    targetType: t.exposeString('targetType', { description: 'What was changed: api_key, provider, model or model_endpoint today; new admin mutations may add their own' }),
     targetId: t.exposeString('targetId'),
     changedFields: t.stringList({ description: 'The top-level fields of the snapshots whose values differ between before and after', resolve: (row) => changedFields(row.before, row.after) }),
     before: t.field({ type: 'JSON', nullable: true, description: SNAPSHOT_REASON, resolve: (row) => row.before }),
