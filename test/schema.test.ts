@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { getNamedType, isInputObjectType, isInterfaceType, isObjectType, type GraphQLField, type GraphQLInputField } from 'graphql';
+import { getNamedType, isInputObjectType, isInterfaceType, isObjectType, type GraphQLField, type GraphQLInputField, type GraphQLType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { getSchema, printSdl } from '../src/schema/index.js';
 
@@ -86,7 +86,8 @@ describe('the schema, honest about what it knows', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type) || isInputObjectType(type))) continue;
       for (const candidate of Object.values(type.getFields())) {
-        if (getNamedType(candidate.type).name === 'JSON') jsonFields.push(`${type.name}.${candidate.name}`);
+        const fieldType: GraphQLType = candidate.type;
+        if (getNamedType(fieldType).name === 'JSON') jsonFields.push(`${type.name}.${candidate.name}`);
       }
     }
     expect(jsonFields.filter((name) => !allowed.has(name))).toEqual([]);
