@@ -13,8 +13,13 @@ export interface SchemaTypes {
     ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | number };
     JSON: { Input: unknown; Output: unknown };
+    /** Sums that can pass 2^31 (token and request totals): exact JSON numbers up to 2^53. */
+    SafeInt: { Input: number; Output: number };
   };
-  /** What a key may do; ADMIN implies the others. */
+  /**
+   * What a key may do; ADMIN implies the others. Every admin-only field says `authScopes: { admin: true }`: this
+   * plugin is the one authorization path of the schema, so a field cannot forget a check an imperative guard needs.
+   */
   AuthScopes: {
     admin: boolean;
     completions: boolean;

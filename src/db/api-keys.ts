@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, lt, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { apiKeys, type ApiKeyRow } from './schema.js';
 
@@ -14,8 +14,32 @@ export function findApiKey(db: Db, id: string): ApiKeyRow | undefined {
   return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
 }
 
-export function listApiKeys(db: Db): ApiKeyRow[] {
-  return db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)).all();
+export interface ApiKeyPage {
+  limit: number;
+  /** Keys created before this id (the next page, newest first); ids sort by creation time. */
+  olderThan?: string;
+  /** Keys created after this id (the previous page). */
+  newerThan?: string;
+  /** Oldest first, for `last`: the connection helper reverses them back. */
+  oldestFirst?: boolean;
+}
+
+/** Newest first, one page; the id is the cursor. */
+export function listApiKeys(db: Db, page: ApiKeyPage): ApiKeyRow[] {
+  const conditions: SQL[] = [];
+  if (page.olderThan !== undefined) conditions.push(lt(apiKeys.id, page.olderThan));
+  if (page.newerThan !== undefined) conditions.push(gt(apiKeys.id, page.newerThan));
+  return db
+    .select()
+    .from(apiKeys)
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(page.oldestFirst ? asc(apiKeys.id) : desc(apiKeys.id))
+    .limit(page.limit)
+    .all();
+}
+
+export function countApiKeys(db: Db): number {
+  return db.select({ count: count() }).from(apiKeys).get()?.count ?? 0;
 }
 
 export function revokeApiKey(db: Db, id: string, now: number): ApiKeyRow | undefined {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import { newId } from '../ids.js';
 import type { Db } from './client.js';
 import { auditLog, type AuditRow } from './schema.js';
@@ -77,11 +77,7 @@ export interface AuditPage {
 
 /** Newest first; ids sort by time, so the id is the cursor. */
 export function listAudit(db: Db, filter: AuditFilter, page: AuditPage): AuditRow[] {
-  const conditions: SQL[] = [];
-  if (filter.targetType !== undefined) conditions.push(eq(auditLog.targetType, filter.targetType));
-  if (filter.targetId !== undefined) conditions.push(eq(auditLog.targetId, filter.targetId));
-  if (filter.from !== undefined) conditions.push(gte(auditLog.createdAt, filter.from));
-  if (filter.to !== undefined) conditions.push(lt(auditLog.createdAt, filter.to));
+  const conditions = filterConditions(filter);
   if (page.olderThan !== undefined) conditions.push(lt(auditLog.id, page.olderThan));
   if (page.newerThan !== undefined) conditions.push(gt(auditLog.id, page.newerThan));
   return db
@@ -91,4 +87,19 @@ export function listAudit(db: Db, filter: AuditFilter, page: AuditPage): AuditRo
     .orderBy(page.oldestFirst ? asc(auditLog.id) : desc(auditLog.id))
     .limit(page.limit)
     .all();
+}
+
+function filterConditions(filter: AuditFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.targetType !== undefined) conditions.push(eq(auditLog.targetType, filter.targetType));
+  if (filter.targetId !== undefined) conditions.push(eq(auditLog.targetId, filter.targetId));
+  if (filter.from !== undefined) conditions.push(gte(auditLog.createdAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lt(auditLog.createdAt, filter.to));
+  return conditions;
+}
+
+/** The entries listAudit pages through, all pages together. */
+export function countAudit(db: Db, filter: AuditFilter): number {
+  const conditions = filterConditions(filter);
+  return db.select({ count: count() }).from(auditLog).where(conditions.length > 0 ? and(...conditions) : undefined).get()?.count ?? 0;
 }

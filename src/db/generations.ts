@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { generations, type GenerationRow, type GenerationStatus } from './schema.js';
 
@@ -27,13 +27,7 @@ export interface GenerationPage {
 
 /** Newest first; ids sort by creation time, so the id is the cursor. */
 export function listGenerations(db: Db, filter: GenerationFilter, page: GenerationPage): GenerationRow[] {
-  const conditions: SQL[] = [];
-  if (filter.apiKeyId !== undefined) conditions.push(filter.apiKeyId === null ? isNull(generations.apiKeyId) : eq(generations.apiKeyId, filter.apiKeyId));
-  if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
-  if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
-  if (filter.status) conditions.push(eq(generations.status, filter.status));
-  if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
-  if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
+  const conditions = filterConditions(filter);
   if (page.olderThan) conditions.push(lt(generations.id, page.olderThan));
   if (page.newerThan) conditions.push(gt(generations.id, page.newerThan));
   return db
@@ -43,6 +37,23 @@ export function listGenerations(db: Db, filter: GenerationFilter, page: Generati
     .orderBy(page.oldestFirst ? asc(generations.id) : desc(generations.id))
     .limit(page.limit)
     .all();
+}
+
+function filterConditions(filter: GenerationFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.apiKeyId !== undefined) conditions.push(filter.apiKeyId === null ? isNull(generations.apiKeyId) : eq(generations.apiKeyId, filter.apiKeyId));
+  if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
+  if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
+  if (filter.status) conditions.push(eq(generations.status, filter.status));
+  if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
+  return conditions;
+}
+
+/** The rows listGenerations pages through, all pages together. */
+export function countGenerations(db: Db, filter: GenerationFilter): number {
+  const conditions = filterConditions(filter);
+  return db.select({ count: count() }).from(generations).where(conditions.length ? and(...conditions) : undefined).get()?.count ?? 0;
 }
 
 /** Marks rows left IN_PROGRESS by a crash: those requests were in flight when the process died. */

@@ -1,6 +1,6 @@
 import { builder } from '../builder.js';
 import { syncProviderCatalog, type CatalogSyncOutcome } from '../catalog/sync.js';
-import { auditChange, requireAdmin } from './guards.js';
+import { auditChange } from './audit.js';
 import { ModelEndpointRef, ModelRef } from './models.js';
 import { ProviderRef } from './providers.js';
 
@@ -25,9 +25,9 @@ builder.mutationFields((t) => ({
     type: CatalogSyncResultRef,
     description:
       'Admin: lists an enabled provider’s models from its API and adds the endpoints the catalog lacks. A listed id is linked to the catalog model that has it as a provider model id elsewhere, or whose id is `vendor/<listed id>`, or that has it as an alias; otherwise a model `<provider>/<listed id>` is created.',
+    authScopes: { admin: true },
     args: { providerId: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
-      requireAdmin(context);
       const result = await syncProviderCatalog(context.services, String(args.providerId), context.signal ? { signal: context.signal } : {});
       auditChange(context, 'provider.sync', 'provider', String(args.providerId), null, result);
       return result;

@@ -6,13 +6,22 @@ import { BadRequestError } from '../errors.js';
 import type { ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
 import { directModelId } from '../ids.js';
 import { picosToUsd } from '../money.js';
+import { ErrorCodeEnum } from './error-codes.js';
 import { ModelRef } from './models.js';
 import { ProviderRef } from './providers.js';
 
 // ---- Enums ----
 
 export const RoleEnum = builder.enumType('Role', {
-  values: { SYSTEM: { value: 'system' }, USER: { value: 'user' }, ASSISTANT: { value: 'assistant' }, TOOL: { value: 'tool' } } as const,
+  values: {
+    SYSTEM: { value: 'system' },
+    // OpenAI's newer name for system instructions. Providers know one instruction role, so DEVELOPER becomes the
+    // normalized 'system' message here, at the schema edge (see toMessage).
+    DEVELOPER: { value: 'developer', description: 'Instructions, as OpenAI’s newer models name them; sent as SYSTEM' },
+    USER: { value: 'user' },
+    ASSISTANT: { value: 'assistant' },
+    TOOL: { value: 'tool' },
+  } as const,
 });
 
 export const FinishReasonEnum = builder.enumType('FinishReason', {
@@ -28,7 +37,15 @@ export const FinishReasonEnum = builder.enumType('FinishReason', {
 
 const ContentPartTypeEnum = builder.enumType('ContentPartType', { values: ['TEXT', 'IMAGE_URL'] as const });
 const ImageDetailEnum = builder.enumType('ImageDetail', { values: { AUTO: { value: 'auto' }, LOW: { value: 'low' }, HIGH: { value: 'high' } } as const });
-const ResponseFormatTypeEnum = builder.enumType('ResponseFormatType', { values: ['TEXT', 'JSON_OBJECT', 'JSON_SCHEMA'] as const });
+export const ResponseFormatTypeEnum = builder.enumType('ResponseFormatType', { values: ['TEXT', 'JSON_OBJECT', 'JSON_SCHEMA'] as const });
+
+export const ToolChoiceModeEnum = builder.enumType('ToolChoiceMode', {
+  values: {
+    AUTO: { description: 'The model decides whether to call a tool' },
+    NONE: { description: 'The model must not call a tool' },
+    REQUIRED: { description: 'The model must call a tool (the one named by `tool`, when given)' },
+  } as const,
+});
 
 // ---- Inputs ----
 
@@ -56,6 +73,14 @@ const MessageInput = builder.inputType('MessageInput', {
     parts: t.field({ type: [ContentPartInput], description: 'Text and image parts (user messages)' }),
     toolCallId: t.string({ description: 'For TOOL messages: the call this answers' }),
     toolCalls: t.field({ type: [ToolCallInput], description: 'For ASSISTANT messages: the calls it made' }),
+  }),
+});
+
+const ToolChoiceInput = builder.inputType('ToolChoiceInput', {
+  description: 'Whether and which tool the model must call: a mode, or a tool by name (which implies REQUIRED)',
+  fields: (t) => ({
+    mode: t.field({ type: ToolChoiceModeEnum, description: 'Omitted with `tool` set: REQUIRED' }),
+    tool: t.string({ description: 'The name of one of `tools`, which the model must call' }),
   }),
 });
 
@@ -117,7 +142,7 @@ export const CompletionInputRef = builder.inputType('CompletionInput', {
     stop: t.stringList(),
     seed: t.int(),
     tools: t.field({ type: [ToolInput] }),
-    toolChoice: t.string({ description: '`auto`, `none`, `required`, or the name of one tool' }),
+    toolChoice: t.field({ type: ToolChoiceInput }),
     responseFormat: t.field({ type: ResponseFormatInput }),
     provider: t.field({ type: ProviderPreferencesInput, description: 'Routing preferences: order, allowFallbacks, sort, only, ignore, hedge' }),
     metadata: t.field({ type: 'JSON', description: 'Your own data, kept on the generation' }),
@@ -150,7 +175,8 @@ function toMessage(message: MessageShape, index: number): Message {
   const field = `messages[${index}]`;
   switch (message.role) {
     case 'system':
-      if (!message.content) throw new BadRequestError(`${field}.content is required for a SYSTEM message`, `${field}.content`);
+    case 'developer':
+      if (!message.content) throw new BadRequestError(`${field}.content is required for a ${message.role === 'system' ? 'SYSTEM' : 'DEVELOPER'} message`, `${field}.content`);
       return { role: 'system', content: message.content };
     case 'user':
       return { role: 'user', content: toContentParts(message, field) };
@@ -165,9 +191,14 @@ function toMessage(message: MessageShape, index: number): Message {
   }
 }
 
-function toToolChoice(value: string): ToolChoice {
-  if (value === 'auto' || value === 'none' || value === 'required') return { type: value };
-  return { type: 'tool', name: value };
+function toToolChoice(choice: NonNullable<CompletionInputShape['toolChoice']>): ToolChoice {
+  const { mode, tool } = choice;
+  if (tool !== null && tool !== undefined) {
+    if (mode && mode !== 'REQUIRED') throw new BadRequestError(`toolChoice.tool cannot be combined with mode ${mode}`, 'toolChoice.mode');
+    return { type: 'tool', name: tool };
+  }
+  if (!mode) throw new BadRequestError('toolChoice needs a mode or a tool', 'toolChoice');
+  return { type: mode === 'AUTO' ? 'auto' : mode === 'NONE' ? 'none' : 'required' };
 }
 
 function toResponseFormat(format: NonNullable<CompletionInputShape['responseFormat']>): ResponseFormat {
@@ -231,8 +262,8 @@ export const UsageRef = builder.objectRef<PricedUsage>('Usage').implement({
     totalTokens: t.exposeInt('totalTokens'),
     cachedPromptTokens: t.exposeInt('cachedPromptTokens'),
     reasoningTokens: t.exposeInt('reasoningTokens'),
-    costUsd: t.float({ description: 'Exact cost in US dollars; 0 with costKnown false when a price is unknown', resolve: (usage) => picosToUsd(usage.costPicos ?? 0) }),
-    costKnown: t.boolean({ resolve: (usage) => usage.costPicos !== null }),
+    costUsd: t.float({ nullable: true, description: 'Exact cost in US dollars; null when a price is unknown', resolve: (usage) => (usage.costPicos === null ? null : picosToUsd(usage.costPicos)) }),
+    costKnown: t.boolean({ description: 'Whether costUsd is known: the same as `costUsd != null`, kept for clients that test a flag', resolve: (usage) => usage.costPicos !== null }),
     estimated: t.exposeBoolean('estimated', { description: 'Counted by the gateway’s tokenizer because the provider reported no usage' }),
   }),
 });
@@ -351,7 +382,7 @@ const CompletionErrorRef = builder.objectRef<Failed>('CompletionError').implemen
   isTypeOf: (value) => (value as CompletionEvent).type === 'error',
   fields: (t) => ({
     id: t.exposeID('id'),
-    code: t.string({ description: 'The error code, as in extensions.code', resolve: (event) => event.error.code }),
+    code: t.field({ type: ErrorCodeEnum, description: 'The error code, as in extensions.code', resolve: (event) => event.error.code }),
     message: t.string({ resolve: (event) => event.error.message }),
     usage: t.field({ type: UsageRef, resolve: (event) => event.usage }),
   }),

@@ -1,22 +1,38 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { picosToUsd } from '../money.js';
-import { findGeneration, listGenerations } from '../db/generations.js';
+import { countGenerations, findGeneration, listGenerations, type GenerationFilter as GenerationListFilter } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
 import { canSee, ledgerScope, scopedKeyFilter } from '../usage/access.js';
 import { FinishReasonEnum, UsageRef } from './completions.js';
+import { ErrorCodeEnum, toErrorCode } from './error-codes.js';
+import { readRequestSummary, RequestSummaryRef } from './request-summary.js';
 import { ModelRef, PricingRef } from './models.js';
 import { ProviderRef } from './providers.js';
 
 const GenerationStatusEnum = builder.enumType('GenerationStatus', { values: generationStatuses });
 
+const AttemptStatusEnum = builder.enumType('AttemptStatus', {
+  values: {
+    SUCCEEDED: { description: 'The attempt answered' },
+    FAILED: { description: 'The provider failed, refused or timed out; see errorCode' },
+    CANCELLED: { description: 'Aborted: the caller went away (errorCode CANCELLED) or another hedged attempt won (HEDGE_LOST)' },
+  } satisfies Record<AttemptRecord['status'], { description: string }>,
+});
+
 const AttemptRef = builder.objectRef<AttemptRecord>('Attempt').implement({
   description: 'One call to one provider endpoint while serving a generation',
   fields: (t) => ({
-    provider: t.exposeString('providerId'),
+    provider: t.field({
+      type: ProviderRef,
+      nullable: true,
+      description: 'Null only when the provider has since left the catalog; providerId still names it',
+      resolve: async (attempt, _args, context) => (await context.loaders.provider.load(attempt.providerId)) ?? null,
+    }),
+    providerId: t.exposeString('providerId'),
     providerModelId: t.exposeString('providerModelId'),
-    status: t.exposeString('status'),
-    errorCode: t.string({ nullable: true, resolve: (attempt) => attempt.errorCode ?? null }),
+    status: t.field({ type: AttemptStatusEnum, resolve: (attempt) => attempt.status }),
+    errorCode: t.field({ type: ErrorCodeEnum, nullable: true, resolve: (attempt) => toErrorCode(attempt.errorCode) }),
     errorMessage: t.string({ nullable: true, resolve: (attempt) => attempt.errorMessage ?? null }),
     httpStatus: t.int({ nullable: true, description: 'The upstream HTTP status of a failed attempt', resolve: (attempt) => attempt.httpStatus ?? null }),
     latencyMs: t.exposeInt('latencyMs'),
@@ -72,15 +88,15 @@ export const GenerationRef = builder.objectRef<GenerationRow>('Generation').impl
     latencyMs: t.int({ nullable: true, resolve: (row) => row.latencyMs }),
     timeToFirstTokenMs: t.int({ nullable: true, resolve: (row) => row.timeToFirstTokenMs }),
     streamed: t.exposeBoolean('streamed'),
-    errorCode: t.string({ nullable: true, resolve: (row) => row.errorCode }),
+    errorCode: t.field({ type: ErrorCodeEnum, nullable: true, resolve: (row) => toErrorCode(row.errorCode) }),
     errorMessage: t.string({ nullable: true, resolve: (row) => row.errorMessage }),
     warnings: t.stringList({ resolve: (row) => row.warnings ?? [] }),
     attempts: t.field({ type: [AttemptRef], resolve: (row) => row.attempts ?? [] }),
     requestSummary: t.field({
-      type: 'JSON',
+      type: RequestSummaryRef,
       nullable: true,
       description: 'What was asked, without the prompt text: message and image counts, tools, parameters, response format, fallback models',
-      resolve: (row) => row.requestSummary,
+      resolve: (row) => (row.requestSummary ? readRequestSummary(row.requestSummary) : null),
     }),
     metadata: t.field({ type: 'JSON', nullable: true, resolve: (row) => row.metadata }),
     createdAt: t.field({ type: 'DateTime', resolve: (row) => row.createdAt }),
@@ -92,7 +108,7 @@ const GenerationFilterInput = builder.inputType('GenerationFilter', {
   fields: (t) => ({
     apiKeyId: t.string({ description: 'The gateway key that made the requests' }),
     model: t.string({ description: 'Catalog model id' }),
-    provider: t.string(),
+    provider: t.id({ description: 'A provider id' }),
     status: t.field({ type: GenerationStatusEnum }),
     from: t.field({ type: 'DateTime' }),
     to: t.field({ type: 'DateTime' }),
@@ -115,24 +131,28 @@ builder.queryFields((t) => ({
     type: GenerationRef,
     description: 'Recorded requests, newest first',
     args: { filter: t.arg({ type: GenerationFilterInput }) },
-    resolve: (_root, args, context) => {
+    resolve: async (_root, args, context) => {
       const apiKeyId = scopedKeyFilter(ledgerScope(context.viewer), args.filter?.apiKeyId ?? undefined);
-      return resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-        listGenerations(
-          context.services.db,
-          {
-            ...(apiKeyId !== undefined ? { apiKeyId } : {}),
-            ...(args.filter?.model ? { modelId: args.filter.model } : {}),
-            ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),
-            ...(args.filter?.status ? { status: args.filter.status } : {}),
-            ...(args.filter?.from ? { from: args.filter.from.getTime() } : {}),
-            ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
-          },
-          { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) },
-        ),
+      const filter: GenerationListFilter = {
+        ...(apiKeyId !== undefined ? { apiKeyId } : {}),
+        ...(args.filter?.model ? { modelId: args.filter.model } : {}),
+        ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),
+        ...(args.filter?.status ? { status: args.filter.status } : {}),
+        ...(args.filter?.from ? { from: args.filter.from.getTime() } : {}),
+        ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
+      };
+      const connection = await resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
+        listGenerations(context.services.db, filter, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
       );
+      return { ...connection, totalCount: () => countGenerations(context.services.db, filter) };
     },
-  }, { name: 'GenerationConnection' }, { name: 'GenerationEdge' }),
+  }, {
+    name: 'GenerationConnection',
+    fields: (t) => ({
+      // SafeInt: the ledger only grows (until retention), and can pass the 2^31 an Int holds.
+      totalCount: t.field({ type: 'SafeInt', description: 'Generations matching the filter, across all pages', resolve: (connection) => connection.totalCount() }),
+    }),
+  }, { name: 'GenerationEdge' }),
 }));
 
 builder.subscriptionFields((t) => ({

@@ -1,12 +1,11 @@
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { periodEnd } from '../auth/budget.js';
-import { generateApiKey } from '../auth/secrets.js';
-import { newId } from '../ids.js';
+import { createApiKey, revokeApiKey, type CreatedApiKey, type KeyServiceDeps } from '../auth/keys.js';
 import type { Context } from '../context.js';
-import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
+import { countApiKeys, findApiKey, listApiKeys } from '../db/api-keys.js';
 import { budgetPeriods, scopes, type ApiKeyRow } from '../db/schema.js';
-import { BadRequestError } from '../errors.js';
-import { picosToUsd, usdToPicos } from '../money.js';
+import { picosToUsd } from '../money.js';
 
 const ScopeEnum = builder.enumType('Scope', { values: scopes });
 const BudgetPeriodEnum = builder.enumType('BudgetPeriod', { values: budgetPeriods });
@@ -56,7 +55,8 @@ export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey').implement({
     }),
     budget: t.field({ type: BudgetRef, nullable: true, resolve: (key) => (key.budgetLimitPicos === null ? null : key) }),
     spentUsd: t.float({
-      description: 'Spend in the budget period (lifetime when there is no budget)',
+      // A Float is a double: a dollar sum cannot overflow it the way a 32-bit Int counter could.
+      description: 'Spend in the budget period (lifetime when there is no budget), in US dollars',
       resolve: (key, _args, context) => picosToUsd(context.services.budgets.spentPicos(key.id, key.budgetPeriod)),
     }),
     metadata: t.field({ type: 'JSON', nullable: true, resolve: (key) => key.metadata }),
@@ -67,12 +67,7 @@ export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey').implement({
   }),
 });
 
-interface CreatedShape {
-  key: ApiKeyRow;
-  secret: string;
-}
-
-const CreatedApiKeyRef = builder.objectRef<CreatedShape>('CreatedApiKey').implement({
+const CreatedApiKeyRef = builder.objectRef<CreatedApiKey>('CreatedApiKey').implement({
   fields: (t) => ({
     apiKey: t.field({ type: ApiKeyRef, resolve: (created) => created.key }),
     secret: t.string({ description: 'The key itself. It is not stored and cannot be shown again.', resolve: (created) => created.secret }),
@@ -106,16 +101,6 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   }),
 });
 
-function positive(value: number | null | undefined, field: string): number | null {
-  if (value === null || value === undefined) return null;
-  if (!Number.isInteger(value) || value < 1) throw new BadRequestError(`${field} must be a positive integer`, field);
-  return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 builder.queryFields((t) => ({
   me: t.field({
     type: ApiKeyRef,
@@ -123,21 +108,29 @@ builder.queryFields((t) => ({
     description: 'The calling key; null for the bootstrap admin key and in open local mode',
     resolve: (_root, _args, context) => (context.viewer.apiKeyId ? (findApiKey(context.services.db, context.viewer.apiKeyId) ?? null) : null),
   }),
-  apiKeys: t.field({
-    type: [ApiKeyRef],
-    authScopes: { admin: true },
-    resolve: (_root, _args, context) => listApiKeys(context.services.db),
-  }),
+  apiKeys: t.connection(
+    {
+      type: ApiKeyRef,
+      description: 'Every gateway key, revoked and expired ones included, newest first (admin)',
+      authScopes: { admin: true },
+      resolve: async (_root, args, context) => {
+        const connection = await resolveCursorConnection({ args, toCursor: (key: ApiKeyRow) => key.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
+          listApiKeys(context.services.db, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
+        );
+        return { ...connection, totalCount: () => countApiKeys(context.services.db) };
+      },
+    },
+    {
+      name: 'ApiKeyConnection',
+      fields: (t) => ({ totalCount: t.int({ description: 'Keys across all pages', resolve: (connection) => connection.totalCount() }) }),
+    },
+    { name: 'ApiKeyEdge' },
+  ),
 }));
 
-function recordKeyAudit(context: Context, action: string, key: ApiKeyRow, before: ApiKeyRow | null): void {
-  context.services.audit?.({ actorKeyId: context.viewer.apiKeyId, action, targetType: 'api_key', targetId: key.id, before: before ? redactKey(before) : null, after: redactKey(key) });
-}
-
-/** What the audit trail keeps of a key: everything but the hash of its secret. */
-function redactKey(key: ApiKeyRow): Record<string, unknown> {
-  const { secretHash: _secretHash, ...rest } = key;
-  return rest;
+/** The key service's dependencies, from the request's services. */
+function keyService(context: Context): KeyServiceDeps {
+  return { db: context.services.db, audit: context.services.audit };
 }
 
 builder.mutationFields((t) => ({
@@ -145,50 +138,13 @@ builder.mutationFields((t) => ({
     type: CreatedApiKeyRef,
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      if (input.name.trim() === '') throw new BadRequestError('name must not be empty', 'name');
-      if (input.scopes.length === 0) throw new BadRequestError('scopes must name at least one scope', 'scopes');
-      if (input.budget && !(input.budget.limitUsd >= 0)) throw new BadRequestError('budget.limitUsd must be zero or more', 'budget.limitUsd');
-      if (input.metadata != null && !isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
-      const now = Date.now();
-      if (input.expiresAt && input.expiresAt.getTime() <= now) throw new BadRequestError('expiresAt must be in the future', 'expiresAt');
-      const generated = generateApiKey();
-      const key: ApiKeyRow = {
-        id: newId('key', now),
-        name: input.name.trim(),
-        prefix: generated.prefix,
-        secretHash: generated.hash,
-        scopes: [...new Set(input.scopes)],
-        allowedModels: input.allowedModels ?? null,
-        requestsPerMinute: positive(input.rateLimit?.requestsPerMinute, 'rateLimit.requestsPerMinute'),
-        tokensPerMinute: positive(input.rateLimit?.tokensPerMinute, 'rateLimit.tokensPerMinute'),
-        concurrentStreams: positive(input.rateLimit?.concurrentStreams, 'rateLimit.concurrentStreams'),
-        // Dollars to pico-dollars through the same exact conversion prices use (dollars per million = micros).
-        budgetLimitPicos: input.budget ? usdToPicos(input.budget.limitUsd) : null,
-        budgetPeriod: input.budget?.period ?? null,
-        metadata: isObject(input.metadata) ? input.metadata : null,
-        expiresAt: input.expiresAt ? input.expiresAt.getTime() : null,
-        revokedAt: null,
-        createdAt: now,
-        lastUsedAt: null,
-      };
-      insertApiKey(context.services.db, key);
-      recordKeyAudit(context, 'api_key.create', key, null);
-      return { key, secret: generated.secret };
-    },
+    resolve: (_root, { input }, context) => createApiKey(keyService(context), input, context.viewer.apiKeyId),
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
     authScopes: { admin: true },
     description: 'Takes effect on the next request, including operations on WebSockets that are already open',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => {
-      const before = findApiKey(context.services.db, String(args.id));
-      if (!before) throw new BadRequestError(`No API key '${String(args.id)}'`, 'id');
-      const key = before.revokedAt === null ? revokeApiKey(context.services.db, before.id, Date.now()) : before;
-      if (!key) throw new BadRequestError(`No API key '${String(args.id)}'`, 'id');
-      recordKeyAudit(context, 'api_key.revoke', key, before);
-      return key;
-    },
+    resolve: (_root, args, context) => revokeApiKey(keyService(context), String(args.id), context.viewer.apiKeyId),
   }),
 }));

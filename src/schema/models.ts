@@ -7,7 +7,7 @@ import { countModels, findEndpoint, findModel, listModels, modelSortFields, type
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../money.js';
-import { auditChange, requireAdmin } from './guards.js';
+import { auditChange } from './audit.js';
 import { ProviderRef } from './providers.js';
 
 export const ModalityEnum = builder.enumType('Modality', { values: ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const });
@@ -19,17 +19,22 @@ interface PricingShape {
   cachedPromptPriceMicros: number | null;
 }
 
+function perMillion(micros: number | null): number | null {
+  return micros === null ? null : microsToDollarsPerMillion(micros);
+}
+
 export const PricingRef = builder.objectRef<PricingShape>('Pricing').implement({
-  description: 'Prices in US dollars per million tokens',
+  description: 'Prices in US dollars per million tokens; a figure nobody knows is null, never 0 (0 means free)',
   fields: (t) => ({
-    promptPerMillion: t.float({ resolve: (pricing) => microsToDollarsPerMillion(pricing.promptPriceMicros ?? 0) }),
-    completionPerMillion: t.float({ resolve: (pricing) => microsToDollarsPerMillion(pricing.completionPriceMicros ?? 0) }),
+    promptPerMillion: t.float({ nullable: true, resolve: (pricing) => perMillion(pricing.promptPriceMicros) }),
+    completionPerMillion: t.float({ nullable: true, resolve: (pricing) => perMillion(pricing.completionPriceMicros) }),
     cachedPromptPerMillion: t.float({
       nullable: true,
-      resolve: (pricing) => (pricing.cachedPromptPriceMicros === null ? null : microsToDollarsPerMillion(pricing.cachedPromptPriceMicros)),
+      description: 'Null when cached prompt tokens are charged at the prompt price (or the price is unknown)',
+      resolve: (pricing) => perMillion(pricing.cachedPromptPriceMicros),
     }),
     known: t.boolean({
-      description: 'False when the price is not known; the figures above are then 0 and costs are flagged as unknown',
+      description: 'True when both the prompt and the completion price are known, so costs can be computed',
       resolve: (pricing) => pricing.promptPriceMicros !== null && pricing.completionPriceMicros !== null,
     }),
   }),
@@ -61,10 +66,17 @@ ModelEndpointRef.implement({
     contextLength: t.int({ nullable: true, description: 'Only when this endpoint’s limit differs from the model’s', resolve: (endpoint) => endpoint.contextLength }),
     status: t.field({ type: EndpointStatusEnum, description: 'Only ACTIVE endpoints are routed to', resolve: (endpoint) => endpoint.status }),
     priceSource: t.string({ nullable: true, resolve: (endpoint) => endpoint.priceSource }),
-    priceDate: t.string({ nullable: true, resolve: (endpoint) => endpoint.priceDate }),
+    priceDate: t.field({ type: 'DateTime', nullable: true, description: 'The day the price was read (00:00 UTC)', resolve: (endpoint) => calendarDate(endpoint.priceDate) }),
     editedByAdmin: t.boolean({ description: 'Edited through the API, so seeding at start-up leaves it alone', resolve: (endpoint) => endpoint.editedByAdmin }),
   }),
 });
+
+/** Catalog dates are stored as YYYY-MM-DD; clients get the instant that day starts (UTC). */
+function calendarDate(value: string | null): number | null {
+  if (value === null) return null;
+  const instant = Date.parse(`${value}T00:00:00Z`);
+  return Number.isNaN(instant) ? null : instant;
+}
 
 function modalities(values: string[]): Array<'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE'> {
   return values.filter((value): value is 'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE' => ['TEXT', 'IMAGE', 'AUDIO', 'FILE'].includes(value));
@@ -73,13 +85,13 @@ function modalities(values: string[]): Array<'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE'
 const ModelUsageRef = builder.objectRef<ModelUsageSummary>('ModelUsage').implement({
   description: 'What recorded generations of one model add up to over a time window',
   fields: (t) => ({
-    requests: t.exposeInt('requests', { description: 'Finished requests; ones still in flight are left out' }),
-    errors: t.exposeInt('errors', { description: 'Requests that FAILED or were INTERRUPTED (cancellations are not errors)' }),
-    promptTokens: t.exposeInt('promptTokens'),
-    completionTokens: t.exposeInt('completionTokens'),
+    requests: t.field({ type: 'SafeInt', description: 'Finished requests; ones still in flight are left out', resolve: (usage) => usage.requests }),
+    errors: t.field({ type: 'SafeInt', description: 'Requests that FAILED or were INTERRUPTED (cancellations are not errors)', resolve: (usage) => usage.errors }),
+    promptTokens: t.field({ type: 'SafeInt', resolve: (usage) => usage.promptTokens }),
+    completionTokens: t.field({ type: 'SafeInt', resolve: (usage) => usage.completionTokens }),
     costUsd: t.float({ description: 'The sum of the known costs, each at the prices in force when it ran', resolve: (usage) => picosToUsd(usage.costPicos) }),
     costKnown: t.boolean({ description: 'False when some requests used tokens at an unknown price, so costUsd is a lower bound', resolve: (usage) => usage.unpricedRequests === 0 }),
-    unpricedRequests: t.exposeInt('unpricedRequests', { description: 'Requests whose cost is unknown (and missing from costUsd)' }),
+    unpricedRequests: t.field({ type: 'SafeInt', description: 'Requests whose cost is unknown (and missing from costUsd)', resolve: (usage) => usage.unpricedRequests }),
     latencyP50Ms: t.int({ nullable: true, description: 'Median latency of successful requests', resolve: (usage) => usage.latencyP50Ms }),
     latencyP95Ms: t.int({ nullable: true, description: '95th percentile latency of successful requests', resolve: (usage) => usage.latencyP95Ms }),
   }),
@@ -94,12 +106,17 @@ ModelRef.implement({
     vendor: t.exposeString('vendor'),
     description: t.string({ nullable: true, resolve: (model) => model.description }),
     aliases: t.field({ type: ['String'], resolve: (model, _args, context) => context.loaders.aliasesByModel.load(model.id) }),
-    contextLength: t.exposeInt('contextLength', { description: 'In tokens; 0 when unknown (a model added by catalog sync from a listing that gives no limit)' }),
+    contextLength: t.int({
+      nullable: true,
+      description: 'In tokens; null when unknown (a model added by catalog sync from a listing that gives no limit)',
+      // The catalog stores an unknown limit as 0 (the column is NOT NULL and the seed and sync code write 0).
+      resolve: (model) => (model.contextLength > 0 ? model.contextLength : null),
+    }),
     maxOutputTokens: t.int({ nullable: true, resolve: (model) => model.maxOutputTokens }),
     inputModalities: t.field({ type: [ModalityEnum], resolve: (model) => modalities(model.inputModalities) }),
     outputModalities: t.field({ type: [ModalityEnum], resolve: (model) => modalities(model.outputModalities) }),
     supportedParameters: t.exposeStringList('supportedParameters'),
-    releasedAt: t.string({ nullable: true, resolve: (model) => model.releasedAt }),
+    releasedAt: t.field({ type: 'DateTime', nullable: true, description: 'The release day (00:00 UTC)', resolve: (model) => calendarDate(model.releasedAt) }),
     editedByAdmin: t.boolean({ description: 'Edited through the API, so seeding at start-up leaves it alone', resolve: (model) => model.editedByAdmin }),
     pricing: t.field({
       type: PricingRef,
@@ -110,11 +127,9 @@ ModelRef.implement({
     usage: t.field({
       type: ModelUsageRef,
       description: 'Admin: the recorded generations of this model between `from` (inclusive) and `to` (exclusive); open-ended when omitted',
+      authScopes: { admin: true },
       args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-      resolve: (model, args, context) => {
-        requireAdmin(context);
-        return context.loaders.modelUsage.load({ modelId: model.id, from: args.from?.getTime() ?? null, to: args.to?.getTime() ?? null });
-      },
+      resolve: (model, args, context) => context.loaders.modelUsage.load({ modelId: model.id, from: args.from?.getTime() ?? null, to: args.to?.getTime() ?? null }),
     }),
   }),
 });
@@ -144,7 +159,7 @@ const ModelOrderInput = builder.inputType('ModelOrder', {
 const ModelFilterInput = builder.inputType('ModelFilter', {
   description: 'Conditions a model must all meet',
   fields: (t) => ({
-    provider: t.id({ description: 'Has an ACTIVE endpoint on this provider; price conditions and price ordering then consider this provider’s endpoints only' }),
+    provider: t.id({ description: 'A provider id: has an ACTIVE endpoint on it; price conditions and price ordering then consider this provider’s endpoints only' }),
     vendor: t.string({ description: 'The vendor part of the id, e.g. `openai`' }),
     inputModalities: t.field({ type: [ModalityEnum], description: 'Accepts every one of these' }),
     outputModalities: t.field({ type: [ModalityEnum], description: 'Produces every one of these' }),
@@ -251,12 +266,12 @@ const ModelInput = builder.inputType('ModelInput', {
     id: t.id({ required: true, description: 'Canonical id; a new one is `vendor/name`' }),
     name: t.string({ description: 'Defaults to the part of the id after the slash for a new model' }),
     description: t.string(),
-    contextLength: t.int({ description: 'Required for a new model; 0 means unknown' }),
+    contextLength: t.int({ description: 'In tokens; required for a new model; null: unknown' }),
     maxOutputTokens: t.int(),
     inputModalities: t.field({ type: [ModalityEnum], description: 'TEXT for a new model unless given' }),
     outputModalities: t.field({ type: [ModalityEnum], description: 'TEXT for a new model unless given' }),
     supportedParameters: t.stringList(),
-    releasedAt: t.string({ description: 'YYYY-MM-DD' }),
+    releasedAt: t.string({ description: 'The release day, YYYY-MM-DD (read back as a DateTime at 00:00 UTC); null: unknown' }),
     aliases: t.stringList({ description: 'Aliases to point at this model, moved from another model if they named one; existing aliases are kept' }),
     endpoints: t.field({ type: [ModelEndpointInput], description: 'Endpoints to create or edit' }),
   }),
@@ -266,11 +281,17 @@ builder.mutationFields((t) => ({
   upsertModel: t.field({
     type: ModelRef,
     description: 'Admin: creates or edits a catalog model, its aliases and endpoints. Edited rows are marked so that seeding at start-up leaves them alone.',
+    authScopes: { admin: true },
     args: { input: t.arg({ type: ModelInput, required: true }) },
     resolve: (_root, { input }, context) => {
-      requireAdmin(context);
       const before = findModel(context.services.db, String(input.id)) ?? null;
-      const model = upsertModel(context.services, { ...input, id: String(input.id), endpoints: input.endpoints?.map((endpoint) => ({ ...endpoint, provider: String(endpoint.provider) })) ?? null });
+      const model = upsertModel(context.services, {
+        ...input,
+        id: String(input.id),
+        // The catalog stores an unknown context length as 0; the schema speaks of it as null.
+        ...(input.contextLength === null ? { contextLength: 0 } : {}),
+        endpoints: input.endpoints?.map((endpoint) => ({ ...endpoint, provider: String(endpoint.provider) })) ?? null,
+      });
       auditChange(context, before ? 'model.update' : 'model.create', 'model', model.id, before, model);
       return model;
     },
@@ -278,9 +299,9 @@ builder.mutationFields((t) => ({
   updateModelEndpoint: t.field({
     type: ModelEndpointRef,
     description: 'Admin: changes an existing endpoint’s prices, status or context length. New prices apply to new requests only; recorded generations keep the prices they ran at.',
+    authScopes: { admin: true },
     args: { input: t.arg({ type: ModelEndpointInput, required: true }) },
     resolve: (_root, { input }, context) => {
-      requireAdmin(context);
       const before = findEndpoint(context.services.db, String(input.provider), input.providerModelId) ?? null;
       const endpoint = updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
       auditChange(context, 'model_endpoint.update', 'model_endpoint', endpoint.id, before, endpoint);

@@ -3,7 +3,8 @@ import { upsertProvider } from '../catalog/providers.js';
 import type { ProviderRow } from '../db/schema.js';
 import { listProviders, providersByIds } from '../db/catalog.js';
 import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';
-import { auditChange, requireAdmin } from './guards.js';
+import { auditChange } from './audit.js';
+import { ErrorCodeEnum, toErrorCode } from './error-codes.js';
 import { ModelEndpointRef, ModelRef } from './models.js';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
@@ -23,11 +24,15 @@ const HealthFiguresRef = builder.interfaceRef<HealthSnapshot>('HealthFigures').i
     latencyP95Ms: t.int({ nullable: true, resolve: (health) => health.latencyP95Ms }),
     timeToFirstTokenP50Ms: t.int({ nullable: true, description: 'Streamed attempts only', resolve: (health) => health.timeToFirstTokenP50Ms }),
     timeToFirstTokenP95Ms: t.int({ nullable: true, resolve: (health) => health.timeToFirstTokenP95Ms }),
-    errorRate: t.float({ description: 'Failed attempts over attempts; failures the request caused (a 400) do not count', resolve: (health) => health.errorRate }),
+    errorRate: t.float({
+      nullable: true,
+      description: 'Failed attempts over attempts; failures the request caused (a 400) do not count. Null with no attempts in the window: no rate is known',
+      resolve: (health) => (health.requests === 0 ? null : health.errorRate),
+    }),
     requests: t.int({ description: 'Attempts that ended', resolve: (health) => health.requests }),
     failures: t.int({ resolve: (health) => health.failures }),
     lastError: t.string({ nullable: true, resolve: (health) => health.lastError }),
-    lastErrorCode: t.string({ nullable: true, resolve: (health) => health.lastErrorCode }),
+    lastErrorCode: t.field({ type: ErrorCodeEnum, nullable: true, resolve: (health) => toErrorCode(health.lastErrorCode) }),
     lastErrorAt: t.field({ type: 'DateTime', nullable: true, resolve: (health) => health.lastErrorAt }),
   }),
 });
@@ -116,9 +121,9 @@ builder.mutationFields((t) => ({
   upsertProvider: t.field({
     type: ProviderRef,
     description: 'Admin: adds an OpenAI-compatible provider or edits one, including its API key (write-only).',
+    authScopes: { admin: true },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
     resolve: (_root, { input }, context) => {
-      requireAdmin(context);
       const before = providersByIds(context.services.db, [String(input.id)])[0] ?? null;
       const provider = upsertProvider(context.services, { ...input, id: String(input.id) });
       // The trail says whether a key was set or cleared, never what it was.

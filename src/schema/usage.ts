@@ -19,7 +19,7 @@ const UsageDimensionEnum = builder.enumType('UsageDimension', {
 const UsageFilterInput = builder.inputType('UsageFilter', {
   fields: (t) => ({
     model: t.string({ description: 'Catalog model id' }),
-    provider: t.string(),
+    provider: t.id({ description: 'A provider id' }),
     apiKeyId: t.string({ description: 'The gateway key that made the requests' }),
     from: t.field({ type: 'DateTime', description: 'Inclusive' }),
     to: t.field({ type: 'DateTime', description: 'Exclusive' }),
@@ -40,19 +40,19 @@ const UsageBucketKeyRef = builder.objectRef<UsageBucket>('UsageBucketKey').imple
 });
 
 const UsageBucketRef = builder.objectRef<UsageBucket>('UsageBucket').implement({
-  description: 'Finished generations of one group (in-flight ones count once they finish)',
+  description: 'Finished generations of one group (in-flight ones count once they finish). Counts and token sums are SafeInt: a month of traffic can pass the 2^31 of an Int.',
   fields: (t) => ({
     key: t.field({ type: UsageBucketKeyRef, resolve: (bucket) => bucket }),
-    requests: t.exposeInt('requests'),
-    errors: t.exposeInt('errors', { description: 'FAILED and INTERRUPTED generations; cancellations are not errors' }),
-    cancellations: t.exposeInt('cancellations'),
-    promptTokens: t.exposeInt('promptTokens'),
-    completionTokens: t.exposeInt('completionTokens'),
-    cachedPromptTokens: t.exposeInt('cachedPromptTokens'),
-    reasoningTokens: t.exposeInt('reasoningTokens'),
+    requests: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.requests }),
+    errors: t.field({ type: 'SafeInt', description: 'FAILED and INTERRUPTED generations; cancellations are not errors', resolve: (bucket) => bucket.errors }),
+    cancellations: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.cancellations }),
+    promptTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.promptTokens }),
+    completionTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.completionTokens }),
+    cachedPromptTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.cachedPromptTokens }),
+    reasoningTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.reasoningTokens }),
     costUsd: t.float({ description: 'Exact sum of the priced generations’ costs', resolve: (bucket) => bigPicosToUsd(bucket.costPicos) }),
     costKnown: t.boolean({ description: 'False when some generations had no known price (see unpricedRequests)', resolve: (bucket) => bucket.unpricedRequests === 0 }),
-    unpricedRequests: t.exposeInt('unpricedRequests', { description: 'Generations whose price was unknown, left out of costUsd' }),
+    unpricedRequests: t.field({ type: 'SafeInt', description: 'Generations whose price was unknown, left out of costUsd', resolve: (bucket) => bucket.unpricedRequests }),
     latencyP50Ms: t.int({ nullable: true, description: 'Median latency, interpolated between the closest ranks', resolve: (bucket) => bucket.latencyP50Ms }),
     latencyP95Ms: t.int({ nullable: true, description: '95th percentile latency, interpolated between the closest ranks', resolve: (bucket) => bucket.latencyP95Ms }),
   }),

@@ -49,7 +49,8 @@ describe('gateway API keys', () => {
     db.close();
     expect(dump).not.toContain(key.secret);
     expect(dump).not.toContain(key.secret.slice(12));
-    const listed = await server.graphql<{ apiKeys: Array<Record<string, unknown>> }>(`{ apiKeys { id name prefix } }`, {}, bearer(ADMIN));
+    const listed = await server.graphql<{ apiKeys: { edges: Array<{ node: { id: string } }> } }>(`{ apiKeys(first: 500) { edges { node { id name prefix } } } }`, {}, bearer(ADMIN));
+    expect(listed.data!.apiKeys.edges.map((edge) => edge.node.id)).toContain(key.id);
     expect(JSON.stringify(listed.data)).not.toContain(key.secret);
   });
 
@@ -64,7 +65,7 @@ describe('gateway API keys', () => {
     const reader = await createKey({ name: 'reader', scopes: ['READ'] });
     const caller = await createKey({ name: 'caller', scopes: ['COMPLETIONS'] });
     expect(code(await server.graphql(COMPLETE, echo(), bearer(reader.secret)))).toBe('FORBIDDEN');
-    expect(code(await server.graphql(`{ apiKeys { id } }`, {}, bearer(caller.secret)))).toBe('FORBIDDEN');
+    expect(code(await server.graphql(`{ apiKeys { totalCount } }`, {}, bearer(caller.secret)))).toBe('FORBIDDEN');
     expect(code(await server.graphql(CREATE_KEY, { input: { name: 'x', scopes: ['ADMIN'] } }, bearer(caller.secret)))).toBe('FORBIDDEN');
     const rest = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
@@ -216,5 +217,28 @@ describe('gateway API keys', () => {
     expect(theirs.data?.generation ?? null).toBeNull();
     const list = await server.graphql<{ generations: { edges: Array<{ node: { id: string } }> } }>(`{ generations(first: 100) { edges { node { id } } } }`, {}, bearer(other.secret));
     expect(list.data!.generations.edges.map((edge) => edge.node.id)).not.toContain(id);
+  });
+
+  it('pages apiKeys newest first, with a totalCount across pages', async () => {
+    for (const name of ['page one', 'page two', 'page three']) await createKey({ name, scopes: ['READ'] });
+    const PAGE = `query($after: String) { apiKeys(first: 2, after: $after) { totalCount edges { cursor node { id createdAt } } pageInfo { hasNextPage endCursor } } }`;
+    type Page = { apiKeys: { totalCount: number; edges: Array<{ node: { id: string; createdAt: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const seen: string[] = [];
+    let after: string | null = null;
+    let total = 0;
+    do {
+      const body: Awaited<ReturnType<typeof server.graphql<Page>>> = await server.graphql<Page>(PAGE, { after }, bearer(ADMIN));
+      expect(body.errors).toBeUndefined();
+      const page = body.data!.apiKeys;
+      expect(page.edges.length).toBeLessThanOrEqual(2);
+      total = page.totalCount;
+      seen.push(...page.edges.map((edge) => edge.node.id));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after !== null);
+    expect(total).toBeGreaterThanOrEqual(3);
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(total);
+    // Ids sort by creation time, so newest first is descending id order.
+    expect([...seen].sort().reverse()).toEqual(seen);
   });
 });

@@ -29,7 +29,7 @@ interface SyncData {
     unchanged: number;
     notListed: string[];
     addedEndpoints: Array<{ id: string; providerModelId: string; status: string; pricing: { known: boolean }; model: { id: string } }>;
-    createdModels: Array<{ id: string; name: string; vendor: string; contextLength: number; maxOutputTokens: number | null; pricing: { known: boolean } }>;
+    createdModels: Array<{ id: string; name: string; vendor: string; contextLength: number | null; maxOutputTokens: number | null; pricing: { known: boolean } }>;
   };
 }
 
@@ -82,8 +82,8 @@ describe('syncProviderModels', () => {
     ]);
     for (const endpoint of result.addedEndpoints) expect(endpoint).toMatchObject({ status: 'ACTIVE', pricing: { known: false } });
     expect(result.createdModels).toEqual([
-      { id: 'openai/o3-mini-2099', name: 'o3-mini-2099', vendor: 'openai', contextLength: 0, maxOutputTokens: null, pricing: { known: false } },
-      { id: 'openai/ft:gpt-4o:acme:custom:abc123', name: 'ft:gpt-4o:acme:custom:abc123', vendor: 'openai', contextLength: 0, maxOutputTokens: null, pricing: { known: false } },
+      { id: 'openai/o3-mini-2099', name: 'o3-mini-2099', vendor: 'openai', contextLength: null, maxOutputTokens: null, pricing: { known: false } },
+      { id: 'openai/ft:gpt-4o:acme:custom:abc123', name: 'ft:gpt-4o:acme:custom:abc123', vendor: 'openai', contextLength: null, maxOutputTokens: null, pricing: { known: false } },
     ]);
     const expectedNotListed = seededOn('openai').filter((id) => !['gpt-4o', 'gpt-4o-mini', 'gpt-5.6-luna'].includes(id)).sort();
     expect([...result.notListed].sort()).toEqual(expectedNotListed);
@@ -125,8 +125,8 @@ describe('syncProviderModels', () => {
       ['ollama:qwen/qwen3-32b', 'qwen/qwen3-32b'],
       ['ollama:llama3.2:latest', 'ollama/llama3.2:latest'],
     ]);
-    // /api/tags gives no context length: 0 says "unknown", and a minimum-context filter leaves it out.
-    expect(result.createdModels).toMatchObject([{ id: 'ollama/llama3.2:latest', contextLength: 0, vendor: 'ollama' }]);
+    // /api/tags gives no context length: null says "unknown", and a minimum-context filter leaves it out.
+    expect(result.createdModels).toMatchObject([{ id: 'ollama/llama3.2:latest', contextLength: null, vendor: 'ollama' }]);
     const filtered = await query<{ models: { edges: Array<{ node: { id: string } }> } }>(
       server,
       `{ models(first: 200, filter: { provider: "ollama", minContextLength: 1 }) { edges { node { id } } } }`,

@@ -123,11 +123,11 @@ describe('createCompletion over HTTP', () => {
     expect(JSON.parse(String(row['metadata']))).toEqual({ team: 'qa' });
     before.close();
 
-    const queried = await server.graphql<{ generation: { status: string; usage: { totalTokens: number }; attempts: Array<{ provider: string; status: string }> } }>(
-      `query($id: ID!) { generation(id: $id) { status usage { totalTokens } attempts { provider status } } }`,
+    const queried = await server.graphql<{ generation: { status: string; usage: { totalTokens: number }; attempts: Array<{ provider: { id: string }; status: string }> } }>(
+      `query($id: ID!) { generation(id: $id) { status usage { totalTokens } attempts { provider { id } status } } }`,
       { id: ok.data!.createCompletion.id },
     );
-    expect(queried.data?.generation).toEqual({ status: 'SUCCEEDED', usage: { totalTokens: ok.data!.createCompletion.usage.totalTokens }, attempts: [{ provider: 'local', status: 'SUCCEEDED' }] });
+    expect(queried.data?.generation).toEqual({ status: 'SUCCEEDED', usage: { totalTokens: ok.data!.createCompletion.usage.totalTokens }, attempts: [{ provider: { id: 'local' }, status: 'SUCCEEDED' }] });
   });
 
   it('pages through generations newest first, forwards and backwards', async () => {

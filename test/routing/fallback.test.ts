@@ -76,7 +76,7 @@ describe('fallback to the next endpoint of the same model', () => {
     );
     expect(body.data?.createCompletion.provider.id).toBe('together');
     const read = await fixture.server.graphql<{ generation: { provider: { id: string }; attempts: Array<{ provider: string; status: string; errorCode: string | null; latencyMs: number }> } }>(
-      'query ($id: ID!) { generation(id: $id) { provider { id } attempts { provider status errorCode latencyMs } } }',
+      'query ($id: ID!) { generation(id: $id) { provider { id } attempts { provider: providerId status errorCode latencyMs } } }',
       { id: body.data?.createCompletion.id },
     );
     expect(read.data?.generation.provider.id).toBe('together');

@@ -118,11 +118,16 @@ describe('ledger queries over GraphQL', () => {
     });
     const id = done.data!.createCompletion.id;
     const body = await server.graphql<{ generation: { requestSummary: Record<string, unknown>; apiKeyId: string | null; pricing: { known: boolean } } }>(
-      `query($id: ID!) { generation(id: $id) { requestSummary apiKeyId pricing { known } } }`,
+      `query($id: ID!) { generation(id: $id) { requestSummary { messages images maxTokens temperature topP tools toolChoice { mode tool } responseFormat } apiKeyId pricing { known } } }`,
       { id },
     );
     expect(body.errors).toBeUndefined();
-    expect(body.data!.generation).toEqual({ requestSummary: { messages: 2, images: 0, maxTokens: 50, temperature: 0.5 }, apiKeyId: null, pricing: { known: true } });
+    expect(body.data!.generation).toEqual({
+      // Typed now: what the request did not set reads as null.
+      requestSummary: { messages: 2, images: 0, maxTokens: 50, temperature: 0.5, topP: null, tools: null, toolChoice: null, responseFormat: null },
+      apiKeyId: null,
+      pricing: { known: true },
+    });
     expect(JSON.stringify(body.data!.generation.requestSummary)).not.toContain('summarize me');
 
     // Keys are another engineer's work: rows made with a key are written directly here.
@@ -281,7 +286,7 @@ describe('exact cost, end to end through a fake OpenAI upstream', () => {
   it('records an unknown price as unknown, not as zero', async () => {
     fake.enqueue({ kind: 'text', text: 'Who prices me?', promptTokens: 50, completionTokens: 5 });
     const completion = await complete('openai/gpt-unlisted-preview');
-    expect(completion.usage).toMatchObject({ promptTokens: 50, completionTokens: 5, costUsd: 0, costKnown: false });
+    expect(completion.usage).toMatchObject({ promptTokens: 50, completionTokens: 5, costUsd: null, costKnown: false });
     const { costPicos, query } = await ledger(completion.id);
     expect(costPicos).toBeNull();
     expect(query.usage.costKnown).toBe(false);

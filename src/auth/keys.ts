@@ -1,0 +1,100 @@
+import { newId } from '../ids.js';
+import type { AuditEntry } from '../db/audit.js';
+import { findApiKey, insertApiKey, revokeApiKey as markRevoked } from '../db/api-keys.js';
+import type { Db } from '../db/client.js';
+import type { ApiKeyRow, BudgetPeriod, Scope } from '../db/schema.js';
+import { BadRequestError } from '../errors.js';
+import { usdToPicos } from '../money.js';
+import { generateApiKey } from './secrets.js';
+
+/**
+ * Gateway key administration: creation and revocation, each recorded in the audit trail. Every transport that
+ * manages keys (today the GraphQL schema) calls these, so the rules for a valid key live here and nowhere else.
+ */
+export interface KeyServiceDeps {
+  db: Db;
+  /** The audit trail; absent where it is not wired (some tests). */
+  audit?: ((entry: AuditEntry) => void) | undefined;
+  now?: () => number;
+}
+
+/** What a caller asks for; absent and null both mean "not set", as GraphQL hands them over. */
+export interface NewApiKey {
+  name: string;
+  scopes: readonly Scope[];
+  allowedModels?: readonly string[] | null | undefined;
+  rateLimit?: { requestsPerMinute?: number | null | undefined; tokensPerMinute?: number | null | undefined; concurrentStreams?: number | null | undefined } | null | undefined;
+  budget?: { limitUsd: number; period?: BudgetPeriod | null | undefined } | null | undefined;
+  expiresAt?: Date | null | undefined;
+  metadata?: unknown;
+}
+
+export interface CreatedApiKey {
+  key: ApiKeyRow;
+  /** The key itself: returned once, never stored (only its hash is). */
+  secret: string;
+}
+
+function positive(value: number | null | undefined, field: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value < 1) throw new BadRequestError(`${field} must be a positive integer`, field);
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What the audit trail keeps of a key: everything but the hash of its secret. */
+function redactKey(key: ApiKeyRow): Record<string, unknown> {
+  const { secretHash: _secretHash, ...rest } = key;
+  return rest;
+}
+
+function recordKeyAudit(deps: KeyServiceDeps, actorKeyId: string | null, action: string, key: ApiKeyRow, before: ApiKeyRow | null): void {
+  deps.audit?.({ actorKeyId, action, targetType: 'api_key', targetId: key.id, before: before ? redactKey(before) : null, after: redactKey(key) });
+}
+
+/** Validates the request, stores the key's hash and returns the secret, which exists nowhere else afterwards. */
+export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId: string | null): CreatedApiKey {
+  const name = input.name.trim();
+  if (name === '') throw new BadRequestError('name must not be empty', 'name');
+  if (input.scopes.length === 0) throw new BadRequestError('scopes must name at least one scope', 'scopes');
+  if (input.budget && !(input.budget.limitUsd >= 0)) throw new BadRequestError('budget.limitUsd must be zero or more', 'budget.limitUsd');
+  if (input.metadata != null && !isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
+  const now = (deps.now ?? Date.now)();
+  if (input.expiresAt && input.expiresAt.getTime() <= now) throw new BadRequestError('expiresAt must be in the future', 'expiresAt');
+  const generated = generateApiKey();
+  const key: ApiKeyRow = {
+    id: newId('key', now),
+    name,
+    prefix: generated.prefix,
+    secretHash: generated.hash,
+    scopes: [...new Set(input.scopes)],
+    allowedModels: input.allowedModels ? [...input.allowedModels] : null,
+    requestsPerMinute: positive(input.rateLimit?.requestsPerMinute, 'rateLimit.requestsPerMinute'),
+    tokensPerMinute: positive(input.rateLimit?.tokensPerMinute, 'rateLimit.tokensPerMinute'),
+    concurrentStreams: positive(input.rateLimit?.concurrentStreams, 'rateLimit.concurrentStreams'),
+    // Dollars to pico-dollars through the same exact conversion prices use (dollars per million = micros).
+    budgetLimitPicos: input.budget ? usdToPicos(input.budget.limitUsd) : null,
+    budgetPeriod: input.budget?.period ?? null,
+    metadata: isObject(input.metadata) ? input.metadata : null,
+    expiresAt: input.expiresAt ? input.expiresAt.getTime() : null,
+    revokedAt: null,
+    createdAt: now,
+    lastUsedAt: null,
+  };
+  insertApiKey(deps.db, key);
+  recordKeyAudit(deps, actorKeyId, 'api_key.create', key, null);
+  return { key, secret: generated.secret };
+}
+
+/** Revokes a key from now on; revoking a revoked key keeps its first revocation time. */
+export function revokeApiKey(deps: KeyServiceDeps, id: string, actorKeyId: string | null): ApiKeyRow {
+  const before = findApiKey(deps.db, id);
+  if (!before) throw new BadRequestError(`No API key '${id}'`, 'id');
+  const key = before.revokedAt === null ? markRevoked(deps.db, before.id, (deps.now ?? Date.now)()) : before;
+  if (!key) throw new BadRequestError(`No API key '${id}'`, 'id');
+  recordKeyAudit(deps, actorKeyId, 'api_key.revoke', key, before);
+  return key;
+}
