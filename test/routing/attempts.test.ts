@@ -108,9 +108,9 @@ describe('attempts over a route', () => {
   });
 
   it('hedges: a second attempt starts after the delay, the first answer wins and the other is aborted', async () => {
-    const { router } = testRouter({ maxRetries: 0 });
-    const slow = scriptedEndpoint('slow');
-    const fast = scriptedEndpoint('fast');
+    const { router, clock } = testRouter({ maxRetries: 0 });
+    const slow = scriptedEndpoint('slow', { clock });
+    const fast = scriptedEndpoint('fast', { clock });
     slow.queue({ kind: 'ok', afterMs: 5_000 });
     fast.queue({ kind: 'ok', afterMs: 10 });
     const result = await runRoute(router, routeOver(router, [slow.candidate, fast.candidate], { hedge: 30 }));
@@ -121,6 +121,11 @@ describe('attempts over a route', () => {
       ['fast', 'SUCCEEDED', null, true],
     ]);
     expect(result.attempts[1]?.startedAfterMs).toBeGreaterThanOrEqual(25);
+    // On the manual clock the figures are exact: the hedge at 30 ms, its answer 10 ms later, the loser cut off then.
+    expect(result.attempts.map((attempt) => [attempt.startedAfterMs, attempt.latencyMs])).toEqual([
+      [0, 40],
+      [30, 10],
+    ]);
   });
 
   it('does not hedge when the first attempt answers within the delay', async () => {
@@ -133,9 +138,9 @@ describe('attempts over a route', () => {
   });
 
   it('keeps the hedge running when the first attempt fails, and stops on a client cancel', async () => {
-    const { router } = testRouter({ maxRetries: 0 });
-    const a = scriptedEndpoint('a');
-    const b = scriptedEndpoint('b');
+    const { router, clock } = testRouter({ maxRetries: 0 });
+    const a = scriptedEndpoint('a', { clock });
+    const b = scriptedEndpoint('b', { clock });
     a.queue({ kind: 'fail', error: 'server_error', status: 500, afterMs: 80 });
     b.queue({ kind: 'ok', afterMs: 150 });
     const result = await runRoute(router, routeOver(router, [a.candidate, b.candidate], { hedge: 20 }));
@@ -145,9 +150,10 @@ describe('attempts over a route', () => {
     const client = new AbortController();
     a.queue({ kind: 'hang' });
     b.queue({ kind: 'hang' });
-    setTimeout(() => client.abort(new Error('client went away')), 60);
+    clock.setTimeout(() => client.abort(new Error('client went away')), 60);
     const cancelled = await runRoute(router, routeOver(router, [a.candidate, b.candidate], { hedge: 20 }), client.signal);
     expect((cancelled.error as Error).message).toBe('client went away');
     expect(summary(cancelled.attempts).sort()).toEqual(['a:CANCELLED:CANCELLED', 'b:CANCELLED:CANCELLED']);
+    expect(cancelled.attempts.map((attempt) => attempt.latencyMs).sort()).toEqual([40, 60]);
   });
 });
