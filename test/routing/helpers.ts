@@ -115,10 +115,41 @@ export interface Sleeps {
 /** A manual clock that also notes each sleep it is asked for: routing sleeps only for backoff and Retry-After. */
 export class RecordingClock extends ManualClock {
   readonly sleeps: Sleeps = { waits: [] };
+  private sleepListeners: Array<() => void> = [];
 
   override sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.waits.push(ms);
-    return super.sleep(ms, signal);
+    const sleeping = super.sleep(ms, signal);
+    for (const listener of this.sleepListeners.splice(0)) listener();
+    return sleeping;
+  }
+
+  /** Resolves with the length of sleep number `index` (0: the first) once it was asked for; at once if it was. */
+  sleepAt(index: number): Promise<number> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const ms = this.sleeps.waits[index];
+        if (ms === undefined) this.sleepListeners.push(check);
+        else resolve(ms);
+      };
+      check();
+    });
+  }
+
+  /**
+   * Awaits `promise` while moving the clock through each sleep (backoff, Retry-After) it waits on, by exactly
+   * that sleep, and through nothing else: timeouts and the deadline only fire when a test advances to them.
+   * For requests that also wait on real sockets, where `runUntilSettled` cannot tell idle from waiting on I/O.
+   */
+  async throughSleeps<T>(promise: Promise<T>): Promise<T> {
+    const watched = watch(promise);
+    let next = this.sleeps.waits.length;
+    for (;;) {
+      const event = await Promise.race([watched.promise.then(() => undefined, () => undefined), this.sleepAt(next)]);
+      if (event === undefined) return watched.promise;
+      next++;
+      await this.advance(event);
+    }
   }
 }
 
