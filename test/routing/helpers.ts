@@ -234,3 +234,17 @@ export function watch<T>(promise: Promise<T>): { promise: Promise<T>; readonly s
 }
 
 export const summary = (attempts: AttemptRecord[]): string[] => attempts.map((attempt) => `${attempt.providerId}:${attempt.status}${attempt.retry ? `#${attempt.retry}` : ''}${attempt.errorCode ? `:${attempt.errorCode}` : ''}`);
+
+/**
+ * Polls `probe` every 10 ms until it returns something other than undefined or false, for at most `timeoutMs` —
+ * measured with performance.now, so it stays bounded in a test that fakes Date.
+ */
+export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3_000): Promise<T> {
+  const giveUpAt = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > giveUpAt) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
