@@ -40,7 +40,6 @@ export interface RoutingFixture {
   /** The newest generation of a catalog model (for requests that failed, whose id the caller never saw). */
   latest(modelId: string): GenerationRow;
   attempts(id: string): AttemptRecord[];
-  setWeight(providerId: string, modelId: string, weight: number): void;
   setContextLength(providerId: string, modelId: string, contextLength: number | null): void;
   stop(): Promise<void>;
 }
@@ -106,9 +105,6 @@ export async function startRoutingFixture(env: Record<string, string> = {}, opti
       return row;
     },
     attempts: (id) => generation(id).attempts ?? [],
-    setWeight: (providerId, modelId, weight) => {
-      db.update(modelEndpoints).set({ weight }).where(endpointOf(providerId, modelId)).run();
-    },
     setContextLength: (providerId, modelId, contextLength) => {
       db.update(modelEndpoints).set({ contextLength }).where(endpointOf(providerId, modelId)).run();
     },

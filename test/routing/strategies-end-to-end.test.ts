@@ -1,41 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
-import type { ReceivedRequest } from '../conformance/harness.js';
 import { SHARED_MODELS, ask, startRoutingFixture, type RoutingFixture } from './fixture.js';
 
 let fixture: RoutingFixture;
 beforeAll(async () => {
-  fixture = await startRoutingFixture({
-    SWITCHBOARD_MAX_RETRIES: '0',
-    // Per-model strategy from configuration; every other model keeps the default (ordered).
-    SWITCHBOARD_ROUTING_MODELS: JSON.stringify({ [SHARED_MODELS.gptOss120b]: { strategy: 'weighted' } }),
-  });
+  // The weighted strategy's spread (and a per-model strategy from configuration) is checked on a seeded random in
+  // strategies.test.ts; 400 real requests here only measured the same ratio again, slowly.
+  fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0' });
 });
 afterAll(async () => {
   await fixture.stop();
 });
 
-const modelOf = (request: ReceivedRequest): unknown => (typeof request.body === 'object' && request.body !== null && 'model' in request.body ? request.body.model : undefined);
-const countFor = (received: ReceivedRequest[], providerModelId: string, from = 0): number => received.slice(from).filter((request) => modelOf(request) === providerModelId).length;
-
 describe('strategies against real upstreams', () => {
-  it('spreads traffic by endpoint weight within tolerance (weighted, configured for the model)', async () => {
-    fixture.setWeight('groq', SHARED_MODELS.gptOss120b, 3);
-    fixture.setWeight('together', SHARED_MODELS.gptOss120b, 1);
-    const groqBefore = fixture.groq.received.length;
-    const togetherBefore = fixture.together.received.length;
-    const total = 400;
-    for (let sent = 0; sent < total; sent += 20) {
-      await Promise.all(Array.from({ length: 20 }, () => fixture.complete(ask(SHARED_MODELS.gptOss120b, 'weigh me'))));
-    }
-    const groq = countFor(fixture.groq.received, 'openai/gpt-oss-120b', groqBefore);
-    const together = countFor(fixture.together.received, 'openai/gpt-oss-120b', togetherBefore);
-    expect(groq + together).toBe(total);
-    // Expected 300 / 100; the standard deviation is about 8.7, so ±45 is over five of them.
-    expect(groq).toBeGreaterThan(255);
-    expect(groq).toBeLessThan(345);
-  });
-
   it('sorts by price when asked, where the default order would not', async () => {
     expect((await fixture.complete(ask(SHARED_MODELS.gptOss20b))).providerId).toBe('groq');
     expect((await fixture.complete(ask(SHARED_MODELS.gptOss20b, 'cheap', { provider: { sort: 'price' } }))).providerId).toBe('together');
