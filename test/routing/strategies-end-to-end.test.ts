@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
+import type { DelayedUpstream } from '../fakes/delay.js';
+import { waitFor } from '../helpers/subscriptions.js';
 import { SHARED_MODELS, ask, startRoutingFixture, type RoutingFixture } from './fixture.js';
+import { RecordingClock } from './helpers.js';
 
+// Latency is measured on this manual clock: an endpoint is slow because the test moves the clock while it answers.
+const clock = new RecordingClock();
 let fixture: RoutingFixture;
 beforeAll(async () => {
   // The weighted strategy's spread (and a per-model strategy from configuration) is checked on a seeded random in
   // strategies.test.ts; 400 real requests here only measured the same ratio again, slowly.
-  fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0' });
+  fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0' }, { clock });
 });
 afterAll(async () => {
   await fixture.stop();
@@ -20,19 +25,25 @@ describe('strategies against real upstreams', () => {
 
   it('shifts traffic to the faster endpoint by latency, and back once the other recovers', async () => {
     const latency = { provider: { sort: 'latency' as const } };
-    const served = async (count: number): Promise<string[]> => {
+    const arrivals = (): number => fixture.groq.arrivals() + fixture.together.arrivals();
+    /** Sends `count` requests one by one; one that reaches `slow` is held there while the clock moves 150 ms. */
+    const served = async (count: number, slow: DelayedUpstream): Promise<string[]> => {
       const providers: string[] = [];
-      for (let index = 0; index < count; index++) providers.push((await fixture.complete(ask(SHARED_MODELS.llama8b, 'how fast', latency))).providerId);
+      for (let index = 0; index < count; index++) {
+        const before = { all: arrivals(), slow: slow.arrivals() };
+        const release = slow.hold();
+        const pending = fixture.complete(ask(SHARED_MODELS.llama8b, 'how fast', latency));
+        await waitFor(() => arrivals() > before.all || undefined);
+        if (slow.arrivals() > before.slow) await clock.advance(150);
+        release();
+        providers.push((await pending).providerId);
+      }
       return providers;
     };
-    fixture.groq.setDelay(150);
-    const slowGroq = await served(25);
+    const slowGroq = await served(25, fixture.groq);
     expect(slowGroq.filter((id) => id === 'together').length).toBeGreaterThanOrEqual(19);
 
-    fixture.groq.setDelay(0);
-    fixture.together.setDelay(150);
-    const recovered = await served(30);
-    fixture.together.setDelay(0);
+    const recovered = await served(30, fixture.together);
     // Exploration finds the recovered endpoint within a few requests; after that it takes the traffic back.
     expect(recovered.slice(15).filter((id) => id === 'groq').length).toBeGreaterThanOrEqual(12);
   });
