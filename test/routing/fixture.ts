@@ -31,8 +31,6 @@ export interface RoutingFixture {
   together: DelayedUpstream;
   /** With `clock`: the manual clock `complete` and `stream` route on (the app's own GraphQL and REST do not). */
   clock: RecordingClock | undefined;
-  /** The router `complete` and `stream` use: the app's, or one on `clock` over the app's configuration. */
-  router: Router;
   complete(input: CompletionInput): ReturnType<TestServer['app']['services']['completions']['complete']>;
   /** Every event of a streamed completion, read to its end. */
   stream(input: CompletionInput): Promise<CompletionEvent[]>;
@@ -91,7 +89,6 @@ export async function startRoutingFixture(env: Record<string, string> = {}, opti
     groq,
     together,
     clock: options.clock,
-    router: clocked?.router ?? services.router,
     complete: (input) => completions.complete(input, caller),
     async stream(input) {
       const events: CompletionEvent[] = [];
