@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.js';
 import { findApiKeyByHash, touchApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
 import { scopes as allScopes, type ApiKeyRow, type Scope } from '../db/schema.js';
@@ -42,7 +43,7 @@ const TOUCH_INTERVAL_MS = 60_000;
  * Otherwise the bootstrap admin key or a gateway key from the database. Keys are looked up on every request,
  * so a revocation or an expiry takes effect on the very next one, on every transport.
  */
-export function createAuthenticator(db: Db, adminKey: string | undefined, now: () => number = Date.now): Authenticator {
+export function createAuthenticator(db: Db, adminKey: string | undefined, clock: Pick<Clock, 'now'> = systemClock): Authenticator {
   const touched = new Map<string, number>();
   return {
     openMode: adminKey === undefined,
@@ -53,7 +54,7 @@ export function createAuthenticator(db: Db, adminKey: string | undefined, now: (
       if (sameSecret(token, adminKey)) return ADMIN_VIEWER;
       const key = findApiKeyByHash(db, hashSecret(token));
       if (!key) throw new UnauthenticatedError('Invalid API key');
-      const at = now();
+      const at = clock.now();
       if (key.revokedAt !== null && key.revokedAt <= at) throw new UnauthenticatedError('This API key has been revoked');
       if (key.expiresAt !== null && key.expiresAt <= at) throw new UnauthenticatedError('This API key has expired');
       if ((touched.get(key.id) ?? 0) + TOUCH_INTERVAL_MS <= at) {

@@ -1,12 +1,13 @@
 import type { AdmissionControl, Admission } from '../auth/admission.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { AttemptRecord, GenerationRow, GenerationStatus } from '../db/schema.js';
-import { ModelNotFoundError, asGatewayError } from '../errors.js';
+import { ModelNotFoundError, asGatewayError, type GatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
 import { estimateUsage } from '../providers/normalize.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { CompletionRequest, StreamEvent, Usage } from '../providers/types.js';
-import type { AttemptSink, LiveAttempt } from '../routing/attempts.js';
+import type { AttemptRun, AttemptSink } from '../routing/attempts.js';
 import { DEFAULT_ROUTING_CONFIG } from '../routing/config.js';
 import { resolveModel, type Candidate } from '../routing/resolve.js';
 import { Router, type Route } from '../routing/router.js';
@@ -25,7 +26,8 @@ export interface CompletionServiceDeps {
   recorder: UsageRecorder;
   /** Strategies, retries, breakers and hedging; one per process, so endpoint health is shared by all requests. */
   router?: Router;
-  now?: () => number;
+  /** Times the generation rows and the shutdown grace period; the router's clock unless given. */
+  clock?: Clock;
 }
 
 const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false };
@@ -117,6 +119,9 @@ function statusForAbort(signal: AbortSignal): GenerationStatus {
   return signal.reason instanceof CancelledByShutdown ? 'INTERRUPTED' : 'CANCELLED';
 }
 
+/** How a request ended without an answer: an error, or `undefined` when its consumer stopped reading. */
+type Failure = { error: unknown } | undefined;
+
 /** A stream opened upstream, up to its first token: the attempt is decided once this exists. */
 interface OpenedStream {
   iterator: AsyncIterator<StreamEvent>;
@@ -135,7 +140,7 @@ export class CompletionService {
   private readonly recorder: UsageRecorder;
   private readonly admission: AdmissionControl;
   private readonly router: Router;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly active = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
 
@@ -144,8 +149,8 @@ export class CompletionService {
     this.registry = deps.registry;
     this.recorder = deps.recorder;
     this.admission = deps.admission;
-    this.now = deps.now ?? Date.now;
-    this.router = deps.router ?? new Router({ config: DEFAULT_ROUTING_CONFIG });
+    this.clock = deps.clock ?? deps.router?.clock ?? systemClock;
+    this.router = deps.router ?? new Router({ config: DEFAULT_ROUTING_CONFIG, clock: this.clock });
   }
 
   get activeCount(): number {
@@ -199,7 +204,7 @@ export class CompletionService {
     const route = this.plan(input, false);
     const admission = await this.admission.admit(caller, input, route.candidates, false);
     const controller = this.track(signal);
-    const trace = new GenerationTrace(newId('gen'), input, caller, false, this.now());
+    const trace = new GenerationTrace(newId('gen'), input, caller, false, this.clock.now());
     trace.candidate = route.candidates[0];
     this.recorder.start(trace.row('IN_PROGRESS', trace.startedAt));
     const run = this.router.start(route, controller.signal, trace.sink);
@@ -213,9 +218,8 @@ export class CompletionService {
       for (const warning of response.warnings) trace.warnings.add(warning);
       const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
       const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
-      attempt.costs(usage.costPicos);
-      attempt.succeeded(usage.completionTokens);
-      const finishedAt = this.now();
+      run.succeeded(usage);
+      const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }));
       return {
         id: trace.id,
@@ -233,17 +237,7 @@ export class CompletionService {
         warnings: [...trace.warnings],
       };
     } catch (error) {
-      const aborted = controller.signal.aborted;
-      const failure = asGatewayError(error);
-      await this.finish(
-        admission,
-        trace.row(aborted ? statusForAbort(controller.signal) : 'FAILED', this.now(), {
-          finishReason: aborted ? 'cancelled' : 'error',
-          errorCode: aborted ? 'CANCELLED' : failure.code,
-          errorMessage: aborted ? 'cancelled' : failure.message,
-        }),
-      );
-      throw failure;
+      throw await this.recordFailure(run, trace, admission, controller.signal, { error });
     } finally {
       run.dispose();
       this.untrack(controller);
@@ -258,7 +252,7 @@ export class CompletionService {
     const route = this.plan(input, true);
     const admission = await this.admission.admit(caller, input, route.candidates, true);
     const controller = this.track(signal);
-    const trace = new GenerationTrace(newId('gen'), input, caller, true, this.now());
+    const trace = new GenerationTrace(newId('gen'), input, caller, true, this.clock.now());
     trace.candidate = route.candidates[0];
     this.recorder.start(trace.row('IN_PROGRESS', trace.startedAt));
     return abortOnReturn(this.runStream(route, trace, controller, admission), controller);
@@ -279,6 +273,10 @@ export class CompletionService {
     }
   }
 
+  /**
+   * Routing runs the attempts up to the first token and ends every attempt (`run.succeeded`, `run.end`,
+   * `run.dispose`); this reads the committed stream out to the client and records the generation.
+   */
   private async *runStream(route: Route, trace: GenerationTrace, controller: AbortController, admission: Admission): AsyncGenerator<CompletionEvent> {
     const { input, caller } = trace;
     const signal = controller.signal;
@@ -286,75 +284,74 @@ export class CompletionService {
     let recorded = false;
     const partialUsage = (): PricedUsage => priced(estimateUsage(input, text), trace.candidate);
     const run = this.router.start(route, signal, trace.sink);
-    let attempt: LiveAttempt | undefined;
 
     try {
       const winner = await run.first((candidate, attemptSignal) => this.openUpstream(input, candidate, attemptSignal, caller.requestId), {
         lost: (late) => void late.iterator.return?.().catch(() => undefined),
       });
-      attempt = winner.attempt;
-      const { candidate } = attempt;
+      const { candidate } = winner.attempt;
       const { iterator, warnings } = winner.value;
       // The first token commits the stream to this endpoint: from here on, no fallback.
       trace.candidate = candidate;
       for (const warning of warnings) trace.warnings.add(warning);
-      trace.firstTokenAt = this.now();
+      trace.firstTokenAt = this.clock.now();
       yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings };
-      try {
-        let event: StreamEvent = winner.value.first;
-        for (;;) {
-          if (event.type === 'finish') {
-            const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
-            attempt.costs(usage.costPicos);
-            attempt.succeeded(usage.completionTokens);
-            const finishedAt = this.now();
-            await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }));
-            recorded = true;
-            yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
-            return;
-          }
-          if (event.type !== 'start') {
-            const delta = toDelta(trace.id, event);
-            text += delta.text + delta.toolCalls.map((call) => (call.name ?? '') + call.argumentsDelta).join('');
-            yield delta;
-          }
-          const next = await iterator.next();
-          if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
-          event = next.value;
+      let event: StreamEvent = winner.value.first;
+      for (;;) {
+        if (event.type === 'finish') {
+          const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
+          run.succeeded(usage);
+          const finishedAt = this.clock.now();
+          await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }));
+          recorded = true;
+          yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
+          return;
         }
-      } catch (error) {
-        if (signal.aborted) throw error;
-        const failure = asGatewayError(attempt.errorFrom(error));
-        attempt.failed(failure);
-        throw failure;
+        if (event.type !== 'start') {
+          const delta = toDelta(trace.id, event);
+          text += delta.text + delta.toolCalls.map((call) => (call.name ?? '') + call.argumentsDelta).join('');
+          yield delta;
+        }
+        const next = await iterator.next();
+        if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
+        event = next.value;
       }
     } catch (error) {
       if (recorded) throw error;
-      const aborted = signal.aborted;
-      const failure = asGatewayError(error);
-      attempt?.cancelled('CANCELLED', 'cancelled');
-      const usage = partialUsage();
-      await this.finish(
-        admission,
-        trace.row(aborted ? statusForAbort(signal) : 'FAILED', this.now(), {
-          ...usageColumns(usage),
-          finishReason: aborted ? 'cancelled' : 'error',
-          errorCode: aborted ? 'CANCELLED' : failure.code,
-          errorMessage: aborted ? 'cancelled' : failure.message,
-        }),
-      );
       recorded = true;
-      if (!aborted) yield { type: 'error', id: trace.id, error: failure, usage };
+      const usage = partialUsage();
+      const failure = await this.recordFailure(run, trace, admission, signal, { error }, usage);
+      if (!signal.aborted) yield { type: 'error', id: trace.id, error: failure, usage };
     } finally {
-      // Reached with nothing recorded when the consumer stopped while we were suspended at a yield.
-      if (!recorded) {
-        attempt?.cancelled('CANCELLED', 'cancelled');
-        const usage = partialUsage();
-        await this.finish(admission, trace.row(statusForAbort(signal), this.now(), { ...usageColumns(usage), finishReason: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'cancelled' }));
+      try {
+        // Reached with nothing recorded when the consumer stopped while we were suspended at a yield.
+        if (!recorded) await this.recordFailure(run, trace, admission, signal, undefined, partialUsage());
+      } finally {
+        run.dispose();
+        this.untrack(controller);
       }
-      run.dispose();
-      this.untrack(controller);
     }
+  }
+
+  /**
+   * The one place a request that got no answer is recorded: routing ends the attempt it had committed to (and
+   * says how its error should read), then the generation's row is written — INTERRUPTED when a shutdown cut it
+   * off, CANCELLED when its caller went away or stopped reading, FAILED otherwise — with the usage produced so far.
+   * Returns the error to show the caller.
+   */
+  private async recordFailure(run: AttemptRun, trace: GenerationTrace, admission: Admission, signal: AbortSignal, failure: Failure, usage?: PricedUsage): Promise<GatewayError> {
+    const shown = asGatewayError(run.end(failure));
+    const cancelled = failure === undefined || signal.aborted;
+    await this.finish(
+      admission,
+      trace.row(cancelled ? statusForAbort(signal) : 'FAILED', this.clock.now(), {
+        ...(usage ? usageColumns(usage) : {}),
+        finishReason: cancelled ? 'cancelled' : 'error',
+        errorCode: cancelled ? 'CANCELLED' : shown.code,
+        errorMessage: cancelled ? 'cancelled' : shown.message,
+      }),
+    );
+    return shown;
   }
 
   /** Settles the caller's limits and budget with what the request really used, then commits its final row. */
@@ -370,15 +367,19 @@ export class CompletionService {
   async drain(graceMs: number): Promise<void> {
     if (this.active.size === 0) return;
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), graceMs);
-    });
-    const outcome = await Promise.race([idle, timedOut]);
-    clearTimeout(timer);
+    const grace = new AbortController();
+    const timedOut = this.clock.sleep(graceMs, grace.signal).then(
+      () => 'timeout' as const,
+      () => 'idle' as const,
+    );
+    const outcome = await Promise.race([idle.then(() => 'idle' as const), timedOut]);
+    grace.abort();
     if (outcome === 'timeout') {
       for (const controller of this.active) controller.abort(new CancelledByShutdown());
-      await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      // Interrupted requests only have their rows to write; this bounds a request that ignores its abort.
+      const written = new AbortController();
+      await Promise.race([idle, this.clock.sleep(2000, written.signal).catch(() => undefined)]);
+      written.abort();
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock, Timer } from '../clock.js';
 import type { AttemptRecord } from '../db/schema.js';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
@@ -5,7 +6,7 @@ import type { Permit } from './breaker.js';
 import { hedgeDelayMs } from './hedge.js';
 import type { EndpointHealth, RouterState } from './health.js';
 import type { Candidate } from './resolve.js';
-import { retryDelayMs, type Sleep } from './retry.js';
+import { retryDelayMs } from './retry.js';
 import type { Route } from './router.js';
 
 /** Abort reasons routing gives its own attempts, so they are told apart from a client going away. */
@@ -29,9 +30,16 @@ export interface AttemptSink {
 
 export interface RunEnvironment {
   state: RouterState;
-  now(): number;
+  /** Every timer of the run (deadline, attempt timeouts, hedge delays, backoff) and every time it records. */
+  clock: Clock;
   random(): number;
-  sleep: Sleep;
+}
+
+/** What the winning attempt's answer used, once it is complete. */
+export interface AttemptUsage {
+  completionTokens: number | null;
+  /** Null when the endpoint's prices are unknown. */
+  costPicos: number | null;
 }
 
 export interface FirstTokenHooks<T> {
@@ -52,13 +60,17 @@ function blamesEndpoint(error: GatewayError): boolean {
   return error instanceof ProviderError && error.kind !== 'bad_request' && error.kind !== 'context_length_exceeded';
 }
 
-/** One call to one endpoint: its record, its health bookkeeping and its own abort controller. */
+/**
+ * One call to one endpoint: its record, its health bookkeeping and its own abort controller. Its end states are
+ * set here and only from routing (AttemptRun): SUCCEEDED, FAILED, CANCELLED, or CANCELLED as HEDGE_LOST. The first
+ * one set wins; each pushes the record to the sink once and settles the breaker permit it holds.
+ */
 export class LiveAttempt {
   readonly controller = new AbortController();
   readonly record: AttemptRecord;
   readonly startedAt: number;
   private firstTokenAt: number | undefined;
-  private ended = false;
+  private isEnded = false;
 
   constructor(
     private readonly run: AttemptRun,
@@ -106,9 +118,15 @@ export class LiveAttempt {
     if (costPicos !== null) this.record.costPicos = costPicos;
   }
 
-  succeeded(completionTokens: number | null): void {
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
+  succeeded(usage: AttemptUsage): void {
     const now = this.run.now();
+    this.costs(usage.costPicos);
     if (!this.end('SUCCEEDED', now)) return;
+    const { completionTokens } = usage;
     const generatingMs = this.firstTokenAt !== undefined && this.run.route.streamed ? now - this.firstTokenAt : now - this.startedAt;
     this.health.succeeded(now - this.startedAt, completionTokens, generatingMs, now);
     this.health.breaker.succeeded(this.permit, now);
@@ -147,8 +165,8 @@ export class LiveAttempt {
   }
 
   private end(status: AttemptRecord['status'], now: number): boolean {
-    if (this.ended) return false;
-    this.ended = true;
+    if (this.isEnded) return false;
+    this.isEnded = true;
     this.record.status = status;
     this.record.latencyMs = now - this.startedAt;
     this.run.sink.attempts.push(this.record);
@@ -168,7 +186,7 @@ type Settled<T> = { kind: 'settled'; attempt: LiveAttempt; ok: true; value: T } 
 
 interface HedgeTimer {
   fired: Promise<{ kind: 'hedge' }>;
-  cancel(): void;
+  timer: Timer;
 }
 
 /**
@@ -179,23 +197,29 @@ interface HedgeTimer {
  * `attemptTimeoutMs` for its first token and the whole run has `deadlineMs`. With hedging, when the attempt in
  * flight has no first token after the hedge delay, the next endpoint starts too; the first token wins and the
  * other attempt is aborted.
+ *
+ * The run owns every end state of its attempts: those that lose, fail, time out or are abandoned before a first
+ * token are ended inside `first`; the winner is committed to (a stream never switches endpoints after its first
+ * token) and ended by `succeeded` or `end`, and `dispose` cancels it if the caller did neither.
  */
 export class AttemptRun {
   readonly startedAt: number;
   /** Aborts every attempt: the client went away, or the deadline passed. */
   private readonly controller = new AbortController();
-  private readonly deadlineTimer: NodeJS.Timeout;
+  private readonly deadlineTimer: Timer;
   private readonly stopped: Promise<{ kind: 'stopped' }>;
   private readonly detach: () => void;
   private lastCandidate: Candidate | undefined;
+  /** The attempt that produced the first token: the request is answered by it, whatever happens next. */
+  private committed: LiveAttempt | undefined;
 
   constructor(
     readonly route: Route,
     private readonly env: RunEnvironment,
-    requestSignal: AbortSignal,
+    private readonly requestSignal: AbortSignal,
     readonly sink: AttemptSink,
   ) {
-    this.startedAt = env.now();
+    this.startedAt = env.clock.now();
     const onAbort = (): void => this.controller.abort(requestSignal.reason);
     if (requestSignal.aborted) onAbort();
     else requestSignal.addEventListener('abort', onAbort, { once: true });
@@ -204,7 +228,7 @@ export class AttemptRun {
       if (this.controller.signal.aborted) resolve({ kind: 'stopped' });
       else this.controller.signal.addEventListener('abort', () => resolve({ kind: 'stopped' }), { once: true });
     });
-    this.deadlineTimer = setTimeout(() => this.controller.abort(new DeadlineExceeded(`No answer within the request deadline of ${route.deadlineMs} ms`)), route.deadlineMs);
+    this.deadlineTimer = env.clock.setTimeout(() => this.controller.abort(new DeadlineExceeded(`No answer within the request deadline of ${route.deadlineMs} ms`)), route.deadlineMs);
   }
 
   get state(): RouterState {
@@ -212,13 +236,47 @@ export class AttemptRun {
   }
 
   now(): number {
-    return this.env.now();
+    return this.env.clock.now();
   }
 
-  /** Ends the run's own timers; the winning attempt stays as it is. */
+  /** The committed attempt's answer arrived whole: it succeeded, at what its usage cost. */
+  succeeded(usage: AttemptUsage): void {
+    if (!this.committed) throw new Error('succeeded() before an attempt produced a first token');
+    this.committed.succeeded(usage);
+  }
+
+  /**
+   * Ends the committed attempt of a request that ends without success, and returns the error as the caller should
+   * see it. `failure` undefined (the consumer stopped reading) or a request that was aborted (client gone,
+   * shutdown): CANCELLED. Otherwise FAILED, our own deadline shown as a TIMEOUT provider error. With nothing
+   * committed (`first` threw, having ended every attempt itself) or the attempt already ended, the error is
+   * returned as it is.
+   */
+  end(failure: { error: unknown } | undefined): unknown {
+    const attempt = this.committed;
+    if (!attempt || attempt.ended) return failure?.error;
+    if (failure === undefined || this.requestSignal.aborted) {
+      this.cancel(attempt);
+      return failure?.error;
+    }
+    const shown = attempt.errorFrom(failure.error);
+    attempt.failed(asGatewayError(shown));
+    return shown;
+  }
+
+  /**
+   * Ends the run's own timers. A committed attempt the caller left open is cancelled, so its record is kept and a
+   * half-open circuit's probe permit is never held for ever.
+   */
   dispose(): void {
-    clearTimeout(this.deadlineTimer);
+    if (this.committed && !this.committed.ended) this.cancel(this.committed);
+    this.deadlineTimer.clear();
     this.detach();
+  }
+
+  private cancel(attempt: LiveAttempt): void {
+    if (!attempt.signal.aborted) attempt.controller.abort(this.requestSignal.reason);
+    attempt.cancelled('CANCELLED', 'cancelled');
   }
 
   /**
@@ -245,7 +303,7 @@ export class AttemptRun {
           if (fatal) throw fatal;
           const next = this.nextPending(queue, skipped, false);
           if (!next) throw lastError ?? this.unavailable(skipped);
-          const wait = next.readyAt - this.env.now();
+          const wait = next.readyAt - this.env.clock.now();
           if (wait > 0) await this.pause(wait);
           launch(next, false);
           continue;
@@ -254,7 +312,7 @@ export class AttemptRun {
         const [primary] = racing.keys();
         const hedge = !hedged && fatal === undefined && racing.size === 1 && primary ? this.hedgeTimer(primary, queue) : undefined;
         const event = await Promise.race([...racing.values(), this.stopped, ...(hedge ? [hedge.fired] : [])]);
-        hedge?.cancel();
+        hedge?.timer.clear();
         if (event.kind === 'stopped') continue;
         if (event.kind === 'hedge') {
           hedged = true;
@@ -268,6 +326,7 @@ export class AttemptRun {
           event.attempt.firstToken();
           for (const loser of racing.keys()) loser.lose();
           racing.clear();
+          this.committed = event.attempt;
           return { attempt: event.attempt, value: event.value };
         }
         if (this.controller.signal.aborted) {
@@ -293,7 +352,7 @@ export class AttemptRun {
   private launch(pending: Pending, hedged: boolean, skipped: Candidate[]): LiveAttempt | undefined {
     const { candidate } = pending;
     const health = this.env.state.endpoint({ providerId: candidate.providerId, providerModelId: candidate.providerModelId, modelId: candidate.model?.id ?? null });
-    const permit = health.breaker.acquire(this.env.now());
+    const permit = health.breaker.acquire(this.env.clock.now());
     if (permit === null) {
       skipped.push(candidate);
       return undefined;
@@ -318,7 +377,7 @@ export class AttemptRun {
       const finish = (outcome: Settled<T>): boolean => {
         if (done) return false;
         done = true;
-        clearTimeout(timer);
+        timer.clear();
         attempt.signal.removeEventListener('abort', onAbort);
         resolve(outcome);
         return true;
@@ -327,7 +386,7 @@ export class AttemptRun {
         finish({ kind: 'settled', attempt, ok: false, error: attempt.signal.reason });
       };
       const timeoutMs = this.route.attemptTimeoutMs;
-      const timer = setTimeout(
+      const timer = this.env.clock.setTimeout(
         () => attempt.controller.abort(new AttemptTimedOut(`${attempt.candidate.providerId} sent no ${this.route.streamed ? 'first token' : 'answer'} within ${timeoutMs} ms`)),
         timeoutMs,
       );
@@ -352,20 +411,21 @@ export class AttemptRun {
   private hedgeTimer(primary: LiveAttempt, queue: readonly Pending[]): HedgeTimer | undefined {
     const setting = this.route.hedge;
     if (setting === null) return undefined;
-    const now = this.env.now();
+    const now = this.env.clock.now();
     const someoneToHedgeWith = queue.some((pending) => pending.readyAt <= now && this.healthOf(pending.candidate).breaker.available(now));
     if (!someoneToHedgeWith) return undefined;
     const delay = hedgeDelayMs(setting, primary.health, this.route.streamed, now, this.env.state.figuresWindowMs) - (now - primary.startedAt);
-    let timer: NodeJS.Timeout | undefined;
+    let fire: (event: { kind: 'hedge' }) => void = () => undefined;
     const fired = new Promise<{ kind: 'hedge' }>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'hedge' }), Math.max(0, delay));
+      fire = resolve;
     });
-    return { fired, cancel: () => clearTimeout(timer) };
+    const timer = this.env.clock.setTimeout(() => fire({ kind: 'hedge' }), Math.max(0, delay));
+    return { fired, timer };
   }
 
   /** The next endpoint to try, dropping those past the deadline and skipping those whose circuit is open. */
   private nextPending(queue: Pending[], skipped: Candidate[], readyOnly: boolean): Pending | undefined {
-    const now = this.env.now();
+    const now = this.env.clock.now();
     const deadlineAt = this.startedAt + this.route.deadlineMs;
     for (let index = 0; index < queue.length; ) {
       const pending = queue[index];
@@ -394,7 +454,7 @@ export class AttemptRun {
     if (retry > this.route.maxRetries) return;
     // Waiting longer than this would hold the caller for nothing they could not do better themselves.
     if (error.retryAfterMs !== undefined && error.retryAfterMs > this.route.maxRetryAfterMs) return;
-    const readyAt = this.env.now() + retryDelayMs(retry, { baseMs: this.route.retryBaseMs, maxMs: this.route.retryMaxDelayMs, random: this.env.random }, error.retryAfterMs);
+    const readyAt = this.env.clock.now() + retryDelayMs(retry, { baseMs: this.route.retryBaseMs, maxMs: this.route.retryMaxDelayMs, random: this.env.random }, error.retryAfterMs);
     const pending: Pending = { candidate: attempt.candidate, position: attempt.position, retry, readyAt };
     const at = queue.findIndex((other) => other.retry > retry || (other.retry === retry && other.position > attempt.position));
     if (at === -1) queue.push(pending);
@@ -403,7 +463,7 @@ export class AttemptRun {
 
   private async pause(ms: number): Promise<void> {
     try {
-      await this.env.sleep(ms, this.controller.signal);
+      await this.env.clock.sleep(ms, this.controller.signal);
     } catch (error) {
       this.throwIfStopped();
       throw error;
@@ -433,7 +493,7 @@ export class AttemptRun {
 
   private unavailable(skipped: readonly Candidate[]): ProviderError {
     const first = skipped[0] ?? this.route.candidates[0];
-    const now = this.env.now();
+    const now = this.env.clock.now();
     const retryAts = skipped.map((candidate) => this.healthOf(candidate).breaker.retryAt()).filter((at): at is number => at !== null);
     const retryAfterMs = retryAts.length > 0 ? Math.max(0, Math.min(...retryAts) - now) : undefined;
     const names = [...new Set(skipped.map((candidate) => candidate.providerId))].join(', ');

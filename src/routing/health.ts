@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import { CircuitBreaker, type CircuitState } from './breaker.js';
 import type { BreakerConfig } from './config.js';
 
@@ -201,7 +202,8 @@ export interface RouterStateOptions {
   breaker: BreakerConfig;
   /** How far back `Provider.health` figures and hedge p95 delays look. */
   figuresWindowMs?: number;
-  now?: () => number;
+  /** What breaker states and the figures' window are read against; the router's clock. */
+  clock?: Clock;
 }
 
 /**
@@ -210,7 +212,7 @@ export interface RouterStateOptions {
  */
 export class RouterState {
   readonly figuresWindowMs: number;
-  readonly now: () => number;
+  readonly clock: Clock;
   private readonly endpoints = new Map<string, EndpointHealth>();
   private readonly breakerListeners: Array<(open: number) => void> = [];
   private readonly breakerConfig: BreakerConfig;
@@ -219,7 +221,7 @@ export class RouterState {
   constructor(options: RouterStateOptions) {
     this.breakerConfig = options.breaker;
     this.figuresWindowMs = options.figuresWindowMs ?? 300_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   endpoint(ref: EndpointRef): EndpointHealth {
@@ -243,7 +245,7 @@ export class RouterState {
   private boundUncataloged(added: string): void {
     const uncataloged = [...this.endpoints.entries()].filter(([, endpoint]) => endpoint.ref.modelId === null);
     if (uncataloged.length <= MAX_UNCATALOGED_ENDPOINTS) return;
-    const now = this.now();
+    const now = this.clock.now();
     const oldest = uncataloged.find(([key, endpoint]) => key !== added && endpoint.breaker.state(now) === 'CLOSED');
     if (oldest) this.endpoints.delete(oldest[0]);
   }
@@ -258,7 +260,7 @@ export class RouterState {
   }
 
   providerHealth(providerId: string): HealthSnapshot & { endpoints: EndpointSnapshot[] } {
-    const now = this.now();
+    const now = this.clock.now();
     const endpoints = this.endpointsOf(providerId);
     return {
       ...summarize(endpoints, now, this.figuresWindowMs),
@@ -268,7 +270,7 @@ export class RouterState {
 
   /** Endpoints whose circuit is not closed (open or waiting for its probe). */
   openBreakers(): number {
-    const now = this.now();
+    const now = this.clock.now();
     let open = 0;
     for (const endpoint of this.endpoints.values()) if (endpoint.breaker.state(now) !== 'CLOSED') open++;
     return open;

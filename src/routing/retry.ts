@@ -1,5 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
-
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;
@@ -17,19 +15,3 @@ export function retryDelayMs(retry: number, options: BackoffOptions, retryAfterM
   const jittered = exponential / 2 + (options.random() * exponential) / 2;
   return Math.round(Math.max(jittered, retryAfterMs ?? 0));
 }
-
-export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export const abortableSleep: Sleep = async (ms, signal) => {
-  if (ms <= 0) {
-    signal.throwIfAborted();
-    return;
-  }
-  try {
-    await delay(ms, undefined, { signal });
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    throw error;
-  }
-};

@@ -1,11 +1,11 @@
 import type { CompletionInput } from '../completions/types.js';
+import { systemClock, type Clock } from '../clock.js';
 import { BadRequestError } from '../errors.js';
 import { AttemptRun, type AttemptSink } from './attempts.js';
 import type { HedgeDelay, ModelRoutingConfig, RoutingConfig, RoutingStrategy } from './config.js';
 import { RouterState } from './health.js';
 import { allowedByPreferences, applyOrder, meetsRequirements, requirementsOf } from './preferences.js';
 import type { Candidate, Resolution } from './resolve.js';
-import { abortableSleep, type Sleep } from './retry.js';
 import { rankCandidates, type RankingContext } from './strategies.js';
 
 /** What the price strategy assumes a request without maxTokens will produce. */
@@ -30,10 +30,10 @@ export interface Route {
 export interface RouterOptions {
   config: RoutingConfig;
   state?: RouterState;
-  now?: () => number;
+  /** Every time routing reads or waits for: deadlines, attempt timeouts, hedges, backoff, breaker cool-downs. */
+  clock?: Clock;
   /** A number in [0, 1): weighted picks and backoff jitter. */
   random?: () => number;
-  sleep?: Sleep;
   /** See strategies.ts: how often the latency and throughput strategies try an endpoint they would pass over. */
   exploreEvery?: number;
 }
@@ -45,17 +45,15 @@ export interface RouterOptions {
 export class Router {
   readonly config: RoutingConfig;
   readonly state: RouterState;
-  private readonly now: () => number;
+  readonly clock: Clock;
   private readonly random: () => number;
-  private readonly sleep: Sleep;
   private readonly exploreEvery: number;
 
   constructor(options: RouterOptions) {
     this.config = options.config;
-    this.now = options.now ?? Date.now;
-    this.state = options.state ?? new RouterState({ breaker: options.config.breaker, now: this.now });
+    this.clock = options.clock ?? options.state?.clock ?? systemClock;
+    this.state = options.state ?? new RouterState({ breaker: options.config.breaker, clock: this.clock });
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? abortableSleep;
     this.exploreEvery = options.exploreEvery ?? 10;
   }
 
@@ -120,6 +118,6 @@ export class Router {
 
   /** Starts a run of attempts over the route; `signal` is the request's (client gone, shutdown). */
   start(route: Route, signal: AbortSignal, sink: AttemptSink): AttemptRun {
-    return new AttemptRun(route, { state: this.state, now: this.now, random: this.random, sleep: this.sleep }, signal, sink);
+    return new AttemptRun(route, { state: this.state, clock: this.clock, random: this.random }, signal, sink);
   }
 }

@@ -1,5 +1,6 @@
 import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteInsertValue } from 'drizzle-orm/sqlite-core';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { generations, type GenerationRow } from '../db/schema.js';
 import { FinishedRows } from './events.js';
@@ -20,6 +21,8 @@ export interface RecorderOptions {
    * needs only its final row, which halves the writes of short requests; 0 writes start rows in the next turn.
    */
   startDelayMs?: number;
+  /** What the start delay is timed on (tests pass a ManualClock); the system clock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -74,8 +77,9 @@ export class UsageRecorder {
   private pending = new Map<string, GenerationRow>();
   /** Start rows waiting out the start delay; a finish for the same request removes its entry. */
   private starting = new Map<string, GenerationRow>();
-  private startTimer: NodeJS.Timeout | undefined;
+  private startTimer: Timer | undefined;
   private readonly startDelayMs: number;
+  private readonly clock: Clock;
   private finals = new Map<string, GenerationRow>();
   private waiters: Waiter[] = [];
   private blocked: BlockedFinish[] = [];
@@ -92,6 +96,7 @@ export class UsageRecorder {
     this.upsert = prepareUpsert(db);
     this.maxQueuedRows = options.maxQueuedRows ?? DEFAULT_MAX_QUEUED_ROWS;
     this.startDelayMs = options.startDelayMs ?? DEFAULT_START_DELAY_MS;
+    this.clock = options.clock ?? systemClock;
     this.finished = new FinishedRows(options.onListenerError);
   }
 
@@ -103,7 +108,7 @@ export class UsageRecorder {
     }
     if (this.closed) throw new Error('usage recorder is closed');
     this.starting.set(row.id, row);
-    this.startTimer ??= setTimeout(() => {
+    this.startTimer ??= this.clock.setTimeout(() => {
       this.startTimer = undefined;
       this.queueStarting();
     }, this.startDelayMs);
@@ -152,7 +157,7 @@ export class UsageRecorder {
   async close(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer?.clear();
     this.startTimer = undefined;
     do {
       this.admitBlocked();

@@ -14,6 +14,11 @@ export interface DelayedUpstream extends FakeUpstream {
    * and never reaches the fake: for statuses the fakes do not script, such as Anthropic's 529.
    */
   failNext(status: number, headers?: Record<string, string>): void;
+  /**
+   * Holds every request that arrives from now on (after its delay) until the returned function is called: for
+   * tests that need a request in flight while they do something else, without guessing how long that takes.
+   */
+  hold(): () => void;
 }
 
 /**
@@ -29,6 +34,8 @@ export async function startDelayedUpstream(target: FakeUpstream, initialDelayMs 
   let active = 0;
   let arrived = 0;
   const failures: Array<{ status: number; headers: Record<string, string> }> = [];
+  /** Requests waiting for release while held; null when not holding. */
+  let held: Array<() => void> | null = null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     arrived++;
@@ -39,7 +46,7 @@ export async function startDelayedUpstream(target: FakeUpstream, initialDelayMs 
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const failure = failures.shift();
-      const timer = setTimeout(forward, delayMs);
+      const timer = setTimeout(() => (held ? held.push(forward) : forward()), delayMs);
       res.on('close', () => clearTimeout(timer));
 
       function forward(): void {
@@ -79,6 +86,14 @@ export async function startDelayedUpstream(target: FakeUpstream, initialDelayMs 
     arrivals: () => arrived,
     failNext: (status, headers = {}) => {
       failures.push({ status, headers });
+    },
+    hold: () => {
+      const waiting: Array<() => void> = [];
+      held = waiting;
+      return () => {
+        if (held === waiting) held = null;
+        for (const forward of waiting.splice(0)) forward();
+      };
     },
     setDelay: (ms) => {
       delayMs = ms;

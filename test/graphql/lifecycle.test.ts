@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
-import { subscribeWs, wsClient, type ExecutionResultLike } from '../helpers/subscriptions.js';
+import { subscribeWs, waitFor, wsClient, type ExecutionResultLike } from '../helpers/subscriptions.js';
 
 const STREAM = `subscription($input: CompletionInput!) { completionStream(input: $input) { __typename ... on CompletionStarted { id } ... on CompletionDelta { text } ... on CompletionDone { finishReason } } }`;
 const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index}`).join(' ');
@@ -52,7 +52,8 @@ describe('lifecycle', () => {
       if (event.id) id = event.id;
       return false;
     }).catch(() => []);
-    while (id === '') await new Promise((resolve) => setTimeout(resolve, 10));
+    // Bounded: a stream that never starts fails here rather than hanging the suite.
+    await waitFor(() => id !== '' || undefined);
     const started = Date.now();
     await server.app.stop();
     expect(Date.now() - started).toBeLessThan(3000);
@@ -63,7 +64,7 @@ describe('lifecycle', () => {
     await client.dispose();
   });
 
-  it('marks generations left in flight by a crash as INTERRUPTED at start-up', () => {
+  it('marks generations left in flight by a crash as INTERRUPTED at start-up', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
     const path = join(directory, 'crash.db');
     const config = loadConfig({ DATABASE_URL: `file:${path}`, PORT: '0' });
@@ -72,11 +73,12 @@ describe('lifecycle', () => {
     const db = new Database(path);
     db.prepare(`insert into generations (id, requested_model, status, streamed, created_at) values ('gen_crashed', 'local/echo', 'IN_PROGRESS', 1, ?)`).run(Date.now());
     db.close();
-    void first.stop();
+    await first.stop();
     const second = buildApp(config, { logger: pino({ level: 'silent' }) });
     const reopened = new Database(path, { readonly: true });
     expect(reopened.prepare(`select status, error_code from generations where id = 'gen_crashed'`).get()).toEqual({ status: 'INTERRUPTED', error_code: 'INTERRUPTED' });
     reopened.close();
-    void second.stop().then(() => rmSync(directory, { recursive: true, force: true }));
+    await second.stop();
+    rmSync(directory, { recursive: true, force: true });
   });
 });

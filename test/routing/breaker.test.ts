@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
 import { CircuitBreaker } from '../../src/routing/breaker.js';
 import { RouterState } from '../../src/routing/health.js';
 
@@ -78,15 +79,16 @@ describe('the circuit breaker', () => {
 });
 
 describe('the router state', () => {
-  it('tells listeners how many circuits are open as they open and close', () => {
-    let now = 0;
-    const state = new RouterState({ breaker: config, now: () => now });
+  it('tells listeners how many circuits are open as they open and close', async () => {
+    const clock = new ManualClock(0);
+    const state = new RouterState({ breaker: config, clock });
     const seen: number[] = [];
     state.onOpenBreakersChanged((open) => seen.push(open));
     const groq = state.endpoint({ providerId: 'groq', providerModelId: 'llama', modelId: 'meta/llama' });
-    for (let index = 0; index < 3; index++) groq.breaker.failed('closed', now);
+    for (let index = 0; index < 3; index++) groq.breaker.failed('closed', clock.now());
     state.breakersMayHaveChanged();
-    now = 1_000;
+    await clock.advance(1_000);
+    const now = clock.now();
     groq.breaker.succeeded(groq.breaker.acquire(now) ?? 'closed', now);
     state.breakersMayHaveChanged();
     expect(seen).toEqual([0, 1, 0]);
@@ -104,7 +106,7 @@ describe('the router state', () => {
 
   it('pools a provider’s endpoints: worst state, latest error, percentiles over every sample', () => {
     const now = 50_000;
-    const state = new RouterState({ breaker: config, now: () => now });
+    const state = new RouterState({ breaker: config, clock: new ManualClock(now) });
     const a = state.endpoint({ providerId: 'together', providerModelId: 'a', modelId: 'vendor/a' });
     const b = state.endpoint({ providerId: 'together', providerModelId: 'b', modelId: 'vendor/b' });
     for (const ms of [10, 20, 30, 40]) a.succeeded(ms, 10, ms, now);

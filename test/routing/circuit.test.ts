@@ -1,15 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/subscriptions.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SHARED_MODELS, ask, attemptSummary, startRoutingFixture, type RoutingFixture } from './fixture.js';
+// Not waitFor from helpers/subscriptions: its deadline reads Date.now, which is frozen here.
+import { eventually } from './helpers.js';
 
 const COOLDOWN_MS = 400;
 let fixture: RoutingFixture;
 beforeAll(async () => {
   fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0', SWITCHBOARD_BREAKER_FAILURES: '2', SWITCHBOARD_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS) });
+  // These tests read circuits through GraphQL and /metrics, so they use the app's router, on the system clock,
+  // whose now() reads Date.now. Faking only Date (timers and sockets stay real) lets a test step to the end of a
+  // cool-down instead of waiting for it. Frozen time also means any cool-down ends only when a test says so.
+  vi.useFakeTimers({ toFake: ['Date'] });
 });
 afterAll(async () => {
+  vi.useRealTimers();
   await fixture.stop();
 });
+
+/** Steps the (faked) wall clock to 1 ms before the groq endpoint's retryAt, checks it is still OPEN, then to retryAt. */
+async function stepToRetryAt(): Promise<void> {
+  const endpoint = (await health('groq')).endpoints.find((candidate) => candidate.providerModelId === GROQ_MODEL);
+  const retryAt = Date.parse(endpoint?.retryAt ?? '');
+  expect(retryAt).toBeGreaterThan(Date.now());
+  vi.setSystemTime(retryAt - 1);
+  expect((await health('groq')).endpoints.find((candidate) => candidate.providerModelId === GROQ_MODEL)?.state).toBe('OPEN');
+  vi.setSystemTime(retryAt);
+  expect((await health('groq')).endpoints.find((candidate) => candidate.providerModelId === GROQ_MODEL)?.state).toBe('HALF_OPEN');
+}
 
 interface EndpointHealth {
   providerModelId: string;
@@ -87,12 +104,15 @@ describe('the circuit breaker of an endpoint', () => {
   });
 
   it('half-opens after the cool-down and lets exactly one probe through, whose success closes it', async () => {
-    await waitFor(async () => ((await health('groq')).endpoints.find((endpoint) => endpoint.providerModelId === GROQ_MODEL)?.state === 'HALF_OPEN' ? true : undefined), COOLDOWN_MS + 2000);
-    // Slow the probe down so the second request arrives while it is in flight.
-    fixture.groq.setDelay(300);
+    await stepToRetryAt();
+    // Hold the probe so the second request arrives while it is in flight.
+    const release = fixture.groq.hold();
     const arrivals = fixture.groq.arrivals();
-    const [first, second] = await Promise.all([fixture.complete(ask(MODEL)), fixture.complete(ask(MODEL))]);
-    fixture.groq.setDelay(0);
+    const probing = fixture.complete(ask(MODEL));
+    await eventually(() => fixture.groq.arrivals() === arrivals + 1);
+    const second = await fixture.complete(ask(MODEL));
+    release();
+    const first = await probing;
     expect([first.providerId, second.providerId].sort()).toEqual(['groq', 'together']);
     expect(fixture.groq.arrivals()).toBe(arrivals + 1);
     const groq = await health('groq');
@@ -108,7 +128,8 @@ describe('the circuit breaker of an endpoint', () => {
       await fixture.complete(ask(MODEL));
     }
     expect((await health('groq')).state).toBe('OPEN');
-    await waitFor(async () => ((await health('groq')).state === 'HALF_OPEN' ? true : undefined), COOLDOWN_MS + 2000);
+    await stepToRetryAt();
+    expect((await health('groq')).state).toBe('HALF_OPEN');
     fixture.groq.failNext(503);
     const probed = await fixture.complete(ask(MODEL));
     expect(probed.providerId).toBe('together');

@@ -4,12 +4,26 @@ import { ProviderError } from '../../src/providers/errors.js';
 import type { DelayedUpstream } from '../fakes/delay.js';
 import { waitFor } from '../helpers/subscriptions.js';
 import { SHARED_MODELS, ask, attemptSummary, startRoutingFixture, type RoutingFixture } from './fixture.js';
+import { RecordingClock, watch } from './helpers.js';
 
+const ATTEMPT_TIMEOUT_MS = 300;
+// Attempt timeouts run on this manual clock: an attempt times out when the test moves the clock to its timeout.
+const clock = new RecordingClock();
 let fixture: RoutingFixture;
 beforeAll(async () => {
   // No retries on the same endpoint here: each failure shows as exactly one attempt (retries.test.ts has those).
-  fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0', SWITCHBOARD_ATTEMPT_TIMEOUT_MS: '300' });
+  fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0', SWITCHBOARD_ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS) }, { clock });
 });
+
+/** Waits (bounded) until the request reached the upstream, then moves the clock to exactly its attempt timeout. */
+async function timeOut(upstream: DelayedUpstream, arrivalsBefore: number): Promise<void> {
+  await waitFor(() => (upstream.arrivals() > arrivalsBefore ? true : undefined));
+  const sent = fixture.groq.arrivals() + fixture.together.arrivals();
+  await clock.advance(ATTEMPT_TIMEOUT_MS - 1);
+  // Nothing moves before the timeout (the exact instants are checked on each attempt's startedAfterMs).
+  expect(fixture.groq.arrivals() + fixture.together.arrivals()).toBe(sent);
+  await clock.advance(1);
+}
 afterAll(async () => {
   await fixture.stop();
 });
@@ -28,13 +42,19 @@ const textOf = (events: CompletionEvent[]): string => events.map((event) => (eve
 describe('fallback to the next endpoint of the same model', () => {
   it.each(failures)('falls back on %s, and records both attempts', async (_name, model, fail, status, code) => {
     const togetherBefore = fixture.together.received.length;
+    const groqArrivals = fixture.groq.arrivals();
     fail(fixture.groq);
-    const result = await fixture.complete(ask(model, 'fall back please'));
+    const pending = watch(fixture.complete(ask(model, 'fall back please')));
+    if (code === 'TIMEOUT') {
+      await timeOut(fixture.groq, groqArrivals);
+    }
+    const result = await pending.promise;
     expect(result.providerId).toBe('together');
     expect(result.content).toBe('You said: fall back please');
     expect(fixture.together.received.length).toBe(togetherBefore + 1);
     const attempts = fixture.attempts(result.id);
     expect(attemptSummary(attempts)).toEqual([`groq FAILED ${code}`, 'together SUCCEEDED']);
+    if (code === 'TIMEOUT') expect(attempts.map((attempt) => attempt.startedAfterMs)).toEqual([0, ATTEMPT_TIMEOUT_MS]);
     expect(attempts[0]?.httpStatus).toBe(status);
     expect(attempts[1]?.costPicos).toBe(result.usage.costPicos);
     // The endpoint that failed hung up or answered: no connection is left open to it.
@@ -59,12 +79,20 @@ describe('fallback to the next endpoint of the same model', () => {
   it('answers TIMEOUT when no endpoint sends a first token in time', async () => {
     fixture.groq.enqueue({ kind: 'hang', textBefore: '' });
     fixture.together.enqueue({ kind: 'hang', textBefore: '' });
-    const body = await fixture.server.graphql(
-      'mutation ($input: CompletionInput!) { createCompletion(input: $input) { id } }',
-      { input: { model: SHARED_MODELS.gptOss20b, messages: [{ role: 'USER', content: 'anyone?' }] } },
-    );
-    expect(body.errors?.[0]?.extensions?.['code']).toBe('TIMEOUT');
+    const groqArrivals = fixture.groq.arrivals();
+    const togetherArrivals = fixture.together.arrivals();
+    // Through the completion service on the manual clock; GraphQL shows a gateway error's code as
+    // extensions.code unchanged (src/schema/errors.ts), which the other GraphQL tests cover.
+    const answered = watch(fixture.complete(ask(SHARED_MODELS.gptOss20b, 'anyone?')).then(() => undefined, (error: unknown) => error));
+    await timeOut(fixture.groq, groqArrivals);
+    await timeOut(fixture.together, togetherArrivals);
+    const error = await answered.promise;
+    expect(error).toMatchObject({ code: 'TIMEOUT' });
     expect(attemptSummary(fixture.latest(SHARED_MODELS.gptOss20b).attempts ?? [])).toEqual(['groq FAILED TIMEOUT', 'together FAILED TIMEOUT']);
+    expect(fixture.latest(SHARED_MODELS.gptOss20b).attempts?.map((attempt) => [attempt.startedAfterMs, attempt.latencyMs])).toEqual([
+      [0, ATTEMPT_TIMEOUT_MS],
+      [ATTEMPT_TIMEOUT_MS, ATTEMPT_TIMEOUT_MS],
+    ]);
     await waitFor(() => (fixture.groq.activeResponses() + fixture.together.activeResponses() === 0 ? true : undefined));
   });
 

@@ -1,4 +1,7 @@
 import { and, eq } from 'drizzle-orm';
+import { AdmissionControl } from '../../src/auth/admission.js';
+import { InMemoryRateLimitStore } from '../../src/auth/rate-limiter.js';
+import { CompletionService } from '../../src/completions/service.js';
 import type { Caller, CompletionInput } from '../../src/completions/types.js';
 import type { CompletionEvent } from '../../src/completions/types.js';
 import { findGeneration, listGenerations } from '../../src/db/generations.js';
@@ -6,7 +9,9 @@ import { modelEndpoints, type AttemptRecord, type GenerationRow } from '../../sr
 import { startDelayedUpstream, type DelayedUpstream } from '../fakes/delay.js';
 import { FAKE_OPENAI_KEY } from '../fakes/openai.js';
 import { startFakeOpenAICompatible } from '../fakes/openai-compatible.js';
+import { Router } from '../../src/routing/router.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
+import type { RecordingClock } from './helpers.js';
 
 /** Catalog models served by both Groq and Together (and OpenRouter, which the fixture leaves unconfigured). */
 export const SHARED_MODELS = {
@@ -24,6 +29,8 @@ export interface RoutingFixture {
   /** Each fake behind a delay proxy, so a test can slow one down or make it answer 529. */
   groq: DelayedUpstream;
   together: DelayedUpstream;
+  /** With `clock`: the manual clock `complete` and `stream` route on (the app's own GraphQL and REST do not). */
+  clock: RecordingClock | undefined;
   complete(input: CompletionInput): ReturnType<TestServer['app']['services']['completions']['complete']>;
   /** Every event of a streamed completion, read to its end. */
   stream(input: CompletionInput): Promise<CompletionEvent[]>;
@@ -31,7 +38,6 @@ export interface RoutingFixture {
   /** The newest generation of a catalog model (for requests that failed, whose id the caller never saw). */
   latest(modelId: string): GenerationRow;
   attempts(id: string): AttemptRecord[];
-  setWeight(providerId: string, modelId: string, weight: number): void;
   setContextLength(providerId: string, modelId: string, contextLength: number | null): void;
   stop(): Promise<void>;
 }
@@ -42,8 +48,13 @@ const caller: Caller = { apiKeyId: null, requestId: 'req_routing_test', key: nul
  * The real gateway on port 0 with Groq and Together pointed at fakes (behind delay proxies), so every model both
  * serve has two endpoints to route between. Tests share one fixture per file and use a different model each, since
  * endpoint health is per model endpoint and lives as long as the app.
+ *
+ * With `clock`, `complete` and `stream` go through a completion service of their own — the app's catalog,
+ * adapters and ledger, a router on that manual clock with the app's routing configuration — so hedge delays,
+ * timeouts, backoff and deadlines happen when the test moves the clock, not after real time. buildApp takes no
+ * clock, so GraphQL and REST requests still route on the app's own system clock.
  */
-export async function startRoutingFixture(env: Record<string, string> = {}): Promise<RoutingFixture> {
+export async function startRoutingFixture(env: Record<string, string> = {}, options: { clock?: RecordingClock } = {}): Promise<RoutingFixture> {
   const groqFake = await startFakeOpenAICompatible('groq');
   const togetherFake = await startFakeOpenAICompatible('together');
   const groq = await startDelayedUpstream(groqFake);
@@ -56,7 +67,17 @@ export async function startRoutingFixture(env: Record<string, string> = {}): Pro
     SWITCHBOARD_RETRY_BASE_MS: '5',
     ...env,
   });
-  const db = server.app.services.db;
+  const services = server.app.services;
+  const db = services.db;
+  const clocked = options.clock
+    ? (() => {
+        const router = new Router({ config: services.config.routing, clock: options.clock });
+        // Callers here carry no key, so admission has nothing to limit: a store of its own is enough.
+        const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), services.budgets);
+        return { router, completions: new CompletionService({ db, registry: services.registry, recorder: services.recorder, admission, router }) };
+      })()
+    : undefined;
+  const completions = clocked?.completions ?? services.completions;
   const generation = (id: string): GenerationRow => {
     const row = findGeneration(db, id);
     if (!row) throw new Error(`no generation ${id}`);
@@ -67,10 +88,11 @@ export async function startRoutingFixture(env: Record<string, string> = {}): Pro
     server,
     groq,
     together,
-    complete: (input) => server.app.services.completions.complete(input, caller),
+    clock: options.clock,
+    complete: (input) => completions.complete(input, caller),
     async stream(input) {
       const events: CompletionEvent[] = [];
-      for await (const event of await server.app.services.completions.openStream(input, caller)) events.push(event);
+      for await (const event of await completions.openStream(input, caller)) events.push(event);
       return events;
     },
     generation,
@@ -80,9 +102,6 @@ export async function startRoutingFixture(env: Record<string, string> = {}): Pro
       return row;
     },
     attempts: (id) => generation(id).attempts ?? [],
-    setWeight: (providerId, modelId, weight) => {
-      db.update(modelEndpoints).set({ weight }).where(endpointOf(providerId, modelId)).run();
-    },
     setContextLength: (providerId, modelId, contextLength) => {
       db.update(modelEndpoints).set({ contextLength }).where(endpointOf(providerId, modelId)).run();
     },

@@ -7,6 +7,7 @@ import { RouterState } from '../../src/routing/health.js';
 import { applyOrder, meetsRequirements, requirementsOf } from '../../src/routing/preferences.js';
 import type { Candidate } from '../../src/routing/resolve.js';
 import { retryDelayMs } from '../../src/routing/retry.js';
+import { Router } from '../../src/routing/router.js';
 import { rankCandidates, weightedOrder, type RankingContext } from '../../src/routing/strategies.js';
 import { scriptedEndpoint } from './helpers.js';
 
@@ -59,6 +60,26 @@ describe('strategies', () => {
     }
     expect(firsts.heavy / 4000).toBeGreaterThan(0.72);
     expect(firsts.heavy / 4000).toBeLessThan(0.78);
+  });
+
+  it('routes a model configured for the weighted strategy by its endpoint weights, and keeps other models ordered', () => {
+    // What a 400-request end-to-end test used to measure, on a seeded random: SWITCHBOARD_ROUTING_MODELS gives one
+    // model the weighted strategy; its endpoints weigh 3 and 1; every other model keeps the default (ordered).
+    const router = new Router({
+      config: { ...DEFAULT_ROUTING_CONFIG, models: { 'vendor/weighted': { strategy: 'weighted' } } },
+      random: seeded(7),
+    });
+    const heavy = scriptedEndpoint('heavy', { weight: 3 }).candidate;
+    const light = scriptedEndpoint('light', { weight: 1 }).candidate;
+    const input = (model: string): CompletionInput => ({ model, messages: [{ role: 'user', content: [{ type: 'text', text: 'weigh me' }] }] });
+    const firstPick = (model: string): string => router.plan([{ requested: model, model: null, candidates: [light, heavy] }], input(model), false).candidates[0]?.providerId ?? '';
+    const total = 4000;
+    let heavyFirst = 0;
+    for (let index = 0; index < total; index++) if (firstPick('vendor/weighted') === 'heavy') heavyFirst++;
+    // Expected 3000 of 4000; the standard deviation is about 27, so ±120 is over four of them.
+    expect(heavyFirst).toBeGreaterThan(2880);
+    expect(heavyFirst).toBeLessThan(3120);
+    expect(new Set(Array.from({ length: 50 }, () => firstPick('vendor/unconfigured')))).toEqual(new Set(['light']));
   });
 
   it('ranks by moving-average latency, tries the unmeasured first, and explores an endpoint it keeps passing over', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/client.js';
 import type { GenerationRow } from '../../src/db/schema.js';
 import { UsageRecorder } from '../../src/usage/recorder.js';
@@ -51,20 +52,42 @@ describe('UsageRecorder', () => {
   it('writes no start row for a request that finishes within the start delay, and one for a request still running', async () => {
     const database = openDatabase(':memory:');
     const statuses = (): unknown[] => database.sqlite.prepare('select id, status from generations order by id').all();
-    const recorder = new UsageRecorder(database.db, { startDelayMs: 30 });
+    const clock = new ManualClock();
+    const recorder = new UsageRecorder(database.db, { startDelayMs: 30, clock });
     recorder.start(row('gen_fast', 'IN_PROGRESS'));
     recorder.start(row('gen_slow', 'IN_PROGRESS'));
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await clock.advance(5);
     // Nothing is written during the delay...
     expect(statuses()).toEqual([]);
     await recorder.finish(row('gen_fast', 'SUCCEEDED'));
     expect(statuses()).toEqual([{ id: 'gen_fast', status: 'SUCCEEDED' }]);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    // ...after it, the request still in flight is on record, the finished one was never written as started.
+    await clock.advance(24);
+    expect(statuses()).toEqual([{ id: 'gen_fast', status: 'SUCCEEDED' }]);
+    // advance() lets the batch queued by the start timer commit before it returns.
+    await clock.advance(1);
+    // ...from its end, the request still in flight is on record, the finished one was never written as started.
     expect(statuses()).toEqual([
       { id: 'gen_fast', status: 'SUCCEEDED' },
       { id: 'gen_slow', status: 'IN_PROGRESS' },
     ]);
+    await recorder.close();
+    database.close();
+  });
+
+  it('writes start rows on the default 50 ms delay: none at 49 ms, all of them at 50', async () => {
+    const database = openDatabase(':memory:');
+    const count = (): unknown => database.sqlite.prepare('select count(*) as n from generations').get();
+    const clock = new ManualClock();
+    const recorder = new UsageRecorder(database.db, { clock });
+    recorder.start(row('gen_a', 'IN_PROGRESS'));
+    await clock.advance(20);
+    // A later start joins the pending batch rather than getting a timer of its own.
+    recorder.start(row('gen_b', 'IN_PROGRESS'));
+    expect(clock.pending).toHaveLength(1);
+    await clock.advance(29);
+    expect(count()).toEqual({ n: 0 });
+    await clock.advance(1);
+    expect(count()).toEqual({ n: 2 });
     await recorder.close();
     database.close();
   });
@@ -89,7 +112,8 @@ describe('UsageRecorder', () => {
     database.sqlite.pragma('busy_timeout = 0');
     database.sqlite.exec('create trigger block before insert on generations begin select raise(abort, \'disk trouble\'); end;');
     const pending = recorder.finish(row('gen_retry', 'SUCCEEDED'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The retry timer is the recorder's own (not the start delay): wait for the first failure, bounded, not a fixed sleep.
+    await waitFor(() => errors.length > 0 || undefined);
     expect(errors.length).toBeGreaterThan(0);
     expect(recorder.queueDepth).toBe(1);
     database.sqlite.exec('drop trigger block');
