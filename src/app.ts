@@ -4,6 +4,7 @@ import { AdmissionControl } from './auth/admission.js';
 import { BudgetTracker } from './auth/budget.js';
 import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createSecretBox } from './auth/secret-box.js';
+import { systemClock, type Clock } from './clock.js';
 import { createAuthenticator } from './auth/viewer.js';
 import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
 import { CompletionService } from './completions/service.js';
@@ -29,6 +30,8 @@ import { UsageRecorder } from './usage/recorder.js';
 
 export interface AppOptions {
   logger?: Logger;
+  /** Every timer and timestamp of routing, the recorder and key expiry; tests pass a manual clock. */
+  clock?: Clock;
   /** Sees every SQL statement Drizzle runs (tests count them to keep N+1 queries out). */
   onStatement?: (sql: string) => void;
 }
@@ -49,6 +52,7 @@ export interface App {
  */
 export function buildApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
   const database = openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {});
   const db = database.db;
   const interrupted = markInterrupted(db);
@@ -59,11 +63,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   warmTokenizer();
   const registry = new AdapterRegistry(startupAdapterConfigs(config.providers), { localDelayMs: config.localDelayMs });
   const recorder = new UsageRecorder(db, {
+    clock,
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
   const budgets = new BudgetTracker(db);
   const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
-  const router = new Router({ config: config.routing });
+  const router = new Router({ config: config.routing, clock });
   const completions = new CompletionService({ db, registry, recorder, admission, router });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
@@ -89,7 +94,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
 
-  const authenticator = createAuthenticator(db, config.adminKey);
+  const authenticator = createAuthenticator(db, config.adminKey, clock);
   const graphql = createGraphQLServer(services, authenticator, logger);
   let draining = false;
   const isDraining = (): boolean => draining;
