@@ -7,7 +7,7 @@ import { hedgeDelayMs } from './hedge.js';
 import type { EndpointHealth, RouterState } from './health.js';
 import type { Candidate } from './resolve.js';
 import { retryDelayMs } from './retry.js';
-import type { Route } from './router.js';
+import type { Route } from './route.js';
 
 /** Abort reasons routing gives its own attempts, so they are told apart from a client going away. */
 export class AttemptTimedOut extends Error {

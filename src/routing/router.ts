@@ -6,26 +6,12 @@ import type { HedgeDelay, ModelRoutingConfig, RoutingConfig, RoutingStrategy } f
 import { RouterState } from './health.js';
 import { allowedByPreferences, applyOrder, meetsRequirements, requirementsOf } from './preferences.js';
 import type { Candidate, Resolution } from './resolve.js';
+import type { Route } from './route.js';
 import { rankCandidates, type RankingContext } from './strategies.js';
 
 /** What the price strategy assumes a request without maxTokens will produce. */
 const EXPECTED_COMPLETION_TOKENS = 256;
 
-/** One request's way through the endpoints, decided before the first attempt. */
-export interface Route {
-  requestedModel: string;
-  /** Every endpoint to try, best first: the model's, then each fallback model's. */
-  candidates: Candidate[];
-  streamed: boolean;
-  /** Null: no hedging. */
-  hedge: HedgeDelay | null;
-  attemptTimeoutMs: number;
-  deadlineMs: number;
-  maxRetries: number;
-  retryBaseMs: number;
-  retryMaxDelayMs: number;
-  maxRetryAfterMs: number;
-}
 
 export interface RouterOptions {
   config: RoutingConfig;
@@ -121,3 +107,5 @@ export class Router {
     return new AttemptRun(route, { state: this.state, clock: this.clock, random: this.random }, signal, sink);
   }
 }
+
+export type { Route } from './route.js';

@@ -8,7 +8,9 @@ import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../money.js';
 import { auditChange } from './audit.js';
-import { ProviderRef } from './providers.js';
+import { ModelEndpointRef, ModelRef, ProviderRef } from './refs.js';
+
+export { ModelEndpointRef, ModelRef } from './refs.js';
 
 export const ModalityEnum = builder.enumType('Modality', { values: ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const });
 export const EndpointStatusEnum = builder.enumType('EndpointStatus', { values: ['ACTIVE', 'DISABLED', 'DEPRECATED'] as const });
@@ -40,7 +42,6 @@ export const PricingRef = builder.objectRef<PricingShape>('Pricing').implement({
   }),
 });
 
-export const ModelEndpointRef = builder.objectRef<ModelEndpointRow>('ModelEndpoint');
 ModelEndpointRef.implement({
   description: 'A model as served by one provider, at that provider’s price',
   fields: (t) => ({
@@ -97,7 +98,6 @@ const ModelUsageRef = builder.objectRef<ModelUsageSummary>('ModelUsage').impleme
   }),
 });
 
-export const ModelRef = builder.objectRef<ModelRow>('Model');
 ModelRef.implement({
   description: 'A model in the catalog, with its limits, capabilities and the endpoints that serve it',
   fields: (t) => ({

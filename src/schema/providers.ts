@@ -5,7 +5,9 @@ import { listProviders, providersByIds } from '../db/catalog.js';
 import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';
 import { auditChange } from './audit.js';
 import { ErrorCodeEnum, toErrorCode } from './error-codes.js';
-import { ModelEndpointRef, ModelRef } from './models.js';
+import { ModelEndpointRef, ModelRef, ProviderRef } from './refs.js';
+
+export { ProviderRef } from './refs.js';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
   values: { OPENAI: { value: 'openai' }, ANTHROPIC: { value: 'anthropic' }, GEMINI: { value: 'gemini' }, OLLAMA: { value: 'ollama' }, OPENAI_COMPATIBLE: { value: 'openai_compatible' }, LOCAL: { value: 'local' } } as const,
@@ -61,7 +63,6 @@ const ProviderHealthRef = builder.objectRef<ProviderHealthShape>('ProviderHealth
   }),
 });
 
-export const ProviderRef = builder.objectRef<ProviderRow>('Provider');
 ProviderRef.implement({
   description: 'An upstream service that serves models',
   fields: (t) => ({

@@ -13,7 +13,6 @@ import { z } from 'zod';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
-const KNOWN_VIOLATIONS = join(ROOT, '.dependency-cruiser-known-violations.json');
 const FIXTURE = join(ROOT, 'test/architecture/fixture');
 /** The project's own binary; DEPCRUISE_BIN points elsewhere only to try the rules before it is installed. */
 const DEPCRUISE = process.env['DEPCRUISE_BIN'] ?? join(ROOT, 'node_modules/.bin/depcruise');
@@ -44,8 +43,7 @@ function describeViolation(violation: Violation): string {
 describe('who may import whom', () => {
   it('src/ breaks no import rule', { timeout: 60_000 }, () => {
     expect(existsSync(DEPCRUISE), `${DEPCRUISE} is missing: npm install`).toBe(true);
-    // Cycles that predate the rules and are being removed are listed in the known-violations file; anything new fails.
-    const summary = cruise(ROOT, existsSync(KNOWN_VIOLATIONS) ? ['--ignore-known', KNOWN_VIOLATIONS] : []);
+    const summary = cruise(ROOT);
     const errors = summary.violations.filter((violation) => violation.rule.severity === 'error').map(describeViolation);
     expect(errors).toEqual([]);
     expect(summary.error).toBe(0);

@@ -1,0 +1,18 @@
+import type { HedgeDelay } from './config.js';
+import type { Candidate } from './resolve.js';
+
+/** One request's way through the endpoints, decided before the first attempt. */
+export interface Route {
+  requestedModel: string;
+  /** Every endpoint to try, best first: the model's, then each fallback model's. */
+  candidates: Candidate[];
+  streamed: boolean;
+  /** Null: no hedging. */
+  hedge: HedgeDelay | null;
+  attemptTimeoutMs: number;
+  deadlineMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxDelayMs: number;
+  maxRetryAfterMs: number;
+}
