@@ -78,8 +78,8 @@ module.exports = {
     {
       name: 'leaf-modules-import-nothing-of-ours',
       severity: 'error',
-      comment: 'Ids and money conversions are used by every layer, so they may import no layer.',
-      from: { path: '^src/(ids|money)\\.ts$' },
+      comment: 'Ids, money conversions and the clock are used by every layer, so they may import no layer.',
+      from: { path: '^src/(ids|money|clock)\\.ts$' },
       to: { path: '^src/' },
     },
   ],
