@@ -23,5 +23,7 @@ export default defineConfig({
     // the run). No test file mocks modules or relies on module state left fresh: every app, database and fake
     // upstream is built per file and stopped in its afterAll.
     isolate: false,
+    // With files sharing a worker, a spy left behind by a failing test (on console, say) must not reach the next file.
+    restoreMocks: true,
   },
 });
