@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 
 const EXAMPLE = `# Welcome to Switchboard. Try the catalog, a completion, or a streamed completion.
@@ -27,13 +26,20 @@ subscription Stream {
 }
 `;
 
-let cached: string | undefined;
+let cached: Promise<string> | undefined;
 
 /**
  * GraphiQL with its scripts inlined (no CDN), so it works offline. The page is large (~9 MB) and the same
- * for everyone, so it is rendered once.
+ * for everyone, so it is rendered once, and only when someone first asks for it: the module that holds it is
+ * ~9 MB of JavaScript too, which a gateway that never serves GraphiQL (and every test process) need not
+ * parse at start-up.
  */
-export function renderOfflineGraphiQL(options: GraphiQLOptions): string {
-  cached ??= renderGraphiQL({ ...options, title: 'Switchboard', subscriptionsProtocol: 'WS', defaultQuery: EXAMPLE });
+export function renderOfflineGraphiQL(options: GraphiQLOptions): Promise<string> {
+  cached ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) =>
+    renderGraphiQL({ ...options, title: 'Switchboard', subscriptionsProtocol: 'WS', defaultQuery: EXAMPLE }),
+  );
+  cached.catch(() => {
+    cached = undefined;
+  });
   return cached;
 }
