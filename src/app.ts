@@ -6,6 +6,7 @@ import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { createAuthenticator } from './auth/viewer.js';
 import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
 import type { Config } from './config.js';
 import { recordAudit } from './db/audit.js';
@@ -75,6 +76,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     budgets,
     router,
     ...(secrets ? { secrets } : {}),
+    upstreamGuard: createUpstreamGuard({ allowPrivate: config.allowPrivateUpstreams }),
     audit: (entry) => {
       recordAudit(db, entry);
     },
@@ -139,6 +141,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await recorder.close();
         database.close();
         await closeHttpAgent();
+        await services.upstreamGuard.close();
       })();
       return stopping;
     },
