@@ -240,7 +240,11 @@ export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputVa
   const storedKey = (): string | undefined =>
     typeof input.apiKey === 'string' ? input.apiKey.trim() : row.apiKeyCiphertext !== null && deps.secrets ? deps.secrets.open(row.apiKeyCiphertext, id) : undefined;
   const outcome: ProviderUpsert = { row, baseUrlChanged, storedKeyDropped, notices: [] };
-  if (storedKeyDropped) outcome.notices.push(`baseUrl changed: the stored API key was dropped; set apiKey to give ${id} a key for ${row.baseUrl}`);
+  if (storedKeyDropped) {
+    // Back at its configured base URL a configured provider uses its environment key again and takes no other.
+    const next = movedFromConfigured || !configured ? `; set apiKey to give ${id} a key for ${row.baseUrl}` : '';
+    outcome.notices.push(`baseUrl changed: the stored API key (given for ${current?.baseUrl ?? 'the previous baseUrl'}) was dropped${next}`);
+  }
 
   if (configured) {
     const hasEnvironmentSecrets = configured.apiKey !== undefined || configured.headers !== undefined;

@@ -294,7 +294,7 @@ describe('a provider key does not follow a base URL change', () => {
     for (const id of ['openai', 'house']) {
       const dropped = (await auditEntries(server, id)).find((entry) => entry.after['apiKeyChange'] === 'dropped');
       expect(dropped?.after, id).toMatchObject({ baseUrlChange: { from: operator.url, to: elsewhere.url } });
-      expect(String((dropped?.after['notices'] as string[] | undefined)?.join(' '))).toMatch(/the stored API key was dropped/);
+      expect(String((dropped?.after['notices'] as string[] | undefined)?.join(' '))).toMatch(/the stored API key \(given for http:\/\/127\.0\.0\.1:\d+\/v1\) was dropped; set apiKey/);
     }
   });
 
