@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { classifyAddress, createUpstreamGuard, type UpstreamGuard } from '../../src/catalog/upstream-guard.js';
+import { loadConfig } from '../../src/config.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import { createOpenAICompatibleAdapter } from '../../src/providers/openai-compatible/adapter.js';
 import type { FakeUpstream } from '../conformance/harness.js';
@@ -376,5 +382,48 @@ describe('the guarded connection pool (DNS rebinding)', () => {
     expect((failure as ProviderError).kind).toBe('network');
     expect((failure as ProviderError).message).toMatch(/Could not reach house: Refused to connect to rebind\.example: it resolves to 169\.254\.169\.254/);
     expect(connections).toBe(before);
+  });
+
+  it('the gateway calls stored providers through it: a base URL stored before the check existed is refused at connect', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'switchboard-upstreams-'));
+    const databasePath = join(directory, 'legacy.db');
+    const configFor = () => loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${databasePath}`, SWITCHBOARD_LOCAL_DELAY_MS: '0' });
+    try {
+      const first = buildApp(configFor(), { logger: pino({ level: 'silent' }) });
+      await first.start();
+      await first.stop();
+      const db = new Database(databasePath);
+      const now = Date.now();
+      db.prepare(`insert into providers (id, name, kind, base_url, enabled, api_key_ciphertext, created_at, updated_at) values (?, ?, 'openai_compatible', ?, 1, null, ?, ?)`)
+        .run('legacy', 'Legacy', 'http://[::ffff:169.254.169.254]/v1', now, now);
+      // A host name that really resolves: localhost is loopback, so the guarded lookup lets it through.
+      db.prepare(`insert into providers (id, name, kind, base_url, enabled, api_key_ciphertext, created_at, updated_at) values (?, ?, 'openai_compatible', ?, 1, null, ?, ?)`)
+        .run('named', 'Named', `http://localhost:${port}/v1`, now, now);
+      db.close();
+
+      const app = buildApp(configFor(), { logger: pino({ level: 'silent' }) });
+      const { url } = await app.start();
+      try {
+        const call = async (model: string): Promise<{ errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }> => {
+          const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: complete(model) }) });
+          return (await response.json()) as { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+        };
+        const started = Date.now();
+        const refused = await call('legacy/m');
+        expect(refused.errors?.[0]?.extensions?.['code']).toBe('PROVIDER_ERROR');
+        // Refused by the guard at once, not after waiting on a connection to an unroutable address.
+        expect(Date.now() - started).toBeLessThan(5000);
+        const health = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ provider(id: "legacy") { health { lastError } } }` }) });
+        expect(JSON.stringify(await health.json())).toMatch(/Refused to connect to ::ffff:a9fe:a9fe: it is a link-local or cloud metadata address/);
+
+        const before = connections;
+        await call('named/m');
+        expect(connections).toBeGreaterThan(before);
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
