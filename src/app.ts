@@ -7,6 +7,7 @@ import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAuthenticator } from './auth/viewer.js';
 import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
 import type { Config } from './config.js';
 import { recordAudit } from './db/audit.js';
@@ -80,6 +81,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     budgets,
     router,
     ...(secrets ? { secrets } : {}),
+    upstreamGuard: createUpstreamGuard({ allowPrivate: config.allowPrivateUpstreams }),
     audit: (entry) => {
       recordAudit(db, entry);
     },
@@ -144,6 +146,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await recorder.close();
         database.close();
         await closeHttpAgent();
+        await services.upstreamGuard.close();
       })();
       return stopping;
     },

@@ -31,6 +31,7 @@ const envSchema = z.object({
   SWITCHBOARD_GRAPHIQL: z.enum(['true', 'false']).default('true'),
   SWITCHBOARD_MASTER_KEY: z.string().min(1).optional(),
   SWITCHBOARD_MASTER_KEY_PREVIOUS: z.string().min(1).optional(),
+  SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS: z.enum(['true', 'false']).default('false'),
   SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
   SWITCHBOARD_LOG_CONTENT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -56,6 +57,11 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Older master keys that still open stored keys while rotating. */
   previousMasterKeys: Buffer[];
+  /**
+   * Base URLs set through the admin API may reach private networks (10/8, 172.16/12, 192.168/16, CGNAT, fc00::/7);
+   * link-local and metadata addresses stay refused either way (src/catalog/upstream-guard.ts).
+   */
+  allowPrivateUpstreams: boolean;
   /** Generations older than this many days are deleted; null keeps them forever. */
   retentionDays: number | null;
   /** SWITCHBOARD_LOG_CONTENT was set: it is not implemented, and start-up says so rather than ignoring it. */
@@ -146,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: toLimitsConfig(values),
     masterKey: currentMasterKey,
     previousMasterKeys: previousMasterKey ? [previousMasterKey] : [],
+    allowPrivateUpstreams: values.SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS === 'true',
     retentionDays,
     logContentRequested: logContent !== undefined && logContent !== '' && logContent !== 'false',
   };

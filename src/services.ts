@@ -1,5 +1,6 @@
 import type { BudgetTracker } from './auth/budget.js';
 import type { SecretBox } from './auth/secret-box.js';
+import type { UpstreamGuard } from './catalog/upstream-guard.js';
 import type { CompletionService } from './completions/service.js';
 import type { Config } from './config.js';
 import type { AuditEntry } from './db/audit.js';
@@ -23,6 +24,8 @@ export interface Services {
   budgets: BudgetTracker;
   /** Seals provider keys set through the API; absent without SWITCHBOARD_MASTER_KEY. */
   secrets?: SecretBox;
+  /** Checks base URLs set through the admin API, and the pool their calls connect through (src/catalog/upstream-guard.ts). */
+  upstreamGuard: UpstreamGuard;
   /** Records an admin change in the audit trail; buildApp wires it to src/db/audit.ts. */
   audit: (entry: AuditEntry) => void;
 }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { SecretBox } from '../auth/secret-box.js';
 import { writeProvider } from '../db/catalog-admin.js';
 import { listProviders, providersByIds } from '../db/catalog.js';
@@ -7,6 +8,7 @@ import { syncProviders, type KnownProvider } from '../db/seed.js';
 import { BadRequestError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { ProviderConfig, ProviderKind } from '../providers/types.js';
+import { checkUpstreamUrl, type UpstreamGuard } from './upstream-guard.js';
 
 /**
  * The one answer to "which providers exist and how is each configured": the built-in presets and how the
@@ -104,6 +106,8 @@ export interface ProviderCatalogDeps {
   config: { providers: readonly ProviderConfig[] };
   /** Seals provider keys set through the API; undefined when no master key is configured. */
   secrets?: SecretBox;
+  /** Judges base URLs set through the API, and the connection pool that checks where their calls connect. */
+  upstreamGuard: UpstreamGuard;
 }
 
 type Maybe<T> = T | null | undefined;
@@ -122,7 +126,7 @@ export interface ProviderInputValues {
   apiKey?: Maybe<string>;
 }
 
-function checkBaseUrl(value: string): string {
+function parseBaseUrl(value: string): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -132,20 +136,54 @@ function checkBaseUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError('baseUrl must be an absolute http(s) URL', 'baseUrl');
   // Keys go through apiKey, sealed at rest; a key in the URL would be stored and shown in plain text.
   if (url.username !== '' || url.password !== '') throw new BadRequestError('baseUrl must not carry credentials', 'baseUrl');
-  return value.replace(/\/+$/, '');
+  return url;
+}
+
+/** What an upsert did besides writing the row, for the mutation's audit entry. */
+export interface ProviderUpsert {
+  row: ProviderRow;
+  /** The call moved an existing provider to another base URL. */
+  baseUrlChanged: boolean;
+  /** A key stored for the old base URL was dropped because the call moved the provider without giving a new one. */
+  storedKeyDropped: boolean;
+  /**
+   * For a provider configured in the environment: `withheld` when this call moved it off its configured base URL
+   * (its environment key and headers are no longer sent), `restored` when it moved it back.
+   */
+  environmentKey?: 'withheld' | 'restored';
+  /** The same, in words an admin reads in the audit trail. */
+  notices: string[];
+}
+
+/** Whether calls to this provider carry a key: a stored one, or its environment key while it is at its configured base URL. */
+export function providerHasApiKey(row: ProviderRow, configured: readonly ProviderConfig[]): boolean {
+  if (row.apiKeyCiphertext !== null) return true;
+  const entry = configured.find((provider) => provider.id === row.id);
+  return entry?.apiKey !== undefined && row.baseUrl === entry.baseUrl;
 }
 
 /**
  * Creates a self-hosted OpenAI-compatible provider (vLLM, LM Studio, llama.cpp…) or edits a provider's name,
  * base URL, enabled flag or stored key, then makes the running gateway match: a new keyless OpenAI-compatible
  * provider gets an adapter at once, and a configured provider with a new base URL gets a fresh adapter pointed at it.
+ *
+ * A key belongs to the host it was given for. An admin key must not be able to send a provider's key to a host of
+ * its choosing by moving the provider there, so moving a provider drops its stored key unless the same call gives
+ * one, and a provider configured in the environment sends its environment key (and headers) only to its configured
+ * base URL. Base URLs set here are checked against the upstream policy, and their calls go through the guarded pool.
  */
-export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputValues): ProviderRow {
+export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputValues): ProviderUpsert {
   const id = input.id.trim();
   const current = providersByIds(deps.db, [id])[0];
   const preset = presetOf(id);
   const configured = deps.config.providers.find((entry) => entry.id === id);
-  const baseUrl = input.baseUrl === null || input.baseUrl === undefined ? undefined : checkBaseUrl(input.baseUrl.trim());
+  let baseUrl: string | undefined;
+  if (input.baseUrl !== null && input.baseUrl !== undefined) {
+    const url = parseBaseUrl(input.baseUrl.trim());
+    baseUrl = input.baseUrl.trim().replace(/\/+$/, '');
+    // Moving a configured provider back to the base URL the operator gave it is not the admin choosing a target.
+    if (configured?.baseUrl !== baseUrl) checkUpstreamUrl(url, deps.upstreamGuard.policy);
+  }
   const name = input.name?.trim();
   if (name === '') throw new BadRequestError('name must not be empty', 'name');
 
@@ -167,15 +205,27 @@ export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputVa
     }
   }
 
+  const baseUrlChanged = current !== undefined && baseUrl !== undefined && baseUrl !== current.baseUrl;
+  // Where calls will go after this write; a configured provider anywhere but its configured base URL was moved here.
+  const targetBaseUrl = baseUrl ?? current?.baseUrl ?? null;
+  const movedFromConfigured = configured !== undefined && targetBaseUrl !== configured.baseUrl;
+  let storedKeyDropped = false;
+
   let apiKeyCiphertext: string | null | undefined;
   if (input.apiKey !== undefined) {
-    if (configured || isReservedProviderId(id)) throw new BadRequestError(`Provider ${id} takes its key from the environment (${preset?.keyVariable ?? 'SWITCHBOARD_PROVIDERS'})`, 'apiKey');
+    if (isReservedProviderId(id) || (configured && !movedFromConfigured)) {
+      throw new BadRequestError(`Provider ${id} takes its key from the environment (${preset?.keyVariable ?? 'SWITCHBOARD_PROVIDERS'}) while it uses its configured baseUrl`, 'apiKey');
+    }
     if (input.apiKey === null) apiKeyCiphertext = null;
     else {
       if (input.apiKey.trim() === '') throw new BadRequestError('apiKey must not be empty; pass null to clear it', 'apiKey');
       if (!deps.secrets) throw new BadRequestError('Storing provider keys needs SWITCHBOARD_MASTER_KEY (32 bytes, base64)', 'apiKey');
       apiKeyCiphertext = deps.secrets.seal(input.apiKey.trim(), id);
     }
+  } else if (baseUrlChanged && current.apiKeyCiphertext !== null) {
+    // The key was given for the old host: sending it on to the new one would hand it to whoever runs that host.
+    apiKeyCiphertext = null;
+    storedKeyDropped = true;
   }
 
   const { row } = writeProvider(deps.db, {
@@ -187,31 +237,66 @@ export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputVa
     ...(apiKeyCiphertext !== undefined ? { apiKeyCiphertext } : {}),
   });
 
-  if (!configured && (apiKeyCiphertext !== undefined || row.apiKeyCiphertext !== null)) {
-    const apiKey = typeof input.apiKey === 'string' ? input.apiKey.trim() : row.apiKeyCiphertext !== null && deps.secrets ? deps.secrets.open(row.apiKeyCiphertext, id) : undefined;
-    const adapterConfig = storedProviderConfig(row, apiKey);
+  const storedKey = (): string | undefined =>
+    typeof input.apiKey === 'string' ? input.apiKey.trim() : row.apiKeyCiphertext !== null && deps.secrets ? deps.secrets.open(row.apiKeyCiphertext, id) : undefined;
+  const outcome: ProviderUpsert = { row, baseUrlChanged, storedKeyDropped, notices: [] };
+  if (storedKeyDropped) {
+    // Back at its configured base URL a configured provider uses its environment key again and takes no other.
+    const next = movedFromConfigured || !configured ? `; set apiKey to give ${id} a key for ${row.baseUrl}` : '';
+    outcome.notices.push(`baseUrl changed: the stored API key (given for ${current?.baseUrl ?? 'the previous baseUrl'}) was dropped${next}`);
+  }
+
+  if (configured) {
+    const hasEnvironmentSecrets = configured.apiKey !== undefined || configured.headers !== undefined;
+    if (baseUrlChanged && movedFromConfigured && hasEnvironmentSecrets) {
+      outcome.environmentKey = 'withheld';
+      outcome.notices.push(`baseUrl changed: ${id} no longer sends its environment key or headers; it has no key until apiKey is set`);
+    } else if (baseUrlChanged && !movedFromConfigured && hasEnvironmentSecrets) {
+      outcome.environmentKey = 'restored';
+      outcome.notices.push(`baseUrl is back at the configured one: ${id} sends its environment key again`);
+    }
+    if (baseUrl === undefined && input.apiKey === undefined) return outcome;
+    if (!movedFromConfigured) deps.registry.register({ ...configured, name: row.name });
+    else {
+      // The environment's key and headers stay with the host the operator configured; only a key stored for this
+      // host goes along, and the connections are checked like every other base URL set through the API.
+      const apiKey = storedKey();
+      deps.registry.register({
+        id,
+        kind: configured.kind,
+        name: row.name,
+        baseUrl: targetBaseUrl ?? configured.baseUrl,
+        ...(apiKey !== undefined ? { apiKey } : {}),
+        dispatcher: deps.upstreamGuard.dispatcher,
+      });
+    }
+    return outcome;
+  }
+
+  if (apiKeyCiphertext !== undefined || row.apiKeyCiphertext !== null) {
+    const apiKey = storedKey();
+    const adapterConfig = storedProviderConfig(row, apiKey, deps.upstreamGuard.dispatcher);
     // A built-in provider without its key is of no use; a self-hosted one may run keyless.
     if (adapterConfig === undefined || (apiKey === undefined && preset !== undefined)) deps.registry.unregister(id);
     else deps.registry.register(adapterConfig);
-    return row;
+    return outcome;
   }
 
-  if (row.enabled && row.baseUrl !== null) {
-    if (configured) {
-      if (baseUrl !== undefined) deps.registry.register({ ...configured, baseUrl, name: row.name });
-    } else if (row.kind === 'openai_compatible' && preset === undefined) {
-      deps.registry.register({ id: row.id, kind: row.kind, name: row.name, baseUrl: row.baseUrl });
-    }
+  if (row.enabled && row.baseUrl !== null && row.kind === 'openai_compatible' && preset === undefined) {
+    deps.registry.register({ id: row.id, kind: row.kind, name: row.name, baseUrl: row.baseUrl, dispatcher: deps.upstreamGuard.dispatcher });
   }
-  return row;
+  return outcome;
 }
 
-/** The adapter configuration of a provider stored in the database; undefined when it has nowhere to send calls. */
-export function storedProviderConfig(row: ProviderRow, apiKey: string | undefined): ProviderConfig | undefined {
+/**
+ * The adapter configuration of a provider stored in the database; undefined when it has nowhere to send calls.
+ * Its base URL came from the API (or a preset's default), so its calls go through the guarded pool.
+ */
+export function storedProviderConfig(row: ProviderRow, apiKey: string | undefined, dispatcher: Dispatcher): ProviderConfig | undefined {
   const preset = presetOf(row.id);
   const baseUrl = row.baseUrl ?? preset?.defaultBaseUrl;
   if (baseUrl === undefined || row.kind === 'local') return undefined;
-  return { id: row.id, kind: preset?.kind ?? row.kind, name: row.name, baseUrl, ...(apiKey !== undefined ? { apiKey } : {}) };
+  return { id: row.id, kind: preset?.kind ?? row.kind, name: row.name, baseUrl, ...(apiKey !== undefined ? { apiKey } : {}), dispatcher };
 }
 
 /**
@@ -233,7 +318,7 @@ export function registerStoredProviders(deps: ProviderCatalogDeps): string[] {
         throw new StoredSecretError(`Provider ${row.id}: ${error instanceof Error ? error.message : 'its stored API key cannot be opened'}`);
       }
     } else if (preset !== undefined || !row.enabled) continue;
-    const config = storedProviderConfig(row, apiKey);
+    const config = storedProviderConfig(row, apiKey, deps.upstreamGuard.dispatcher);
     if (!config) continue;
     deps.registry.register(config);
     if (!row.enabled) writeProvider(deps.db, { id: row.id, enabled: true });

@@ -34,6 +34,8 @@ export interface UpstreamCall {
   body?: unknown;
   signal: AbortSignal;
   describeError: ErrorDescriber;
+  /** The provider's own connection pool (ProviderConfig.dispatcher); the shared one when absent. */
+  dispatcher?: Dispatcher;
 }
 
 function parseJsonOrText(text: string): unknown {
@@ -63,7 +65,7 @@ export async function callUpstream(call: UpstreamCall): Promise<Dispatcher.Respo
       headers: call.body === undefined ? call.headers : { 'content-type': 'application/json', ...call.headers },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       signal: call.signal,
-      dispatcher: sharedAgent(),
+      dispatcher: call.dispatcher ?? sharedAgent(),
     });
   } catch (error) {
     if (isAbortError(error, call.signal)) throw error;

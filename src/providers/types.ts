@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+
 /**
  * The normalized request, response and stream-event types: the spine of Switchboard.
  * Every adapter maps to and from these; nothing outside src/providers/<name> knows a provider's wire format.
@@ -148,4 +150,9 @@ export interface ProviderConfig {
   apiKey?: string;
   /** Extra headers sent on every call (e.g. OpenRouter's HTTP-Referer). */
   headers?: Record<string, string>;
+  /**
+   * The connection pool to call through; the shared one when absent. A base URL set through the admin API gets a
+   * pool that checks every address it connects to (src/catalog/upstream-guard.ts), chosen by the catalog.
+   */
+  dispatcher?: Dispatcher;
 }

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { upsertProvider } from '../catalog/providers.js';
+import { providerHasApiKey, upsertProvider } from '../catalog/providers.js';
 import type { ProviderRow } from '../db/schema.js';
 import { listProviders, providersByIds } from '../db/catalog.js';
 import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';
@@ -70,9 +70,9 @@ ProviderRef.implement({
     name: t.exposeString('name'),
     kind: t.field({ type: ProviderKindEnum, resolve: (provider) => provider.kind }),
     hasApiKey: t.boolean({
-      description: 'Whether a key is configured (in the environment or stored sealed); the key itself is never readable',
-      resolve: (provider, _args, context) =>
-        provider.apiKeyCiphertext !== null || context.services.config.providers.some((entry) => entry.id === provider.id && entry.apiKey !== undefined),
+      description:
+        'Whether calls carry a key: one stored sealed, or the environment’s while the provider is at its configured base URL (a base URL changed through the API leaves it behind); the key itself is never readable',
+      resolve: (provider, _args, context) => providerHasApiKey(provider, context.services.config.providers),
     }),
     enabled: t.boolean({
       description: 'Configured with credentials on this gateway, so requests can reach it',
@@ -110,10 +110,14 @@ const ProviderInput = builder.inputType('ProviderInput', {
     id: t.id({ required: true, description: 'Lowercase letters, digits, _ and -' }),
     name: t.string(),
     kind: t.field({ type: ProviderKindEnum, description: 'Only OPENAI_COMPATIBLE can be added; an existing provider’s kind cannot change' }),
-    baseUrl: t.string({ description: 'Required to add a provider; the API root, e.g. http://127.0.0.1:8000/v1' }),
+    baseUrl: t.string({
+      description:
+        'Required to add a provider; the API root, e.g. http://127.0.0.1:8000/v1. Loopback is allowed; link-local and cloud metadata addresses never are, other private addresses only with SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS=true (checked again on every connection, after DNS). Changing it drops the stored key unless apiKey is given too, and an environment key is never sent to a base URL set here.',
+    }),
     enabled: t.boolean({ description: 'Disabling a running provider is not supported yet' }),
     apiKey: t.string({
-      description: 'Write-only. Sets the provider’s API key, sealed with SWITCHBOARD_MASTER_KEY before it is stored; null clears it. Providers configured in the environment take their key from there.',
+      description:
+        'Write-only. Sets the provider’s API key, sealed with SWITCHBOARD_MASTER_KEY before it is stored; null clears it. Providers configured in the environment take their key from there, unless their baseUrl was changed through the API (then give the key in the same call, or later).',
     }),
   }),
 });
@@ -121,15 +125,23 @@ const ProviderInput = builder.inputType('ProviderInput', {
 builder.mutationFields((t) => ({
   upsertProvider: t.field({
     type: ProviderRef,
-    description: 'Admin: adds an OpenAI-compatible provider or edits one, including its API key (write-only).',
+    description:
+      'Admin: adds an OpenAI-compatible provider or edits one, including its API key (write-only). A key belongs to its host: changing baseUrl drops the stored key unless the same call gives apiKey, and a provider configured in the environment stops sending its environment key (and headers) until it is back at its configured baseUrl, so the result then has hasApiKey false. The audit entry records the change (baseUrlChange, apiKeyChange "dropped", environmentKey "withheld").',
     authScopes: { admin: true },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const before = providersByIds(context.services.db, [String(input.id)])[0] ?? null;
-      const provider = upsertProvider(context.services, { ...input, id: String(input.id) });
-      // The trail says whether a key was set or cleared, never what it was.
-      const keyChange = input.apiKey === undefined ? {} : { apiKeyChange: input.apiKey === null ? 'cleared' : 'set' };
-      auditChange(context, before ? 'provider.update' : 'provider.create', 'provider', provider.id, before, { ...provider, ...keyChange });
+      const outcome = upsertProvider(context.services, { ...input, id: String(input.id) });
+      const provider = outcome.row;
+      // The trail says whether a key was set, cleared or dropped with a base URL change, never what it was.
+      const apiKeyChange = input.apiKey !== undefined ? (input.apiKey === null ? 'cleared' : 'set') : outcome.storedKeyDropped ? 'dropped' : undefined;
+      auditChange(context, before ? 'provider.update' : 'provider.create', 'provider', provider.id, before, {
+        ...provider,
+        ...(apiKeyChange !== undefined ? { apiKeyChange } : {}),
+        ...(outcome.baseUrlChanged ? { baseUrlChange: { from: before?.baseUrl ?? null, to: provider.baseUrl } } : {}),
+        ...(outcome.environmentKey !== undefined ? { environmentKey: outcome.environmentKey } : {}),
+        ...(outcome.notices.length > 0 ? { notices: outcome.notices } : {}),
+      });
       return provider;
     },
   }),

@@ -46,6 +46,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
         headers,
         body,
         signal,
+        dispatcher: config.dispatcher,
         describeError: (status, errorBody) => {
           const described = describeGeminiError(status, errorBody);
           bodyRetryAfterMs = described.retryAfterMs;

@@ -33,6 +33,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
       headers,
       body,
       signal,
+      dispatcher: config.dispatcher,
       describeError: (status, errorBody) => {
         const described = describeOllamaError(status, errorBody);
         return { ...described, message: redactSecret(described.message, config.apiKey) };

@@ -50,6 +50,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
       body: mapping.body,
       signal: options.signal,
       describeError,
+      dispatcher: config.dispatcher,
     });
     return { response, warnings: mapping.warnings };
   }
@@ -105,6 +106,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
         headers: requestHeaders(config, quirks, options, 'application/json'),
         signal: options.signal,
         describeError,
+        dispatcher: config.dispatcher,
       });
       return fromOpenAIModelList(provider, await readJson(provider, response, options.signal));
     },
