@@ -2,7 +2,7 @@ import type { Clock, Timer } from '../clock.js';
 import type { AttemptRecord } from '../db/schema.js';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
-import type { Permit } from './breaker.js';
+import type { Permit, RequestKey } from './breaker.js';
 import { hedgeDelayMs } from './hedge.js';
 import type { EndpointHealth, RouterState } from './health.js';
 import type { Candidate } from './resolve.js';
@@ -142,7 +142,7 @@ export class LiveAttempt {
     if (blamesEndpoint(error)) {
       this.health.failed(error.message, error.code, now);
       if (error instanceof ProviderError && error.kind === 'timeout') this.health.waited(now - this.startedAt, this.run.route.streamed);
-      this.health.breaker.failed(this.permit, now);
+      this.health.breaker.failed(this.permit, now, this.run.requestKey);
     } else {
       this.health.breaker.released(this.permit);
     }
@@ -174,6 +174,9 @@ export class LiveAttempt {
   }
 }
 
+/** Numbers runs for their request keys; unique within the process, which is as far as breakers live. */
+let runSequence = 0;
+
 interface Pending {
   candidate: Candidate;
   /** Its place in the route, which orders retries of the same round. */
@@ -204,6 +207,8 @@ interface HedgeTimer {
  */
 export class AttemptRun {
   readonly startedAt: number;
+  /** Tells breakers which failures are this request's own retries, which count once (see breaker.ts). */
+  readonly requestKey: RequestKey = `run-${++runSequence}`;
   /** Aborts every attempt: the client went away, or the deadline passed. */
   private readonly controller = new AbortController();
   private readonly deadlineTimer: Timer;

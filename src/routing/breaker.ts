@@ -5,14 +5,26 @@ export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 /** What a caller holds while its attempt runs: whether it is the half-open probe decides what its outcome does. */
 export type Permit = 'closed' | 'probe';
 
+/**
+ * Which request an outcome belongs to (routing gives each run of attempts its own). A request's retries on one
+ * endpoint are one piece of evidence, not several: five failing attempts of one request say less about the
+ * endpoint than five failing callers, and the request itself may be what fails.
+ */
+export type RequestKey = string;
+
 interface Outcome {
   at: number;
   failed: boolean;
+  /** Set on failures, so a request's further failures in the window are recognised and not counted again. */
+  request?: RequestKey;
 }
 
 /**
- * One endpoint's circuit breaker. Closed, it counts outcomes; it opens after `failureThreshold` consecutive failures
- * or when the failure rate over the window passes `failureRate`. Open, it refuses every attempt for `cooldownMs`;
+ * One endpoint's circuit breaker. Closed, it counts outcomes, a request's failures once however often it retried;
+ * it opens after `failureThreshold` consecutive failing requests or when the failure rate over the window passes
+ * `failureRate` — either only once the failures in the window come from at least `minimumFailingRequests`
+ * distinct requests, so no single caller shuts an endpoint for everyone (opossum's volumeThreshold, Polly's
+ * MinimumThroughput, resilience4j's minimumNumberOfCalls). Open, it refuses every attempt for `cooldownMs`;
  * then it is half-open and lets exactly one probe through: the probe's success closes it, its failure opens it again.
  * Time is passed in, so tests need no fake timers.
  */
@@ -65,16 +77,21 @@ export class CircuitBreaker {
   }
 
   /** Returns true when this failure opened (or re-opened) the circuit. */
-  failed(permit: Permit, now: number): boolean {
+  failed(permit: Permit, now: number, request: RequestKey): boolean {
     if (permit === 'probe') {
+      // The circuit was opened by several requests already; its one probe failing is reason enough to stay open.
       this.probing = false;
       this.opened = now;
       return true;
     }
     // A late failure from an attempt started before the circuit opened changes nothing more.
     if (this.opened !== null) return false;
+    this.prune(now);
+    // A retry of a request that already failed here in the window: the endpoint is not failing any more often.
+    if (this.outcomes.some((outcome) => outcome.request === request)) return false;
     this.consecutiveFailures++;
-    this.push(now, true);
+    this.push(now, true, request);
+    if (this.failingRequests() < this.config.minimumFailingRequests) return false;
     if (this.consecutiveFailures >= this.config.failureThreshold || this.rateExceeded()) {
       this.opened = now;
       return true;
@@ -95,12 +112,21 @@ export class CircuitBreaker {
     this.outcomes = [];
   }
 
-  private push(now: number, failed: boolean): void {
-    this.outcomes.push({ at: now, failed });
+  private push(now: number, failed: boolean, request?: RequestKey): void {
+    this.outcomes.push(request === undefined ? { at: now, failed } : { at: now, failed, request });
+    this.prune(now);
+  }
+
+  private prune(now: number): void {
     const since = now - this.config.windowMs;
     let drop = 0;
     while (drop < this.outcomes.length && (this.outcomes[drop]?.at ?? now) < since) drop++;
     if (drop > 0) this.outcomes.splice(0, drop);
+  }
+
+  /** Distinct requests among the failures in the window (each request has at most one failure there). */
+  private failingRequests(): number {
+    return this.outcomes.filter((outcome) => outcome.failed).length;
   }
 
   private rateExceeded(): boolean {

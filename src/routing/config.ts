@@ -13,11 +13,16 @@ export interface ModelRoutingConfig {
 }
 
 export interface BreakerConfig {
-  /** Consecutive failures that open the circuit. */
+  /** Consecutive failing requests that open the circuit (a request's retries on the endpoint count once). */
   failureThreshold: number;
   /** Failure rate over `windowMs` that opens it, once `minimumRequests` were seen in the window. */
   failureRate: number;
   minimumRequests: number;
+  /**
+   * Distinct failing requests the window must hold before either rule may open the circuit, so that one request
+   * (or one caller's few) cannot shut the endpoint for everyone else.
+   */
+  minimumFailingRequests: number;
   windowMs: number;
   /** How long an open circuit stays open before one probe request may go through. */
   cooldownMs: number;
@@ -51,7 +56,7 @@ export const DEFAULT_ROUTING_CONFIG: RoutingConfig = {
   retryBaseMs: 200,
   retryMaxDelayMs: 5_000,
   maxRetryAfterMs: 2_000,
-  breaker: { failureThreshold: 5, failureRate: 0.5, minimumRequests: 10, windowMs: 60_000, cooldownMs: 30_000 },
+  breaker: { failureThreshold: 5, failureRate: 0.5, minimumRequests: 10, minimumFailingRequests: 3, windowMs: 60_000, cooldownMs: 30_000 },
   models: {},
 };
 
@@ -95,6 +100,7 @@ export const routingEnvSchema = z.object({
   SWITCHBOARD_RETRY_BASE_MS: milliseconds(defaults.retryBaseMs),
   SWITCHBOARD_RETRY_MAX_AFTER_MS: milliseconds(defaults.maxRetryAfterMs),
   SWITCHBOARD_BREAKER_FAILURES: z.coerce.number().int().min(1).default(defaults.breaker.failureThreshold),
+  SWITCHBOARD_BREAKER_MIN_FAILING_REQUESTS: z.coerce.number().int().min(1).default(defaults.breaker.minimumFailingRequests),
   SWITCHBOARD_BREAKER_COOLDOWN_MS: milliseconds(defaults.breaker.cooldownMs),
 });
 
@@ -108,7 +114,12 @@ export function toRoutingConfig(values: z.infer<typeof routingEnvSchema>): Routi
     maxRetries: values.SWITCHBOARD_MAX_RETRIES,
     retryBaseMs: values.SWITCHBOARD_RETRY_BASE_MS,
     maxRetryAfterMs: values.SWITCHBOARD_RETRY_MAX_AFTER_MS,
-    breaker: { ...defaults.breaker, failureThreshold: values.SWITCHBOARD_BREAKER_FAILURES, cooldownMs: values.SWITCHBOARD_BREAKER_COOLDOWN_MS },
+    breaker: {
+      ...defaults.breaker,
+      failureThreshold: values.SWITCHBOARD_BREAKER_FAILURES,
+      minimumFailingRequests: values.SWITCHBOARD_BREAKER_MIN_FAILING_REQUESTS,
+      cooldownMs: values.SWITCHBOARD_BREAKER_COOLDOWN_MS,
+    },
     models: values.SWITCHBOARD_ROUTING_MODELS ?? {},
   };
 }

@@ -16,7 +16,8 @@ import { Router } from '../../src/routing/router.js';
 import { UsageRecorder } from '../../src/usage/recorder.js';
 import { routeOver, scriptedEndpoint, summary, testRouter, watch } from './helpers.js';
 
-const probeBreaker = { failureThreshold: 1, failureRate: 1, minimumRequests: 100, windowMs: 60_000, cooldownMs: 1_000 };
+// One failure opens it: these tests are about the probe, not about how many requests it takes to open.
+const probeBreaker = { failureThreshold: 1, failureRate: 1, minimumRequests: 100, minimumFailingRequests: 1, windowMs: 60_000, cooldownMs: 1_000 };
 
 describe('the end states routing gives its attempts', () => {
   it('records a hedge that lost as CANCELLED/HEDGE_LOST, counts its wait against the endpoint and frees its probe', async () => {
@@ -25,7 +26,7 @@ describe('the end states routing gives its attempts', () => {
     const fast = scriptedEndpoint('fast', { clock });
     const health = router.state.endpoint({ providerId: 'slow', providerModelId: 'slow-model', modelId: null });
     // Open the slow endpoint's circuit, then let it half-open: the next attempt on it holds the one probe permit.
-    health.breaker.failed('closed', clock.now());
+    health.breaker.failed('closed', clock.now(), 'an earlier request');
     await clock.advance(1_000);
     slow.queue({ kind: 'hang' });
     fast.queue({ kind: 'ok', afterMs: 10 });
@@ -155,7 +156,7 @@ describe('the attempt a run committed to at its first token', () => {
     const { router, clock } = testRouter({ maxRetries: 0, breaker: probeBreaker });
     const a = scriptedEndpoint('a', { clock });
     const breaker = router.state.endpoint({ providerId: 'a', providerModelId: 'a-model', modelId: null }).breaker;
-    breaker.failed('closed', clock.now());
+    breaker.failed('closed', clock.now(), 'an earlier request');
     await clock.advance(1_000);
     const attempts: AttemptRecord[] = [];
     const run = router.start(routeOver(router, [a.candidate]), new AbortController().signal, { attempts, started: () => {} });

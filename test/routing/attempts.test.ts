@@ -89,7 +89,7 @@ describe('attempts over a route', () => {
   });
 
   it('skips an endpoint whose circuit is open, and fails fast when every circuit is', async () => {
-    const { router } = testRouter({ maxRetries: 0, breaker: { failureThreshold: 2, failureRate: 1, minimumRequests: 100, windowMs: 60_000, cooldownMs: 60_000 } });
+    const { router } = testRouter({ maxRetries: 0, breaker: { failureThreshold: 2, failureRate: 1, minimumRequests: 100, minimumFailingRequests: 2, windowMs: 60_000, cooldownMs: 60_000 } });
     const a = scriptedEndpoint('a');
     const b = scriptedEndpoint('b');
     a.queue({ kind: 'fail', error: 'server_error', status: 500 }, { kind: 'fail', error: 'server_error', status: 500 });
@@ -234,7 +234,7 @@ describe('every delay on the clock, to the millisecond', () => {
   });
 
   it('keeps an open circuit closed to traffic until exactly the end of its cool-down, then lets one probe through', async () => {
-    const { router, clock } = testRouter({ maxRetries: 0, breaker: { failureThreshold: 1, failureRate: 1, minimumRequests: 100, windowMs: 60_000, cooldownMs: 30_000 } });
+    const { router, clock } = testRouter({ maxRetries: 0, breaker: { failureThreshold: 1, failureRate: 1, minimumRequests: 100, minimumFailingRequests: 1, windowMs: 60_000, cooldownMs: 30_000 } });
     const a = scriptedEndpoint('a', { clock });
     const b = scriptedEndpoint('b', { clock });
     a.queue({ kind: 'fail', error: 'server_error', status: 500 });

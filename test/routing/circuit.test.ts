@@ -6,7 +6,13 @@ import { eventually } from './helpers.js';
 const COOLDOWN_MS = 400;
 let fixture: RoutingFixture;
 beforeAll(async () => {
-  fixture = await startRoutingFixture({ SWITCHBOARD_MAX_RETRIES: '0', SWITCHBOARD_BREAKER_FAILURES: '2', SWITCHBOARD_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS) });
+  // Two failing requests open a circuit here (the default asks for 3 distinct ones), to keep the steps short.
+  fixture = await startRoutingFixture({
+    SWITCHBOARD_MAX_RETRIES: '0',
+    SWITCHBOARD_BREAKER_FAILURES: '2',
+    SWITCHBOARD_BREAKER_MIN_FAILING_REQUESTS: '2',
+    SWITCHBOARD_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS),
+  });
   // These tests read circuits through GraphQL and /metrics, so they use the app's router, on the system clock,
   // whose now() reads Date.now. Faking only Date (timers and sockets stay real) lets a test step to the end of a
   // cool-down instead of waiting for it. Frozen time also means any cool-down ends only when a test says so.

@@ -15,11 +15,13 @@ describe('routing configuration from the environment', () => {
       SWITCHBOARD_REQUEST_DEADLINE_MS: '20000',
       SWITCHBOARD_MAX_RETRIES: '0',
       SWITCHBOARD_BREAKER_FAILURES: '3',
+      SWITCHBOARD_BREAKER_MIN_FAILING_REQUESTS: '4',
       SWITCHBOARD_BREAKER_COOLDOWN_MS: '1000',
       SWITCHBOARD_ROUTING_MODELS: JSON.stringify({ 'openai/gpt-4o': { strategy: 'price', hedgeDelayMs: 250 } }),
     });
     expect(routing).toMatchObject({ strategy: 'latency', hedgeDelayMs: 'p95', attemptTimeoutMs: 5000, requestDeadlineMs: 20_000, maxRetries: 0 });
-    expect(routing.breaker).toMatchObject({ failureThreshold: 3, cooldownMs: 1000 });
+    expect(routing.breaker).toMatchObject({ failureThreshold: 3, minimumFailingRequests: 4, cooldownMs: 1000 });
+    expect(loadConfig({}).routing.breaker.minimumFailingRequests).toBe(3);
     expect(routing.models).toEqual({ 'openai/gpt-4o': { strategy: 'price', hedgeDelayMs: 250 } });
     expect(loadConfig({ SWITCHBOARD_HEDGE_DELAY_MS: '' }).routing.hedgeDelayMs).toBeNull();
   });
