@@ -312,7 +312,8 @@ export class CompletionService {
           text += delta.text + delta.toolCalls.map((call) => (call.name ?? '') + call.argumentsDelta).join('');
           yield delta;
         }
-        const next = await iterator.next();
+        // Routing bounds the silence between chunks: a stalled stream ends as a TIMEOUT, its connection closed.
+        const next = await run.nextChunk(iterator.next());
         if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
         event = next.value;
       }

@@ -19,6 +19,9 @@ export class DeadlineExceeded extends Error {
 export class HedgeLost extends Error {
   override name = 'HedgeLost';
 }
+export class StreamIdle extends Error {
+  override name = 'StreamIdle';
+}
 
 /** Where a run reports its attempts: the generation's trace. */
 export interface AttemptSink {
@@ -100,7 +103,7 @@ export class LiveAttempt {
   /** What an upstream call threw, as the caller should see it: our own timeouts become TIMEOUT provider errors. */
   errorFrom(error: unknown): unknown {
     const reason: unknown = this.controller.signal.aborted ? this.controller.signal.reason : undefined;
-    if (reason instanceof AttemptTimedOut || reason instanceof DeadlineExceeded) {
+    if (reason instanceof AttemptTimedOut || reason instanceof DeadlineExceeded || reason instanceof StreamIdle) {
       return new ProviderError(reason.message, { provider: this.candidate.providerId, kind: 'timeout', cause: error });
     }
     return error;
@@ -141,7 +144,8 @@ export class LiveAttempt {
     if (error instanceof ProviderError && error.status !== undefined) this.record.httpStatus = error.status;
     if (blamesEndpoint(error)) {
       this.health.failed(error.message, error.code, now);
-      if (error instanceof ProviderError && error.kind === 'timeout') this.health.waited(now - this.startedAt, this.run.route.streamed);
+      // Only a wait for the first token bounds the latency figures; a stream that stalls later had answered in time.
+      if (error instanceof ProviderError && error.kind === 'timeout' && this.firstTokenAt === undefined) this.health.waited(now - this.startedAt, this.run.route.streamed);
       this.health.breaker.failed(this.permit, now, this.run.requestKey);
     } else {
       this.health.breaker.released(this.permit);
@@ -248,6 +252,50 @@ export class AttemptRun {
   succeeded(usage: AttemptUsage): void {
     if (!this.committed) throw new Error('succeeded() before an attempt produced a first token');
     this.committed.succeeded(usage);
+  }
+
+  /**
+   * Waits for the committed stream's next chunk (`read`: the upstream iterator's next()), for at most the route's
+   * idle timeout between chunks. After its first token a stream is committed to its endpoint and cannot fall back,
+   * so without this a stall would hold the caller until the request deadline. When the timeout passes, the attempt
+   * is aborted — which closes its upstream connection — and this rejects with the abort reason, which `end` shows
+   * as a TIMEOUT. Any other abort of the attempt (client gone, deadline) rejects at once too, so an adapter slow to
+   * notice it cannot hold the stream open. Only the wait for upstream counts: time the caller takes to read what
+   * was already sent is not the endpoint's silence.
+   */
+  nextChunk<T>(read: Promise<T>): Promise<T> {
+    const attempt = this.committed;
+    if (!attempt) throw new Error('nextChunk() before an attempt produced a first token');
+    // Once given up on, the read still settles (rejected, as its connection closes) with nobody awaiting it.
+    read.catch(() => undefined);
+    const signal = attempt.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const idleMs = this.route.streamIdleTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const settle = (): void => {
+        timer.clear();
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        settle();
+        reject(signal.reason);
+      };
+      const timer = this.env.clock.setTimeout(
+        () => attempt.controller.abort(new StreamIdle(`${attempt.candidate.providerId} sent nothing for ${idleMs} ms in the middle of the stream`)),
+        idleMs,
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+      read.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
   }
 
   /**

@@ -36,6 +36,11 @@ export interface RoutingConfig {
   attemptTimeoutMs: number;
   /** Time allowed to the whole request, retries and stream included. */
   requestDeadlineMs: number;
+  /**
+   * Longest silence allowed between two chunks of a stream after its first token (before it, `attemptTimeoutMs`
+   * applies): a stream committed to an endpoint that stalls would otherwise hold its caller until the deadline.
+   */
+  streamIdleTimeoutMs: number;
   /** Retries per endpoint after its first attempt. */
   maxRetries: number;
   /** Backoff before the first retry; doubles with each further one, with jitter. */
@@ -52,6 +57,7 @@ export const DEFAULT_ROUTING_CONFIG: RoutingConfig = {
   hedgeDelayMs: null,
   attemptTimeoutMs: 60_000,
   requestDeadlineMs: 300_000,
+  streamIdleTimeoutMs: 60_000,
   maxRetries: 2,
   retryBaseMs: 200,
   retryMaxDelayMs: 5_000,
@@ -96,6 +102,7 @@ export const routingEnvSchema = z.object({
   SWITCHBOARD_HEDGE_DELAY_MS: z.preprocess((value) => (value === '' ? undefined : value), hedgeDelaySchema.optional()),
   SWITCHBOARD_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(1).default(defaults.attemptTimeoutMs),
   SWITCHBOARD_REQUEST_DEADLINE_MS: z.coerce.number().int().min(1).default(defaults.requestDeadlineMs),
+  SWITCHBOARD_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1).default(defaults.streamIdleTimeoutMs),
   SWITCHBOARD_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(defaults.maxRetries),
   SWITCHBOARD_RETRY_BASE_MS: milliseconds(defaults.retryBaseMs),
   SWITCHBOARD_RETRY_MAX_AFTER_MS: milliseconds(defaults.maxRetryAfterMs),
@@ -111,6 +118,7 @@ export function toRoutingConfig(values: z.infer<typeof routingEnvSchema>): Routi
     hedgeDelayMs: values.SWITCHBOARD_HEDGE_DELAY_MS ?? null,
     attemptTimeoutMs: values.SWITCHBOARD_ATTEMPT_TIMEOUT_MS,
     requestDeadlineMs: values.SWITCHBOARD_REQUEST_DEADLINE_MS,
+    streamIdleTimeoutMs: values.SWITCHBOARD_STREAM_IDLE_TIMEOUT_MS,
     maxRetries: values.SWITCHBOARD_MAX_RETRIES,
     retryBaseMs: values.SWITCHBOARD_RETRY_BASE_MS,
     maxRetryAfterMs: values.SWITCHBOARD_RETRY_MAX_AFTER_MS,

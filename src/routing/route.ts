@@ -11,6 +11,8 @@ export interface Route {
   hedge: HedgeDelay | null;
   attemptTimeoutMs: number;
   deadlineMs: number;
+  /** Longest wait for a committed stream's next chunk. */
+  streamIdleTimeoutMs: number;
   maxRetries: number;
   retryBaseMs: number;
   retryMaxDelayMs: number;

@@ -89,6 +89,7 @@ export class Router {
       hedge: this.hedgeFor(input, first),
       attemptTimeoutMs: this.config.attemptTimeoutMs,
       deadlineMs: this.config.requestDeadlineMs,
+      streamIdleTimeoutMs: this.config.streamIdleTimeoutMs,
       maxRetries: this.config.maxRetries,
       retryBaseMs: this.config.retryBaseMs,
       retryMaxDelayMs: this.config.retryMaxDelayMs,

@@ -179,7 +179,8 @@ class ScriptedRegistry extends AdapterRegistry {
   }
 }
 
-type StreamScript = (signal: AbortSignal) => AsyncGenerator<StreamEvent>;
+/** An upstream stream; `clock` is the gateway's, for scripts that pace their chunks. */
+type StreamScript = (signal: AbortSignal, clock: ManualClock) => AsyncGenerator<StreamEvent>;
 
 describe('the completion service, ending attempts only through routing', () => {
   const caller: Caller = { apiKeyId: null, requestId: 'req_lifecycle', key: null };
@@ -189,7 +190,7 @@ describe('the completion service, ending attempts only through routing', () => {
     for (const database of opened.splice(0)) database.close();
   });
 
-  function gateway(script: StreamScript, deadlineMs = 10_000) {
+  function gateway(script: StreamScript, deadlineMs = 10_000, timeouts: { streamIdleTimeoutMs?: number; attemptTimeoutMs?: number } = {}) {
     const clock = new ManualClock();
     const database = openDatabase(':memory:');
     opened.push(database);
@@ -200,10 +201,10 @@ describe('the completion service, ending attempts only through routing', () => {
         await new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
         throw new Error('unreachable');
       },
-      stream: (_request, { signal }) => script(signal),
+      stream: (_request, { signal }) => script(signal, clock),
     };
     const recorder = new UsageRecorder(database.db, { clock });
-    const router = new Router({ config: { ...DEFAULT_ROUTING_CONFIG, maxRetries: 0, requestDeadlineMs: deadlineMs }, clock });
+    const router = new Router({ config: { ...DEFAULT_ROUTING_CONFIG, maxRetries: 0, requestDeadlineMs: deadlineMs, ...timeouts }, clock });
     const service = new CompletionService({
       db: database.db,
       registry: new ScriptedRegistry(adapter),
@@ -290,6 +291,88 @@ describe('the completion service, ending attempts only through routing', () => {
     expect(generation).toMatchObject({ status: 'FAILED', errorCode: 'TIMEOUT', latencyMs: 5_000 });
     expect(generation.completionTokens).toBeGreaterThan(0);
     expect(generation.attempts?.map((attempt) => [attempt.status, attempt.errorCode, attempt.latencyMs])).toEqual([['FAILED', 'TIMEOUT', 5_000]]);
+  });
+
+  describe('a stream that stalls after its first token', () => {
+    const IDLE_MS = 1_000;
+    /** Set by the script: the upstream call was aborted, which is what closes a real adapter's connection. */
+    let upstreamAborted: unknown;
+    async function* chunksThenStall(signal: AbortSignal, clock: ManualClock): AsyncGenerator<StreamEvent> {
+      signal.addEventListener('abort', () => (upstreamAborted = signal.reason), { once: true });
+      yield { type: 'start', warnings: [] };
+      yield { type: 'text-delta', text: 'one' };
+      // Each further chunk comes 1 ms inside the idle timeout; then nothing more.
+      for (const text of [' two', ' three', ' four']) {
+        await clock.sleep(IDLE_MS - 1, signal);
+        yield { type: 'text-delta', text };
+      }
+      await untilAborted(signal);
+    }
+
+    it('lives on while chunks come just under the idle timeout, and ends as a TIMEOUT at exactly the timeout, its upstream closed', async () => {
+      upstreamAborted = undefined;
+      const { clock, service, row } = gateway(chunksThenStall, 60_000, { streamIdleTimeoutMs: IDLE_MS });
+      const events: CompletionEvent[] = [];
+      const reading = watch(
+        (async () => {
+          for await (const event of await service.openStream(ask, caller)) events.push(event);
+        })(),
+      );
+      await clock.settle();
+      expect(events.map((event) => event.type)).toEqual(['started', 'delta']);
+      for (let chunk = 1; chunk <= 3; chunk++) {
+        await clock.advance(IDLE_MS - 1);
+        expect(events.filter((event) => event.type === 'delta')).toHaveLength(1 + chunk);
+        expect(reading.settled).toBe(false);
+      }
+      await clock.advance(IDLE_MS - 1);
+      expect(reading.settled).toBe(false);
+      expect(upstreamAborted).toBeUndefined();
+      await clock.advance(1);
+      // Recording the failure takes a few real turns (the ledger); with no idle timeout the stream would stay open.
+      await Promise.race([reading.promise, new Promise((_resolve, reject) => setTimeout(() => reject(new Error('the stream is still open after the idle timeout')), 2_000))]);
+
+      const last = events.at(-1);
+      if (last?.type !== 'error') throw new Error('no error event');
+      expect(last.error.code).toBe('TIMEOUT');
+      expect(last.error.message).toMatch(/scripted sent nothing for 1000 ms/);
+      expect(upstreamAborted).toBeInstanceOf(Error);
+      const generation = row(last.id);
+      const stalledAt = 3 * (IDLE_MS - 1) + IDLE_MS;
+      expect(generation).toMatchObject({ status: 'FAILED', finishReason: 'error', errorCode: 'TIMEOUT', latencyMs: stalledAt });
+      // The tokens streamed before the stall are on the row, as the error event said.
+      expect(generation.completionTokens).toBeGreaterThan(0);
+      expect(generation.completionTokens).toBe(last.usage.completionTokens);
+      expect(generation.attempts?.map((attempt) => [attempt.status, attempt.errorCode, attempt.latencyMs])).toEqual([['FAILED', 'TIMEOUT', stalledAt]]);
+      expect(service.activeCount).toBe(0);
+    });
+
+    it('leaves the wait for the first token to the attempt timeout, not to the idle timeout', async () => {
+      upstreamAborted = undefined;
+      const { clock, service, latest } = gateway(
+        async function* (signal) {
+          signal.addEventListener('abort', () => (upstreamAborted = signal.reason), { once: true });
+          yield { type: 'start', warnings: [] };
+          await untilAborted(signal);
+        },
+        60_000,
+        { streamIdleTimeoutMs: IDLE_MS, attemptTimeoutMs: 5_000 },
+      );
+      const events: CompletionEvent[] = [];
+      const opening = watch(
+        (async () => {
+          for await (const event of await service.openStream(ask, caller)) events.push(event);
+        })(),
+      );
+      await clock.advance(IDLE_MS);
+      expect(opening.settled).toBe(false);
+      expect(upstreamAborted).toBeUndefined();
+      await clock.advance(5_000 - IDLE_MS);
+      await opening.promise;
+      expect(events.map((event) => event.type)).toEqual(['error']);
+      expect(latest()).toMatchObject({ status: 'FAILED', errorCode: 'TIMEOUT', latencyMs: 5_000 });
+      expect(latest().errorMessage).toMatch(/no first token within 5000 ms/);
+    });
   });
 
   it('records a completion whose client went away as CANCELLED, attempt and generation', async () => {

@@ -177,6 +177,7 @@ export function routeOver(router: Router, candidates: Candidate[], overrides: Pa
     hedge: null,
     attemptTimeoutMs: config.attemptTimeoutMs,
     deadlineMs: config.requestDeadlineMs,
+    streamIdleTimeoutMs: config.streamIdleTimeoutMs,
     maxRetries: config.maxRetries,
     retryBaseMs: config.retryBaseMs,
     retryMaxDelayMs: config.retryMaxDelayMs,
