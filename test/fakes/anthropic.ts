@@ -22,6 +22,12 @@ export interface FakeAnthropicOptions {
   models?: FakeAnthropicModel[];
   /** The error type of the in-band `event: error` sent for a mid-stream-error script. */
   midStreamError?: 'api_error' | 'overloaded_error';
+  /**
+   * Text the model writes in a text block before a forced tool call (a tool-call script, or a JSON text script
+   * under a forced tool_choice). The API does not promise a forced call comes alone, and models do sometimes say
+   * something like "Checking." first; without this the fake sends the call alone.
+   */
+  textBeforeForcedTool?: string;
 }
 
 export const FAKE_ANTHROPIC_KEY = 'sk-ant-fake-0123456789';
@@ -132,7 +138,7 @@ interface Reply {
   usage: { input_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number; output_tokens: number; output_tokens_details?: { thinking_tokens: number } };
 }
 
-function replyFor(script: Extract<Script, { kind: 'text' | 'tool-call' | 'length' | 'content-filter' }>, request: MessagesRequest): Reply {
+function replyFor(script: Extract<Script, { kind: 'text' | 'tool-call' | 'length' | 'content-filter' }>, request: MessagesRequest, textBeforeForcedTool: string | undefined): Reply {
   const cached = script.kind === 'text' ? (script.cachedPromptTokens ?? 0) : 0;
   const usage: Reply['usage'] = {
     input_tokens: script.promptTokens - cached,
@@ -156,8 +162,9 @@ function replyFor(script: Extract<Script, { kind: 'text' | 'tool-call' | 'length
     case 'tool-call': {
       // Left to choose, Claude usually says something before calling; a forced tool_choice leaves no room for that.
       const forced = request.tool_choice?.type === 'tool' || request.tool_choice?.type === 'any';
+      const text = forced ? textBeforeForcedTool : 'Let me check that.';
       return {
-        ...(forced ? {} : { text: 'Let me check that.' }),
+        ...(text !== undefined ? { text } : {}),
         tool: { id: script.id, name: script.name, arguments: script.arguments },
         stopReason: 'tool_use',
         usage,
@@ -329,7 +336,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         partialStream(res, body.model, current.textBefore, () => res.socket?.destroy());
         return;
       default: {
-        const reply = replyFor(current, body);
+        const reply = replyFor(current, body, options.textBeforeForcedTool);
         if (streaming) streamReply(res, reply, body.model);
         else sendMessage(res, reply, body.model);
       }

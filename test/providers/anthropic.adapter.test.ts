@@ -409,6 +409,43 @@ describe('anthropic adapter edge cases', () => {
     }
   });
 
+  it('answers a json_schema with the forced tool input alone when the model writes text first, the text as a warning, whole and streamed', async () => {
+    const fake = await startFakeAnthropic({ textBeforeForcedTool: 'Checking.' });
+    try {
+      const adapter = createAnthropicAdapter({ id: provider, kind: 'anthropic', name: 'Anthropic', baseUrl: fake.url, apiKey: FAKE_ANTHROPIC_KEY });
+      const schema = { type: 'object', properties: { city: { type: 'string' }, ok: { type: 'boolean' } }, required: ['city', 'ok'] };
+      const asked = request({ responseFormat: { type: 'json_schema', name: 'result', schema } });
+      const toolInput = { city: 'Paris', ok: true };
+
+      fake.enqueue({ kind: 'text', text: JSON.stringify(toolInput), promptTokens: 10, completionTokens: 8 });
+      const response = await adapter.complete(asked, { signal: signal() });
+      // The fake really sent a text block before the tool_use block.
+      expect(fake.received[0]?.body).toMatchObject({ tool_choice: { type: 'tool', name: 'result' } });
+      expect(JSON.parse(response.content ?? '')).toEqual(toolInput);
+      expect(response).toMatchObject({ toolCalls: [], finishReason: 'stop', rawFinishReason: 'tool_use' });
+      expect(response.warnings).toEqual([expect.stringContaining('"Checking."')]);
+
+      fake.enqueue({ kind: 'text', text: JSON.stringify(toolInput), promptTokens: 10, completionTokens: 8 });
+      const events = await collect(adapter.stream(asked, { signal: signal() }));
+      expect(events[0]).toMatchObject({ type: 'start', upstreamId: expect.stringMatching(/^msg_/), warnings: [expect.stringContaining('"Checking."')] });
+      expect(events.filter((event) => event.type === 'start')).toHaveLength(1);
+      const text = events.map((event) => (event.type === 'text-delta' ? event.text : '')).join('');
+      expect(JSON.parse(text)).toEqual(toolInput);
+      expect(events.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop', rawFinishReason: 'tool_use' });
+
+      // A model that answers in words without calling the tool: the words are all there is, whole and streamed.
+      fake.enqueue({ kind: 'text', text: 'I cannot answer that.', promptTokens: 10, completionTokens: 5 });
+      expect(await adapter.complete(asked, { signal: signal() })).toMatchObject({ content: 'I cannot answer that.', warnings: [] });
+      fake.enqueue({ kind: 'text', text: 'I cannot answer that.', promptTokens: 10, completionTokens: 5 });
+      const words = await collect(adapter.stream(asked, { signal: signal() }));
+      expect(words[0]).toMatchObject({ type: 'start', warnings: [] });
+      expect(words.map((event) => (event.type === 'text-delta' ? event.text : '')).join('')).toBe('I cannot answer that.');
+      expect(words.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('replays a raw transcript with CRLF framing and an unknown event type, skipping what it does not know', async () => {
     const transcript = [
       'event: message_start',

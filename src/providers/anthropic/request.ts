@@ -72,6 +72,20 @@ export const JSON_SCHEMA_INSTRUCTION = 'Respond only with JSON matching this JSO
 /** The description of the forced tool; tests detect it to tell it from a caller's tool. */
 export const JSON_TOOL_DESCRIPTION = 'Give your final answer by calling this tool. Its input is your whole response, as JSON matching the schema.';
 
+/** How much of the dropped text a warning quotes: enough to recognise it, not a second copy of a long answer. */
+const DROPPED_TEXT_QUOTE_CHARS = 200;
+
+/**
+ * The warning for text the model wrote beside its forced JSON tool call (models sometimes say "Checking." first
+ * despite tool_choice). The content must be the tool input alone to parse as JSON, so the text is dropped from it
+ * and quoted here instead.
+ */
+export function droppedTextWarning(text: string): string {
+  const trimmed = text.trim();
+  const quoted = trimmed.length > DROPPED_TEXT_QUOTE_CHARS ? `${trimmed.slice(0, DROPPED_TEXT_QUOTE_CHARS)}…` : trimmed;
+  return `responseFormat json_schema: the model wrote text beside its JSON answer, which was left out of the content so that it parses as JSON: ${JSON.stringify(quoted)}`;
+}
+
 /** Anthropic tool names must match ^[a-zA-Z0-9_-]{1,64}$. */
 export function jsonToolName(schemaName: string): string {
   const cleaned = schemaName.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);

@@ -4,6 +4,7 @@ import { parseJsonChunk } from '../http.js';
 import type { StreamEvent } from '../types.js';
 import { anthropicInBandError } from './errors.js';
 import { mapAnthropicFinishReason } from './finish-reason.js';
+import { droppedTextWarning } from './request.js';
 import { mapAnthropicUsage } from './response.js';
 import { STREAM_EVENT_TYPES, streamEventSchema, type AnthropicDeltaUsage, type AnthropicStreamEvent } from './wire.js';
 
@@ -25,6 +26,8 @@ type BlockState =
   | { kind: 'tool'; toolIndex: number; sentArguments: boolean }
   /** The JSON-output tool: its argument fragments are the response text. */
   | { kind: 'json' }
+  /** Text after the JSON-output tool's call, left out of the answer. */
+  | { kind: 'dropped' }
   | { kind: 'other' };
 
 export interface AnthropicStreamMapperOptions {
@@ -38,8 +41,16 @@ export interface AnthropicStreamMapperOptions {
 /**
  * Turns Anthropic's named stream events into normalized ones. Pure apart from the state a stream needs: which
  * block is which (tool indexes count tool calls, not content blocks), the usage so far, and the stop reason.
+ *
+ * With a JSON-output tool, the events before its call are held back, start event included: text the model writes
+ * before the call ("Checking.") would make the content invalid JSON, but whether a call follows is only known
+ * when it starts. When it does, that text is dropped and quoted in a warning on the start event, which is why the
+ * start waits too; when the message ends without it, the held events go out as they came.
  */
 export class AnthropicStreamMapper {
+  /** Events held until the JSON-output tool's call starts or the message ends; undefined once released. */
+  private held: StreamEvent[] | undefined;
+  private jsonAnswerStarted = false;
   private started = false;
   private finished = false;
   private readonly blocks = new Map<number, BlockState>();
@@ -48,7 +59,9 @@ export class AnthropicStreamMapper {
   private stopReason: string | null = null;
   private sawMessageDelta = false;
 
-  constructor(private readonly options: AnthropicStreamMapperOptions) {}
+  constructor(private readonly options: AnthropicStreamMapperOptions) {
+    if (options.jsonToolName !== undefined) this.held = [];
+  }
 
   get isFinished(): boolean {
     return this.finished;
@@ -56,6 +69,36 @@ export class AnthropicStreamMapper {
 
   /** Events to emit for one wire event; throws a ProviderError for an in-band error. */
   map(event: AnthropicStreamEvent): StreamEvent[] {
+    const out = this.gate(this.mapEvent(event));
+    if (this.held !== undefined && this.jsonAnswerStarted) out.push(...this.release(true));
+    return out;
+  }
+
+  /** Holds events while the JSON answer may still come; the finish event releases them as they are. */
+  private gate(events: StreamEvent[]): StreamEvent[] {
+    if (this.held === undefined) return events;
+    const out: StreamEvent[] = [];
+    for (const event of events) {
+      if (this.held === undefined) out.push(event);
+      else if (event.type === 'finish') out.push(...this.release(false), event);
+      else this.held.push(event);
+    }
+    return out;
+  }
+
+  /** The held events; with the JSON answer under way, without the text before it, which a warning quotes. */
+  private release(jsonAnswer: boolean): StreamEvent[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    if (!jsonAnswer) return held;
+    const dropped = held.map((event) => (event.type === 'text-delta' ? event.text : '')).join('');
+    const kept = held.filter((event) => event.type !== 'text-delta');
+    if (dropped.trim() === '') return kept;
+    const warning = droppedTextWarning(dropped);
+    return kept.map((event) => (event.type === 'start' ? { ...event, warnings: [...event.warnings, warning] } : event));
+  }
+
+  private mapEvent(event: AnthropicStreamEvent): StreamEvent[] {
     if (this.finished) return [];
     if (event.type === 'error') throw anthropicInBandError(this.options.provider, event.error, this.options.apiKey);
     if (event.type === 'ping') return [];
@@ -81,7 +124,7 @@ export class AnthropicStreamMapper {
   end(): StreamEvent[] | undefined {
     if (this.finished) return [];
     if (!this.sawMessageDelta) return undefined;
-    return [...(this.started ? [] : [this.startEvent()]), this.finish()];
+    return this.gate([...(this.started ? [] : [this.startEvent()]), this.finish()]);
   }
 
   private startEvent(): StreamEvent {
@@ -95,6 +138,7 @@ export class AnthropicStreamMapper {
         const block = event.content_block;
         if (block.type === 'tool_use' && block.name === this.options.jsonToolName) {
           this.blocks.set(event.index, { kind: 'json' });
+          this.jsonAnswerStarted = true;
           return [];
         }
         if (block.type === 'tool_use') {
@@ -105,6 +149,12 @@ export class AnthropicStreamMapper {
           if (initial !== '') state.sentArguments = true;
           return [{ type: 'tool-call-delta', index: state.toolIndex, id: block.id, name: block.name, argumentsDelta: initial }];
         }
+        // Text after the JSON answer would break it as text before it does; the start event that could have
+        // carried a warning is out by then (a forced call ends the turn, so this is not expected).
+        if (block.type === 'text' && this.jsonAnswerStarted) {
+          this.blocks.set(event.index, { kind: 'dropped' });
+          return [];
+        }
         this.blocks.set(event.index, { kind: 'other' });
         if (block.type === 'text' && block.text !== '') return [{ type: 'text-delta', text: block.text }];
         if (block.type === 'thinking' && block.thinking !== '') return [{ type: 'reasoning-delta', text: block.thinking }];
@@ -112,6 +162,7 @@ export class AnthropicStreamMapper {
       }
       case 'content_block_delta': {
         const delta = event.delta;
+        if (this.blocks.get(event.index)?.kind === 'dropped') return [];
         if (delta.type === 'text_delta') return delta.text === '' ? [] : [{ type: 'text-delta', text: delta.text }];
         if (delta.type === 'thinking_delta') return delta.thinking === '' ? [] : [{ type: 'reasoning-delta', text: delta.thinking }];
         if (delta.type !== 'input_json_delta' || delta.partial_json === '') return [];
