@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RestHandler } from '../rest/handler.js';
 import { admitGraphQLBody } from './body-limit.js';
 import type { GraphQLServer } from './graphql.js';
-import { isLoopbackHostHeader } from './origin.js';
+import { isLoopbackHostHeader } from './loopback.js';
 import { requestIdFrom } from './request-id.js';
 
 export interface DispatcherOptions {

@@ -11,7 +11,8 @@ import { maskError } from '../schema/errors.js';
 import type { Services } from '../services.js';
 import type { GraphQLServer } from './graphql.js';
 import type { LimitsConfig } from './limits.js';
-import { isAllowedWebSocketOrigin, isLoopbackHostHeader } from './origin.js';
+import { isLoopbackHostHeader } from './loopback.js';
+import { isAllowedWebSocketOrigin } from './origin.js';
 import { guardClientFrames, WebSocketLimits } from './websocket-limits.js';
 
 export interface GraphQLWebSocketOptions {
