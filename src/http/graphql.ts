@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { Authenticator } from '../auth/viewer.js';
+import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Authenticator, Viewer } from '../auth/viewer.js';
 import { createContext, type Context } from '../context.js';
+import { UnauthenticatedError } from '../errors.js';
 import { renderOfflineGraphiQL } from '../graphiql.js';
 import type { Logger } from '../logger.js';
 import { maskError, useRequestErrorCodes } from '../schema/errors.js';
@@ -21,6 +22,23 @@ export interface GraphQLServerContext {
 }
 
 export type GraphQLServer = YogaServerInstance<GraphQLServerContext, Context>;
+
+/**
+ * The caller of an HTTP request. A refused key fails the whole request before execution, which the
+ * GraphQL-over-HTTP spec answers with 401 for application/graphql-response+json clients; `spec: true` tells Yoga to
+ * keep 200 for legacy application/json clients, which read errors from the body only. The error is built here,
+ * not in maskError, because only HTTP has a status (a WebSocket reports the same error in-band).
+ */
+function authenticateRequest(authenticator: Authenticator, authorization: string | undefined): Viewer {
+  try {
+    return authenticator.authenticate(authorization);
+  } catch (error) {
+    if (!(error instanceof UnauthenticatedError)) throw error;
+    throw createGraphQLError(error.message, {
+      extensions: { code: error.code, http: { status: error.httpStatus, spec: true, headers: { 'www-authenticate': 'Bearer' } } },
+    });
+  }
+}
 
 /** The Yoga instance behind /graphql: one pipeline (masking, limits, CSRF, context) for HTTP and WebSocket alike. */
 export function createGraphQLServer(services: Services, authenticator: Authenticator, logger: Logger): GraphQLServer {
@@ -42,6 +60,6 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
       error: (...args) => logger.error({ args }, 'yoga'),
     },
     context: ({ request, requestId, prebuilt }) =>
-      prebuilt ?? createContext(services, authenticator.authenticate(request.headers.get('authorization') ?? undefined), requestId, request.signal),
+      prebuilt ?? createContext(services, authenticateRequest(authenticator, request.headers.get('authorization') ?? undefined), requestId, request.signal),
   });
 }
