@@ -187,6 +187,24 @@ export class RateLimitedError extends GatewayError {
   }
 }
 
+/**
+ * Every attempt of a request was refused by an upstream rate limit. To the caller that is a rate limit like our own
+ * (429 RATE_LIMITED, not a 502): it should wait as long as the provider asked, which `retryAfterMs` passes on
+ * (null when the provider gave no hint). The message is ours, never the provider's text.
+ */
+export class UpstreamRateLimitedError extends GatewayError {
+  constructor(
+    readonly provider: string,
+    readonly retryAfterMs: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('RATE_LIMITED', `The provider ${provider} is rate limiting requests; retry ${retryAfterMs === undefined ? 'later' : `after ${Math.ceil(retryAfterMs / 1000)} s`}`, options);
+  }
+  override extensions(): Record<string, unknown> {
+    return { provider: this.provider, retryAfterMs: this.retryAfterMs ?? null };
+  }
+}
+
 export class BudgetExceededError extends GatewayError {
   constructor(message = 'The spend budget of this key is exhausted') {
     super('BUDGET_EXCEEDED', message);
