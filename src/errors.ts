@@ -223,6 +223,33 @@ export class InternalError extends GatewayError {
   }
 }
 
+/**
+ * Whether a failure only says that the request was stopped from outside: the caller went away (an AbortError from
+ * its signal) or the gateway is shutting down. Neither is a bug, whatever GatewayError it was wrapped in.
+ */
+export function isCancellation(error: unknown): boolean {
+  let current: unknown = error;
+  // Bounded: a cause chain is short, and a cyclic one must not hang a log call.
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (current.name === 'AbortError' || current.name === 'CancelledByShutdown') return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
+ * How loudly a failed request is logged. Error level is for what an operator must fix: our own bugs (INTERNAL).
+ * An upstream failure or timeout is a warning (the provider's, reported per request in the request log too); a
+ * caller's mistake, refusal or cancellation is info. Both transports log through this.
+ */
+export function logLevelFor(error: unknown): 'info' | 'warn' | 'error' {
+  if (isCancellation(error)) return 'info';
+  if (!(error instanceof GatewayError)) return 'error';
+  if (error.code === 'INTERNAL') return 'error';
+  if (error.code === 'PROVIDER_ERROR' || error.code === 'TIMEOUT') return 'warn';
+  return 'info';
+}
+
 /** Any thrown value as a GatewayError; unknown errors become INTERNAL with a message that reveals nothing. */
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { BudgetExceededError, RateLimitedError, UpstreamRateLimitedError, toOpenAIErrorBody, type FieldNamer, type GatewayError } from '../errors.js';
+import { BudgetExceededError, isCancellation, logLevelFor, RateLimitedError, UpstreamRateLimitedError, toOpenAIErrorBody, type FieldNamer, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { asCallerError } from '../providers/caller-error.js';
 import { ProviderError } from '../providers/errors.js';
@@ -49,6 +49,16 @@ export function errorBody(error: GatewayError, names: FieldNamer = openAIParamNa
   return toOpenAIErrorBody(asCallerError(error), names);
 }
 
+/**
+ * Logs a failed REST request at the level logLevelFor gives it. Only our own failures (error level) carry the
+ * error and its stack; a caller's cancellation is a plain info line, and other refusals are in the request log.
+ */
+export function logRestFailure(logger: Logger, thrown: unknown, requestId: string, what: string): void {
+  const level = logLevelFor(thrown);
+  if (level === 'error') logger.error({ err: thrown, requestId }, `${what} failed`);
+  else if (isCancellation(thrown)) logger.info({ requestId }, `${what} cancelled by the client`);
+}
+
 /** Answers with an error, unless the response already started (a stream reports its failure in-band instead). */
 export function sendError(
   res: ServerResponse,
@@ -59,8 +69,7 @@ export function sendError(
   names: FieldNamer = openAIParamNamer(),
 ): void {
   const error = asCallerError(thrown);
-  // An unexpected failure is ours: log it with its cause, tell the caller nothing of it.
-  if (error.code === 'INTERNAL') logger.error({ err: thrown, requestId }, 'REST request failed');
+  logRestFailure(logger, thrown, requestId, 'REST request');
   if (res.headersSent || res.destroyed) return;
   const response = errorResponse(error, names);
   res.writeHead(response.status, extraHeaders ? { ...response.headers, ...extraHeaders } : response.headers);
