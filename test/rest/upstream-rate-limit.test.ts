@@ -1,5 +1,6 @@
 import { APIError, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribeWs, wsClient } from '../helpers/subscriptions.js';
 import { startRestFixture, type RestFixture } from './setup.js';
 
 const hello = [{ role: 'user' as const, content: 'Hello' }];
@@ -22,8 +23,9 @@ describe('an upstream rate limit reaches the caller as a rate limit', () => {
   let fixture: RestFixture;
 
   beforeAll(async () => {
-    // One retry on the same endpoint, so a request can be made of two attempts that fail differently.
-    fixture = await startRestFixture({ SWITCHBOARD_MAX_RETRIES: '1' });
+    // One retry on the same endpoint, so a request can be made of two attempts that fail differently; a breaker
+    // that never opens, so the failures of one test cannot shut the endpoint for the next.
+    fixture = await startRestFixture({ SWITCHBOARD_MAX_RETRIES: '1', SWITCHBOARD_BREAKER_FAILURES: '1000' });
   });
   afterAll(async () => {
     await fixture.stop();
@@ -50,6 +52,18 @@ describe('an upstream rate limit reaches the caller as a rate limit', () => {
     fixture.fake.enqueue({ kind: 'error', error: 'rate_limited', retryAfterSeconds: 7 });
     const body = await fixture.server.graphql(COMPLETE, { input: { model: 'openai/gpt-4o-mini', messages: [{ role: 'USER', content: 'hi' }] } });
     expect(body.errors?.[0]?.extensions).toEqual({ code: 'RATE_LIMITED', provider: 'openai', retryAfterMs: 7000 });
+  });
+
+  it('ends a GraphQL stream with CompletionError RATE_LIMITED and the wait', async () => {
+    fixture.fake.enqueue({ kind: 'error', error: 'rate_limited', retryAfterSeconds: 7 });
+    const client = wsClient(fixture.server.wsUrl);
+    const results = await subscribeWs(
+      client,
+      'subscription ($input: CompletionInput!) { completionStream(input: $input) { __typename ... on CompletionError { code retryAfterMs } } }',
+      { input: { model: 'openai/gpt-4o-mini', messages: [{ role: 'USER', content: 'hi' }] } },
+    );
+    await client.dispose();
+    expect(results.at(-1)?.data).toEqual({ completionStream: { __typename: 'CompletionError', code: 'RATE_LIMITED', retryAfterMs: 7000 } });
   });
 
   it('answers 429 when every attempt, retries included, was rate limited: the last wait counts', async () => {
