@@ -108,6 +108,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       serveMetrics: createMetricsHandler(observability.metrics, logger),
       adminKey: config.adminKey,
       maxBodyBytes: config.limits.maxBodyBytes,
+      corsOrigins: config.limits.corsOrigins,
       isDraining,
     }),
   );

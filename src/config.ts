@@ -4,12 +4,7 @@ import { isReservedProviderId, presetProviders, PROVIDER_ID_PATTERN, PROVIDER_ID
 import type { ProviderConfig } from './providers/types.js';
 import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
 import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
-}
+import { isLoopbackAddress } from './http/loopback.js';
 
 /** A self-hosted OpenAI-compatible server declared in SWITCHBOARD_PROVIDERS (vLLM, LM Studio, llama.cpp…). */
 const customProviderSchema = z.object({
@@ -132,7 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const logContent = values.SWITCHBOARD_LOG_CONTENT;
 
-  if (!values.SWITCHBOARD_ADMIN_KEY && !isLoopbackHost(values.HOST)) {
+  if (!values.SWITCHBOARD_ADMIN_KEY && !isLoopbackAddress(values.HOST)) {
     throw new ConfigError(
       `Refusing to listen on ${values.HOST} without SWITCHBOARD_ADMIN_KEY: open local mode treats every caller as admin, so it binds to loopback only. Set SWITCHBOARD_ADMIN_KEY or HOST=127.0.0.1.`,
     );

@@ -187,6 +187,24 @@ export class RateLimitedError extends GatewayError {
   }
 }
 
+/**
+ * Every attempt of a request was refused by an upstream rate limit. To the caller that is a rate limit like our own
+ * (429 RATE_LIMITED, not a 502): it should wait as long as the provider asked, which `retryAfterMs` passes on
+ * (null when the provider gave no hint). The message is ours, never the provider's text.
+ */
+export class UpstreamRateLimitedError extends GatewayError {
+  constructor(
+    readonly provider: string,
+    readonly retryAfterMs: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('RATE_LIMITED', `The provider ${provider} is rate limiting requests; retry ${retryAfterMs === undefined ? 'later' : `after ${Math.ceil(retryAfterMs / 1000)} s`}`, options);
+  }
+  override extensions(): Record<string, unknown> {
+    return { provider: this.provider, retryAfterMs: this.retryAfterMs ?? null };
+  }
+}
+
 export class BudgetExceededError extends GatewayError {
   constructor(message = 'The spend budget of this key is exhausted') {
     super('BUDGET_EXCEEDED', message);
@@ -203,6 +221,33 @@ export class InternalError extends GatewayError {
   constructor(message = 'Internal error', options?: { cause?: unknown }) {
     super('INTERNAL', message, options);
   }
+}
+
+/**
+ * Whether a failure only says that the request was stopped from outside: the caller went away (an AbortError from
+ * its signal) or the gateway is shutting down. Neither is a bug, whatever GatewayError it was wrapped in.
+ */
+export function isCancellation(error: unknown): boolean {
+  let current: unknown = error;
+  // Bounded: a cause chain is short, and a cyclic one must not hang a log call.
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (current.name === 'AbortError' || current.name === 'CancelledByShutdown') return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
+ * How loudly a failed request is logged. Error level is for what an operator must fix: our own bugs (INTERNAL).
+ * An upstream failure or timeout is a warning (the provider's, reported per request in the request log too); a
+ * caller's mistake, refusal or cancellation is info. Both transports log through this.
+ */
+export function logLevelFor(error: unknown): 'info' | 'warn' | 'error' {
+  if (isCancellation(error)) return 'info';
+  if (!(error instanceof GatewayError)) return 'error';
+  if (error.code === 'INTERNAL') return 'error';
+  if (error.code === 'PROVIDER_ERROR' || error.code === 'TIMEOUT') return 'warn';
+  return 'info';
 }
 
 /** Any thrown value as a GatewayError; unknown errors become INTERNAL with a message that reveals nothing. */

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RestHandler } from '../rest/handler.js';
 import { admitGraphQLBody } from './body-limit.js';
+import { refuseRestRequest } from './csrf.js';
 import type { GraphQLServer } from './graphql.js';
-import { isLoopbackHostHeader } from './origin.js';
+import { isLoopbackHostHeader } from './loopback.js';
 import { requestIdFrom } from './request-id.js';
 
 export interface DispatcherOptions {
@@ -12,6 +13,8 @@ export interface DispatcherOptions {
   /** Without an admin key (open local mode) only loopback host names are served. */
   adminKey: string | undefined;
   maxBodyBytes: number;
+  /** Browser origins allowed besides the gateway's own (SWITCHBOARD_CORS_ORIGINS); the REST facade refuses others. */
+  corsOrigins: readonly string[];
   /** True once shutdown began: /healthz says so and responses ask clients to close. */
   isDraining: () => boolean;
 }
@@ -49,6 +52,13 @@ export function createDispatcher(options: DispatcherOptions): (req: IncomingMess
       return;
     }
     if (path?.startsWith('/v1/')) {
+      const refusal = refuseRestRequest(req.method, req.headers, options.corsOrigins);
+      if (refusal) {
+        // The body is left unread: closing keeps Node from reading and discarding it on a kept-alive socket.
+        res.setHeader('connection', 'close');
+        sendJson(res, refusal.status, { error: { message: refusal.message, type: refusal.type, code: refusal.code, param: null } });
+        return;
+      }
       void options.rest.handle(req, res, requestId);
       return;
     }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth/viewer.js';
 import { createContext } from '../context.js';
 import { asGatewayError } from '../errors.js';
@@ -11,7 +11,8 @@ import { maskError } from '../schema/errors.js';
 import type { Services } from '../services.js';
 import type { GraphQLServer } from './graphql.js';
 import type { LimitsConfig } from './limits.js';
-import { isAllowedWebSocketOrigin, isLoopbackHostHeader } from './origin.js';
+import { isLoopbackHostHeader } from './loopback.js';
+import { isAllowedWebSocketOrigin } from './origin.js';
 import { guardClientFrames, WebSocketLimits } from './websocket-limits.js';
 
 export interface GraphQLWebSocketOptions {
@@ -43,6 +44,69 @@ function toGraphQLError(error: Error): GraphQLError {
   return error instanceof GraphQLError ? error : new GraphQLError(error.message);
 }
 
+/** A client's `complete` message is tiny; anything longer is a subscribe (up to the body limit) and is not parsed twice. */
+const MAX_COMPLETE_MESSAGE_BYTES = 512;
+
+/** The operation id of a client's `complete` message, or undefined for any other message. */
+function completedOperationId(data: RawData): string | undefined {
+  const size = Array.isArray(data) ? data.reduce((total, part) => total + part.length, 0) : data.byteLength;
+  if (size > MAX_COMPLETE_MESSAGE_BYTES) return undefined;
+  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+  try {
+    const message: unknown = JSON.parse(text);
+    if (typeof message !== 'object' || message === null || !('type' in message) || message.type !== 'complete' || !('id' in message)) return undefined;
+    return typeof message.id === 'string' ? message.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One AbortController per running operation of each socket: the Context's `signal`, as HTTP has the request's.
+ * graphql-ws only ends subscriptions when the socket closes or the client sends `complete`; a mutation such as
+ * createCompletion would run on, upstream and charged, for a caller who is gone. Aborting the signal cancels it
+ * (recorded CANCELLED) on both events.
+ */
+class OperationSignals {
+  private readonly bySocket = new WeakMap<WebSocket, Map<string, AbortController>>();
+
+  /** Watches a new socket: its `complete` messages and its close abort the operations it started. */
+  watch(socket: WebSocket): void {
+    socket.on('message', (data) => {
+      const id = completedOperationId(data);
+      if (id !== undefined) this.abort(socket, id);
+    });
+    socket.once('close', () => {
+      const operations = this.bySocket.get(socket);
+      this.bySocket.delete(socket);
+      for (const controller of operations?.values() ?? []) controller.abort();
+    });
+  }
+
+  /** The signal of a starting operation; an id reused after its operation ended starts afresh. */
+  start(socket: WebSocket, id: string): AbortSignal {
+    let operations = this.bySocket.get(socket);
+    if (!operations) this.bySocket.set(socket, (operations = new Map()));
+    const controller = new AbortController();
+    // A socket that closed before the operation got here: nothing will abort it later, so it starts aborted.
+    if (socket.readyState !== socket.OPEN) controller.abort();
+    operations.set(id, controller);
+    return controller.signal;
+  }
+
+  /** The operation ended on its own: its signal is no longer needed (and must not be aborted afterwards). */
+  finish(socket: WebSocket, id: string): void {
+    this.bySocket.get(socket)?.delete(id);
+  }
+
+  private abort(socket: WebSocket, id: string): void {
+    const operations = this.bySocket.get(socket);
+    const controller = operations?.get(id);
+    operations?.delete(id);
+    controller?.abort();
+  }
+}
+
 /**
  * graphql-ws over Yoga's own pipeline, as Yoga's examples/graphql-ws does: onSubscribe parses and validates with
  * the enveloped instance and returns execution args; execute and subscribe then run that same instance's
@@ -55,6 +119,7 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: limits.maxBodyBytes });
   const connectionLimits = new WebSocketLimits(limits.webSocket.maxSubscriptionsPerConnection, limits.webSocket.maxConnectionsPerKey);
   const runners = new WeakMap<ExecutionArgs, EnvelopedRunners>();
+  const signals = new OperationSignals();
   let operations = 0;
   const idle: Array<() => void> = [];
 
@@ -82,7 +147,8 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
       onOperation: () => {
         operations++;
       },
-      onComplete: () => {
+      onComplete: (ctx, id) => {
+        signals.finish(ctx.extra.socket, id);
         // graphql-ws sends the `complete` message right after this hook returns: count the operation done only
         // once that send is queued, so a shutdown's close frame can never overtake it.
         setTimeout(() => {
@@ -90,7 +156,7 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
           if (operations === 0) for (const resolve of idle.splice(0)) resolve();
         }, 0);
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const refused = connectionLimits.refuseSubscription(Object.keys(ctx.subscriptions).length);
         if (refused) return [refused];
         const requestId = newId('req');
@@ -116,12 +182,15 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
           return [toGraphQLError(maskError(error))];
         }
         if (errors.length > 0) return errors.map((error) => toGraphQLError(maskError(error)));
+        // The context was built before the operation had an id; it gets its signal now, before anything runs.
+        const contextValue = await enveloped.contextFactory();
+        contextValue.signal = signals.start(ctx.extra.socket, id);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
         };
         runners.set(args, { execute: enveloped.execute, subscribe: enveloped.subscribe });
         return args;
@@ -144,6 +213,7 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
       }
       webSockets.handleUpgrade(req, socket, head, (ws) => {
         guardClientFrames(ws);
+        signals.watch(ws);
         webSockets.emit('connection', ws, req);
       });
     },

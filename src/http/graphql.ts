@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { Authenticator } from '../auth/viewer.js';
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Authenticator, Viewer } from '../auth/viewer.js';
 import { createContext, type Context } from '../context.js';
+import { GatewayError, isCancellation, logLevelFor, UnauthenticatedError } from '../errors.js';
 import { renderOfflineGraphiQL } from '../graphiql.js';
 import type { Logger } from '../logger.js';
 import { maskError, useRequestErrorCodes } from '../schema/errors.js';
@@ -22,6 +24,45 @@ export interface GraphQLServerContext {
 
 export type GraphQLServer = YogaServerInstance<GraphQLServerContext, Context>;
 
+/**
+ * Yoga logs at error level every error our maskError rewrites, which is every error: a syntax error, a FORBIDDEN, a
+ * caller hanging up. Each is logged here at the level logLevelFor gives it: only our own failures are errors (with
+ * the original error and its stack); an upstream failure is a warning; a caller's mistake, refusal or cancellation
+ * is info. Messages of the others are left out: upstream text may echo the request (see the README's Logs).
+ */
+function logYogaError(logger: Logger, args: unknown[]): void {
+  for (const arg of args) {
+    const original = arg instanceof GraphQLError ? (arg.originalError ?? arg) : arg;
+    // graphql-js's own errors (syntax, validation, variables) have no original error: the document was wrong.
+    const level = original instanceof GraphQLError ? 'info' : logLevelFor(original);
+    if (level === 'error') {
+      logger.error({ err: original }, 'GraphQL operation failed');
+    } else if (isCancellation(original)) {
+      logger.info('GraphQL operation cancelled by the caller');
+    } else {
+      const code = original instanceof GatewayError ? original.code : 'BAD_REQUEST';
+      logger[level]({ code, ...(arg instanceof GraphQLError && arg.path ? { path: arg.path.join('.') } : {}) }, 'GraphQL operation refused');
+    }
+  }
+}
+
+/**
+ * The caller of an HTTP request. A refused key fails the whole request before execution, which the
+ * GraphQL-over-HTTP spec answers with 401 for application/graphql-response+json clients; `spec: true` tells Yoga to
+ * keep 200 for legacy application/json clients, which read errors from the body only. The error is built here,
+ * not in maskError, because only HTTP has a status (a WebSocket reports the same error in-band).
+ */
+function authenticateRequest(authenticator: Authenticator, authorization: string | undefined): Viewer {
+  try {
+    return authenticator.authenticate(authorization);
+  } catch (error) {
+    if (!(error instanceof UnauthenticatedError)) throw error;
+    throw createGraphQLError(error.message, {
+      extensions: { code: error.code, http: { status: error.httpStatus, spec: true, headers: { 'www-authenticate': 'Bearer' } } },
+    });
+  }
+}
+
 /** The Yoga instance behind /graphql: one pipeline (masking, limits, CSRF, context) for HTTP and WebSocket alike. */
 export function createGraphQLServer(services: Services, authenticator: Authenticator, logger: Logger): GraphQLServer {
   return createYoga<GraphQLServerContext, Context>({
@@ -39,9 +80,9 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
+      error: (...args) => logYogaError(logger, args),
     },
     context: ({ request, requestId, prebuilt }) =>
-      prebuilt ?? createContext(services, authenticator.authenticate(request.headers.get('authorization') ?? undefined), requestId, request.signal),
+      prebuilt ?? createContext(services, authenticateRequest(authenticator, request.headers.get('authorization') ?? undefined), requestId, request.signal),
   });
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
 import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody, logRestFailure, sendError } from './errors.js';
 import { openAIParamNamer } from './param-names.js';
 
 /** Response headers naming what served the request, beside x-request-id. */
@@ -72,7 +72,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
   /** After the headers went out, a failure can only be told in the stream, as OpenAI does: one error event, no [DONE]. */
   function endInBand(res: ServerResponse, thrown: unknown, requestId: string, request: ParsedChatRequest): void {
     const failure = asGatewayError(thrown);
-    if (failure.code === 'INTERNAL') logger.error({ err: thrown, requestId }, 'REST stream failed');
+    logRestFailure(logger, thrown, requestId, 'REST stream');
     if (!res.destroyed && !res.writableEnded) res.end(errorEvent(errorBody(failure, openAIParamNamer(request.maxTokensParam))));
   }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { BudgetExceededError, RateLimitedError, asGatewayError, toOpenAIErrorBody, type FieldNamer, type GatewayError } from '../errors.js';
+import { BudgetExceededError, isCancellation, logLevelFor, RateLimitedError, UpstreamRateLimitedError, toOpenAIErrorBody, type FieldNamer, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { asCallerError } from '../providers/caller-error.js';
 import { ProviderError } from '../providers/errors.js';
 import { openAIParamNamer } from './param-names.js';
 
@@ -10,7 +11,7 @@ export interface OpenAIErrorBody {
 }
 
 function retryAfterMs(error: GatewayError): number | undefined {
-  if (error instanceof RateLimitedError) return error.retryAfterMs;
+  if (error instanceof RateLimitedError || error instanceof UpstreamRateLimitedError) return error.retryAfterMs;
   if (error instanceof ProviderError) return error.retryAfterMs;
   return undefined;
 }
@@ -21,6 +22,7 @@ function retryAfterMs(error: GatewayError): number | undefined {
  */
 function shouldRetry(error: GatewayError): boolean | undefined {
   if (error instanceof BudgetExceededError) return false;
+  if (error instanceof UpstreamRateLimitedError) return true;
   if (error instanceof ProviderError) return error.isRetryable;
   return undefined;
 }
@@ -29,7 +31,8 @@ function shouldRetry(error: GatewayError): boolean | undefined {
  * The status, headers and body a GatewayError is answered with; GatewayError decides the status and type.
  * `names` renders a bad field as the OpenAI parameter the caller sent.
  */
-export function errorResponse(error: GatewayError, names: FieldNamer = openAIParamNamer()): { status: number; headers: Record<string, string>; body: string } {
+export function errorResponse(thrown: GatewayError, names: FieldNamer = openAIParamNamer()): { status: number; headers: Record<string, string>; body: string } {
+  const error = asCallerError(thrown);
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   const waitMs = retryAfterMs(error);
   if (waitMs !== undefined) {
@@ -43,7 +46,17 @@ export function errorResponse(error: GatewayError, names: FieldNamer = openAIPar
 
 /** The OpenAI error body; a bad field is named, in `param` and in the message, as an OpenAI parameter. */
 export function errorBody(error: GatewayError, names: FieldNamer = openAIParamNamer()): OpenAIErrorBody {
-  return toOpenAIErrorBody(error, names);
+  return toOpenAIErrorBody(asCallerError(error), names);
+}
+
+/**
+ * Logs a failed REST request at the level logLevelFor gives it. Only our own failures (error level) carry the
+ * error and its stack; a caller's cancellation is a plain info line, and other refusals are in the request log.
+ */
+export function logRestFailure(logger: Logger, thrown: unknown, requestId: string, what: string): void {
+  const level = logLevelFor(thrown);
+  if (level === 'error') logger.error({ err: thrown, requestId }, `${what} failed`);
+  else if (isCancellation(thrown)) logger.info({ requestId }, `${what} cancelled by the client`);
 }
 
 /** Answers with an error, unless the response already started (a stream reports its failure in-band instead). */
@@ -55,9 +68,8 @@ export function sendError(
   extraHeaders?: Record<string, string>,
   names: FieldNamer = openAIParamNamer(),
 ): void {
-  const error = asGatewayError(thrown);
-  // An unexpected failure is ours: log it with its cause, tell the caller nothing of it.
-  if (error.code === 'INTERNAL') logger.error({ err: thrown, requestId }, 'REST request failed');
+  const error = asCallerError(thrown);
+  logRestFailure(logger, thrown, requestId, 'REST request');
   if (res.headersSent || res.destroyed) return;
   const response = errorResponse(error, names);
   res.writeHead(response.status, extraHeaders ? { ...response.headers, ...extraHeaders } : response.headers);

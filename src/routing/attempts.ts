@@ -393,7 +393,8 @@ export class AttemptRun {
           fatal ??= failure;
           continue;
         }
-        lastError = failure;
+        // A rate limit stays the final error only while every attempt hit one: the caller is then told to wait (429).
+        if (error.kind !== 'rate_limited' || !(lastError instanceof ProviderError) || lastError.kind === 'rate_limited') lastError = failure;
         this.scheduleRetry(queue, event.attempt, error);
       }
     } catch (error) {

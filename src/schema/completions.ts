@@ -5,6 +5,7 @@ import type { ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import type { ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
 import { directModelId } from '../ids.js';
+import { asCallerError } from '../providers/caller-error.js';
 import { picosToUsd } from '../money.js';
 import { ErrorCodeEnum } from './error-codes.js';
 import { ModelRef } from './models.js';
@@ -382,7 +383,16 @@ const CompletionErrorRef = builder.objectRef<Failed>('CompletionError').implemen
   isTypeOf: (value) => (value as CompletionEvent).type === 'error',
   fields: (t) => ({
     id: t.exposeID('id'),
-    code: t.field({ type: ErrorCodeEnum, description: 'The error code, as in extensions.code', resolve: (event) => event.error.code }),
+    // Read as a caller sees it, like extensions.code: a stream whose every attempt was rate limited is RATE_LIMITED.
+    code: t.field({ type: ErrorCodeEnum, description: 'The error code, as in extensions.code', resolve: (event) => asCallerError(event.error).code }),
+    retryAfterMs: t.int({
+      nullable: true,
+      description: 'With RATE_LIMITED: how long to wait before trying again, when known (the provider’s Retry-After)',
+      resolve: (event) => {
+        const extensions = asCallerError(event.error).extensions();
+        return typeof extensions['retryAfterMs'] === 'number' ? extensions['retryAfterMs'] : null;
+      },
+    }),
     message: t.string({ resolve: (event) => event.error.message }),
     usage: t.field({ type: UsageRef, resolve: (event) => event.usage }),
   }),

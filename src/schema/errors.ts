@@ -1,6 +1,7 @@
 import { GraphQLError, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { GatewayError, graphqlErrorExtensions } from '../errors.js';
+import { asCallerError } from '../providers/caller-error.js';
 
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError;
@@ -23,7 +24,8 @@ export function maskError(error: unknown): Error {
   const location = graphqlError ? { nodes: graphqlError.nodes, path: graphqlError.path, source: graphqlError.source, positions: graphqlError.positions } : {};
 
   if (original instanceof GatewayError) {
-    return new GraphQLError(original.message, { ...location, extensions: graphqlErrorExtensions(original, argumentNames(graphqlError)) });
+    const shown = asCallerError(original);
+    return new GraphQLError(shown.message, { ...location, extensions: graphqlErrorExtensions(shown, argumentNames(graphqlError)) });
   }
   // A GraphQLError raised by graphql-js itself (or thrown as such by a scalar) is about the request.
   if (graphqlError && (!graphqlError.originalError || isGraphQLError(graphqlError.originalError))) {

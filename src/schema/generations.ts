@@ -119,6 +119,8 @@ builder.queryFields((t) => ({
   generation: t.field({
     type: GenerationRef,
     nullable: true,
+    // READ (or ADMIN) reads the ledger; ledgerScope then narrows a key to its own rows.
+    authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => {
       const scope = ledgerScope(context.viewer);
@@ -129,6 +131,7 @@ builder.queryFields((t) => ({
   }),
   generations: t.connection({
     type: GenerationRef,
+    authScopes: { read: true },
     description: 'Recorded requests, newest first',
     args: { filter: t.arg({ type: GenerationFilterInput }) },
     resolve: async (_root, args, context) => {
@@ -158,6 +161,7 @@ builder.queryFields((t) => ({
 builder.subscriptionFields((t) => ({
   usageEvents: t.field({
     type: GenerationRef,
+    authScopes: { read: true },
     description:
       'Every generation as it is recorded (finished, failed, cancelled or interrupted), in commit order. Admin: all of them; a key: its own. ' +
       'A subscriber that falls too far behind is closed with an error rather than silently missing events.',

@@ -61,6 +61,7 @@ const UsageBucketRef = builder.objectRef<UsageBucket>('UsageBucket').implement({
 builder.queryFields((t) => ({
   usage: t.field({
     type: [UsageBucketRef],
+    authScopes: { read: true },
     description: 'Usage of finished generations, grouped by the given dimensions (none: one bucket of everything); time buckets ascending',
     args: {
       filter: t.arg({ type: UsageFilterInput }),

@@ -6,9 +6,9 @@ import { ForbiddenError } from '../errors.js';
 export type LedgerScope = { kind: 'all' } | { kind: 'key'; apiKeyId: string };
 
 /**
- * The one decision behind every ledger read (generation, generations, usage, usageEvents): an admin sees every
- * generation; a caller with a key sees its own key's; anyone else nothing. Today every authenticated caller is
- * admin; when keys with scopes land, a key's caller gets its own view through here without touching the fields.
+ * The one decision behind which rows a ledger read (generation, generations, usage, usageEvents) returns: an admin
+ * sees every generation; a caller with a key sees its own key's; anyone else nothing. Whether the caller may read
+ * the ledger at all (the READ scope) is the schema's authScopes check, made before any of these fields resolve.
  */
 export function ledgerScope(viewer: Viewer): LedgerScope {
   if (viewer.isAdmin) return { kind: 'all' };

@@ -39,7 +39,8 @@ describe('admin and key access to the ledger and the audit log', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ SWITCHBOARD_ADMIN_KEY: ADMIN_KEY });
-    const created = await server.graphql<{ createApiKey: { apiKey: { id: string }; secret: string } }>(CREATE_KEY, { input: { name: 'reader', scopes: ['COMPLETIONS'] } }, admin);
+    // Reading one's own ledger takes READ; COMPLETIONS alone only makes requests (test below).
+    const created = await server.graphql<{ createApiKey: { apiKey: { id: string }; secret: string } }>(CREATE_KEY, { input: { name: 'reader', scopes: ['COMPLETIONS', 'READ'] } }, admin);
     expect(created.errors).toBeUndefined();
     keyId = created.data!.createApiKey.apiKey.id;
     keySecret = created.data!.createApiKey.secret;
@@ -120,5 +121,60 @@ describe('admin and key access to the ledger and the audit log', () => {
     expect(result.value?.data?.usageEvents).toEqual({ id: own.data!.createCompletion.id, apiKeyId: keyId });
     await iterator.return?.();
     await client.dispose();
+  });
+
+  it('keeps the ledger from a key without READ, shows a READ-only key its own (none), and shows the admin all', async () => {
+    const key = async (name: string, scopes: string[]) => {
+      const body = await server.graphql<{ createApiKey: { apiKey: { id: string }; secret: string } }>(CREATE_KEY, { input: { name, scopes } }, admin);
+      expect(body.errors).toBeUndefined();
+      return { id: body.data!.createApiKey.apiKey.id, headers: { authorization: `Bearer ${body.data!.createApiKey.secret}` }, secret: body.data!.createApiKey.secret };
+    };
+    const caller = await key('completions only', ['COMPLETIONS']);
+    const readOnly = await key('read only', ['READ']);
+
+    // COMPLETIONS alone may make requests and see itself, but not read the ledger, not even its own rows.
+    const made = await server.graphql<{ createCompletion: { id: string } }>(COMPLETE, echo('unreadable'), caller.headers);
+    expect(made.errors).toBeUndefined();
+    const madeId = made.data!.createCompletion.id;
+    const me = await server.graphql<{ me: { id: string } }>(`{ me { id } }`, {}, caller.headers);
+    expect(me.data?.me).toEqual({ id: caller.id });
+    for (const query of [
+      `{ generations { edges { node { id } } } }`,
+      `{ generation(id: "${madeId}") { id } }`,
+      `{ usage { requests } }`,
+      `{ usage(groupBy: [KEY]) { key { apiKeyId } requests } }`,
+    ]) {
+      const body = await server.graphql(query, {}, caller.headers);
+      expect(body.errors?.[0]?.extensions?.['code'], query).toBe('FORBIDDEN');
+      // A nullable field reads as null beside the error; nothing of the ledger comes back.
+      expect(JSON.stringify(body.data ?? null), query).not.toMatch(/gen_|requests/);
+    }
+    const events = wsClient(server.wsUrl, { authorization: `Bearer ${caller.secret}` });
+    // graphql-ws reports a refused subscription as an error result or a thrown error list; either names the code.
+    const refused = await events.iterate({ query: 'subscription { usageEvents { id } }' }).next().then(
+      (result) => result.value,
+      (error: unknown) => error,
+    );
+    expect(JSON.stringify(refused)).toContain('FORBIDDEN');
+    await events.dispose();
+
+    // READ alone reads its own key's rows: there are none, and another key's row reads as absent.
+    const list = await server.graphql<{ generations: { edges: unknown[] } }>(`{ generations { edges { node { id } } } }`, {}, readOnly.headers);
+    expect(list.errors).toBeUndefined();
+    expect(list.data!.generations.edges).toEqual([]);
+    const other = await server.graphql<{ generation: unknown }>(`query($id: ID!) { generation(id: $id) { id } }`, { id: madeId }, readOnly.headers);
+    expect(other.errors).toBeUndefined();
+    expect(other.data!.generation).toBeNull();
+    const usage = await server.graphql<{ usage: unknown[] }>(`{ usage(groupBy: [KEY]) { requests } }`, {}, readOnly.headers);
+    expect(usage.errors).toBeUndefined();
+    expect(usage.data!.usage).toEqual([]);
+    expect((await server.graphql(`{ usage(filter: { apiKeyId: "${caller.id}" }) { requests } }`, {}, readOnly.headers)).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await server.graphql(COMPLETE, echo('no'), readOnly.headers)).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    // The admin sees every key's rows, the unreadable one included.
+    const all = await server.graphql<{ generation: { id: string; apiKeyId: string } }>(`query($id: ID!) { generation(id: $id) { id apiKeyId } }`, { id: madeId }, admin);
+    expect(all.data!.generation).toEqual({ id: madeId, apiKeyId: caller.id });
+    const byKey = await server.graphql<{ usage: Array<{ key: { apiKeyId: string | null } }> }>(`{ usage(groupBy: [KEY]) { key { apiKeyId } } }`, {}, admin);
+    expect(byKey.data!.usage.map((bucket) => bucket.key.apiKeyId)).toEqual(expect.arrayContaining([null, keyId, caller.id]));
   });
 });
