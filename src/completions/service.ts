@@ -17,6 +17,7 @@ import { newId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
 import { validateAgainstModel, validateCompletionInput } from './validate.js';
+import { failureForCaller } from './visibility.js';
 
 export interface CompletionServiceDeps {
   db: Db;
@@ -243,7 +244,8 @@ export class CompletionService {
           errorMessage: aborted ? 'cancelled' : failure.message,
         }),
       );
-      throw failure;
+      // The ledger keeps the (redacted) upstream text for admins; the caller is told what it may read.
+      throw failureForCaller(failure, caller);
     } finally {
       run.dispose();
       this.untrack(controller);
@@ -344,7 +346,7 @@ export class CompletionService {
         }),
       );
       recorded = true;
-      if (!aborted) yield { type: 'error', id: trace.id, error: failure, usage };
+      if (!aborted) yield { type: 'error', id: trace.id, error: failureForCaller(failure, caller), usage };
     } finally {
       // Reached with nothing recorded when the consumer stopped while we were suspended at a yield.
       if (!recorded) {

@@ -256,7 +256,7 @@ describe('anthropic response mapping', () => {
   });
 
   it('throws typed errors for in-band error events', () => {
-    const mapper = new AnthropicStreamMapper({ provider, warnings: [], apiKey: 'sk-secret' });
+    const mapper = new AnthropicStreamMapper({ provider, warnings: [] });
     const overloaded = (() => {
       try {
         mapper.map(streamEventSchema.parse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
@@ -267,20 +267,21 @@ describe('anthropic response mapping', () => {
     expect(overloaded).toBeInstanceOf(ProviderError);
     expect((overloaded as ProviderError).kind).toBe('overloaded');
     expect((overloaded as ProviderError).upstreamCode).toBe('overloaded_error');
-    expect(() => mapper.map(streamEventSchema.parse({ type: 'error', error: { type: 'api_error', message: 'bad sk-secret' } }))).toThrow(/bad \[redacted\]/);
+    expect(() => mapper.map(streamEventSchema.parse({ type: 'error', error: { type: 'api_error', message: 'bad request' } }))).toThrow(/stream failed: bad request/);
   });
 
-  it('maps error bodies by type, telling context overflow apart, and keeps a key out of messages', () => {
-    const describeError = describeAnthropicError('sk-ant-secret');
+  it('maps error bodies by type, telling context overflow apart', () => {
+    // Echoed keys are redacted where every adapter's errors pass (the registry; see test/hardening/secret-leaks.test.ts).
+    const describeError = describeAnthropicError;
     const body = (type: string, message: string): unknown => ({ type: 'error', error: { type, message } });
-    expect(describeError(400, body('invalid_request_error', 'input length and `max_tokens` exceed context limit: 190000 + 20000 > 200000'), {}).kind).toBe('context_length_exceeded');
-    expect(describeError(400, body('invalid_request_error', 'messages: field required'), {}).kind).toBe('bad_request');
-    expect(describeError(403, body('permission_error', 'no'), {}).kind).toBe('permission');
-    expect(describeError(402, body('billing_error', 'no credit'), {}).kind).toBe('quota_exhausted');
-    expect(describeError(500, body('api_error', 'oops'), {})).toEqual({ kind: 'server_error', message: 'oops', upstreamCode: 'api_error' });
-    expect(describeError(529, body('overloaded_error', 'Overloaded'), {}).kind).toBe('overloaded');
-    expect(describeError(401, body('authentication_error', 'invalid x-api-key sk-ant-secret'), {}).message).toBe('invalid x-api-key [redacted]');
-    expect(describeError(502, '<html>bad gateway sk-ant-secret</html>', {})).toEqual({ message: '<html>bad gateway [redacted]</html>' });
+    expect(describeError(400, body('invalid_request_error', 'input length and `max_tokens` exceed context limit: 190000 + 20000 > 200000')).kind).toBe('context_length_exceeded');
+    expect(describeError(400, body('invalid_request_error', 'messages: field required')).kind).toBe('bad_request');
+    expect(describeError(403, body('permission_error', 'no')).kind).toBe('permission');
+    expect(describeError(402, body('billing_error', 'no credit')).kind).toBe('quota_exhausted');
+    expect(describeError(500, body('api_error', 'oops'))).toEqual({ kind: 'server_error', message: 'oops', upstreamCode: 'api_error' });
+    expect(describeError(529, body('overloaded_error', 'Overloaded')).kind).toBe('overloaded');
+    expect(describeError(401, body('authentication_error', 'invalid x-api-key')).message).toBe('invalid x-api-key');
+    expect(describeError(502, '<html>bad gateway</html>')).toEqual({ message: '<html>bad gateway</html>' });
   });
 });
 

@@ -32,7 +32,6 @@ export interface AnthropicStreamMapperOptions {
   warnings: string[];
   jsonToolName?: string;
   /** Redacted from in-band error messages. */
-  apiKey?: string;
 }
 
 /**
@@ -57,7 +56,7 @@ export class AnthropicStreamMapper {
   /** Events to emit for one wire event; throws a ProviderError for an in-band error. */
   map(event: AnthropicStreamEvent): StreamEvent[] {
     if (this.finished) return [];
-    if (event.type === 'error') throw anthropicInBandError(this.options.provider, event.error, this.options.apiKey);
+    if (event.type === 'error') throw anthropicInBandError(this.options.provider, event.error);
     if (event.type === 'ping') return [];
     if (event.type === 'message_start') {
       if (event.message.usage !== undefined) this.usage = { ...event.message.usage };
