@@ -12,6 +12,8 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeServer } from '../fakes/server.js';
 import { collect } from '../helpers/collect.js';
+import { expectEchoedSecretRedacted } from '../helpers/echoed-secrets.js';
+import { createAdapter } from '../../src/providers/registry.js';
 
 const model = 'claude-sonnet-4-6';
 const provider = 'anthropic-test';
@@ -477,6 +479,18 @@ describe('anthropic adapter edge cases', () => {
       expect((error as ProviderError).kind).toBe('network');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('anthropic keys echoed by the upstream', () => {
+  it('are redacted from every error the registry’s adapter throws', async () => {
+    const key = 'sk-ant-api03-echo/Key"0123456789';
+    const fake = await startFakeAnthropic({ apiKey: key });
+    try {
+      await expectEchoedSecretRedacted(createAdapter({ id: 'anthropic', kind: 'anthropic', name: 'Anthropic', baseUrl: fake.url, apiKey: key }, { localDelayMs: 0 }), fake, key, request());
+    } finally {
+      await fake.close();
     }
   });
 });
