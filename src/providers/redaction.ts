@@ -42,7 +42,8 @@ function characterPattern(char: string): string {
   const units = char.length === 1 ? [code] : [char.charCodeAt(0), char.charCodeAt(1)];
   alternatives.push(units.map((unit) => `\\\\{1,${MAX_BACKSLASHES}}u${hexPattern(unit, 4)}`).join(''));
   const bytes = [...Buffer.from(char, 'utf8')];
-  alternatives.push(bytes.map((byte) => `(?:%25){0,${MAX_PERCENT_NESTING}}%${hexPattern(byte, 2)}`).join(''));
+  // Encoding again turns `%2F` into `%252F`: each round puts `25` after the percent sign.
+  alternatives.push(bytes.map((byte) => `%(?:25){0,${MAX_PERCENT_NESTING}}${hexPattern(byte, 2)}`).join(''));
   return `(?:${alternatives.join('|')})`;
 }
 
