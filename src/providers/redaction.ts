@@ -17,38 +17,93 @@ export const REDACTED = '[redacted]';
  */
 const PUBLIC_HEADERS = new Set(['accept', 'content-type', 'user-agent', 'http-referer', 'referer', 'x-title', 'anthropic-version', 'anthropic-beta', 'openai-beta']);
 
-/** Bounds on how deeply a spelling may be escaped, so a hostile run of backslashes or `%25`s cannot make matching slow. */
-const MAX_BACKSLASHES = 7;
-const MAX_PERCENT_NESTING = 3;
+// ignoreBOM keeps a leading U+FEFF as a character, so positions stay aligned with the source.
+const UTF16 = new TextDecoder('utf-16le', { ignoreBOM: true });
+const BACKSLASH = 0x5c;
+const PERCENT = 0x25;
+const LOWER_U = 0x75;
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }
 
-function hexPattern(value: number, width: number): string {
-  // Either case: encoders differ (`%2F` and `%2f`, `\u002F` and `\u002f`).
-  return [...value.toString(16).padStart(width, '0')].map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit)).join('');
+function hexAt(text: string, at: number, digits: number): number {
+  if (at + digits > text.length) return -1;
+  let value = 0;
+  for (let index = at; index < at + digits; index++) {
+    const digit = hexValue(text.charCodeAt(index));
+    if (digit === -1) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** A text in canonical spelling, with where each of its characters came from in the original. */
+interface Canonical {
+  text: string;
+  /** For each character of `text`: where its spelling starts in the original (escape and backslashes before it included). */
+  start: Int32Array;
+  /** …and where it ends. */
+  end: Int32Array;
 }
 
 /**
- * One character of a secret in any spelling an upstream is likely to echo it in: as itself, after backslashes (JSON's
- * `\"` `\\` `\/`, or a string escaped again inside another), as a `\uXXXX` escape, or percent-encoded (UTF-8 bytes,
- * possibly encoded more than once: `%2F`, `%252F`).
+ * Spells a text the one way secrets are looked for in: `\uXXXX` escapes and percent-encoded ASCII (`%2F`, and encoded
+ * again, `%252F`) decoded, and every backslash dropped (JSON's `\"` `\/` `\\`, however many times a string was escaped
+ * inside another). A secret is found in any of those spellings by finding its own canonical spelling in the text's, in
+ * one linear pass and a native substring search: a regular expression of every spelling of every secret took
+ * seconds over a body of a few megabytes. Only the characters of a match's span in the original are replaced.
  */
-function characterPattern(char: string): string {
-  const code = char.codePointAt(0) ?? 0;
-  const alternatives = [`\\\\{0,${MAX_BACKSLASHES}}${escapeRegExp(char)}`];
-  // \u escapes are of UTF-16 code units: a character outside the BMP is two of them.
-  const units = char.length === 1 ? [code] : [char.charCodeAt(0), char.charCodeAt(1)];
-  alternatives.push(units.map((unit) => `\\\\{1,${MAX_BACKSLASHES}}u${hexPattern(unit, 4)}`).join(''));
-  const bytes = [...Buffer.from(char, 'utf8')];
-  // Encoding again turns `%2F` into `%252F`: each round puts `25` after the percent sign.
-  alternatives.push(bytes.map((byte) => `%(?:25){0,${MAX_PERCENT_NESTING}}${hexPattern(byte, 2)}`).join(''));
-  return `(?:${alternatives.join('|')})`;
-}
-
-function secretPattern(secret: string): string {
-  return [...secret].map(characterPattern).join('');
+function canonical(source: string): Canonical {
+  const length = source.length;
+  const units = new Uint16Array(length);
+  const start = new Int32Array(length);
+  const end = new Int32Array(length);
+  let count = 0;
+  // Where the dropped backslashes before the next character began, so a match takes them with it.
+  let pending = -1;
+  let index = 0;
+  while (index < length) {
+    const from = index;
+    let at = index;
+    while (at < length && source.charCodeAt(at) === BACKSLASH) at++;
+    if (at === length) break;
+    let value = source.charCodeAt(at);
+    let next = at + 1;
+    if (at > index && value === LOWER_U) {
+      const unit = hexAt(source, at + 1, 4);
+      if (unit !== -1) {
+        value = unit;
+        next = at + 5;
+      }
+    } else if (value === PERCENT) {
+      let digits = at + 1;
+      while (source.startsWith('25', digits) && hexAt(source, digits + 2, 2) !== -1) digits += 2;
+      const byte = hexAt(source, digits, 2);
+      // Only ASCII: a multi-byte UTF-8 sequence stays as written (provider credentials are ASCII).
+      if (byte !== -1 && byte < 0x80) {
+        value = byte;
+        next = digits + 2;
+      }
+    }
+    if (value === BACKSLASH) {
+      if (pending === -1) pending = from;
+      index = next;
+      continue;
+    }
+    units[count] = value;
+    start[count] = pending === -1 ? from : pending;
+    end[count] = next;
+    count++;
+    pending = -1;
+    index = next;
+  }
+  // The code units as a string in one native call (String.fromCharCode would take them on the stack).
+  const text = UTF16.decode(units.subarray(0, count));
+  return { text, start, end };
 }
 
 /** The secret values of one provider configuration: its key, and its custom header values (a bearer token without its scheme too). */
@@ -68,12 +123,13 @@ export function secretsOf(config: Pick<ProviderConfig, 'apiKey' | 'headers'>): s
  * Removes every secret the gateway holds for upstream calls from text that came from upstream. It knows the keys of
  * the environment, keys sealed through the API and custom header values, because every provider configuration is
  * registered with it (src/providers/registry.ts), and it forgets none: a request started with a key replaced since
- * may still have its echo on the way. Every spelling is matched (JSON-escaped, \u-escaped, URL-encoded), so a key
- * quoted inside a quoted JSON document or a URL is caught as surely as a bare one.
+ * may still have its echo on the way. Every spelling is matched (JSON-escaped, \u-escaped, URL-encoded, escaped
+ * again inside another string), so a key quoted inside a quoted JSON document or a URL is caught as surely as a bare one.
  */
 export class SecretRedactor {
   private readonly secrets = new Set<string>();
-  private pattern: RegExp | undefined;
+  /** The secrets in canonical spelling, longest first, so a secret that contains another is replaced whole. */
+  private needles: string[] = [];
 
   constructor(secrets: Iterable<string> = []) {
     this.add(secrets);
@@ -89,9 +145,8 @@ export class SecretRedactor {
       changed = true;
     }
     if (!changed) return;
-    // Longest first, so a secret that contains another is replaced whole rather than leaving its remainder.
-    const ordered = [...this.secrets].sort((a, b) => b.length - a.length);
-    this.pattern = new RegExp(ordered.map(secretPattern).join('|'), 'g');
+    const needles = new Set([...this.secrets].map((secret) => canonical(secret).text).filter((needle) => needle !== ''));
+    this.needles = [...needles].sort((a, b) => b.length - a.length);
   }
 
   get size(): number {
@@ -99,7 +154,39 @@ export class SecretRedactor {
   }
 
   redact(text: string): string {
-    if (this.pattern === undefined || text === '') return text;
-    return text.replace(this.pattern, REDACTED);
+    if (this.needles.length === 0 || text === '') return text;
+    // Without a backslash or a percent sign the text is its own canonical spelling (the common case): skip the copy.
+    const spelled = text.includes('\\') || text.includes('%') ? canonical(text) : undefined;
+    if (spelled === undefined) return this.replaceSpans(text, this.find(text, (at) => at, (at, length) => at + length));
+    return this.replaceSpans(
+      text,
+      this.find(
+        spelled.text,
+        (at) => spelled.start[at] ?? 0,
+        (at, length) => spelled.end[at + length - 1] ?? text.length,
+      ),
+    );
+  }
+
+  /** Where each secret occurs in `haystack`, as spans of the original text. */
+  private find(haystack: string, startOf: (at: number) => number, endOf: (at: number, length: number) => number): Array<[number, number]> {
+    const spans: Array<[number, number]> = [];
+    for (const needle of this.needles) {
+      for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) spans.push([startOf(at), endOf(at, needle.length)]);
+    }
+    return spans;
+  }
+
+  private replaceSpans(text: string, spans: Array<[number, number]>): string {
+    if (spans.length === 0) return text;
+    spans.sort((a, b) => a[0] - b[0]);
+    let result = '';
+    let copied = 0;
+    for (const [from, to] of spans) {
+      if (to <= copied) continue;
+      if (from >= copied) result += text.slice(copied, from) + REDACTED;
+      copied = to;
+    }
+    return result + text.slice(copied);
   }
 }

@@ -385,6 +385,10 @@ describe('the secret redactor', () => {
     ]);
   });
 
+  it('keeps positions right around odd characters (a byte-order mark, lone surrogates)', () => {
+    expect(redactor.redact(`\uFEFF\uD800 x ${JSON.stringify(secret)} \uDC00 y`)).toBe('\uFEFF\uD800 x "[redacted]" \uDC00 y');
+  });
+
   it('stays fast on hostile input (long runs of backslashes and percent signs)', () => {
     const hostile = '\\'.repeat(200_000) + '%25'.repeat(50_000) + secret.slice(0, 10);
     const started = performance.now();
