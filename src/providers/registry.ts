@@ -90,13 +90,14 @@ function createAdapterOfKind(config: ProviderConfig, options: RegistryOptions): 
  * Wraps an adapter so that whatever it throws — an error body of any status, an error envelope inside a 2xx, an
  * in-stream error event, a parse failure quoting the response — leaves it with every secret redacted and marked as
  * upstream text. This is the one place: each message is redacted whole, after the adapter assembled it from however
- * many chunks it arrived in, so a key split across two reads is caught; adapters redact nothing themselves. An abort
- * of the caller's own signal passes untouched, as cancellation is not a provider failure.
+ * many chunks it arrived in, so a key split across two reads is caught; adapters redact nothing themselves.
  */
 export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedactor): ProviderAdapter {
   const redact = (text: string): string => redactor.redact(text);
-  const rethrow = (error: unknown, signal: AbortSignal): never => {
-    throw signal.aborted ? error : redactUpstreamError(error, redact);
+  // Even after an abort: an upstream error may have raced the abort in, and routing keeps it as a timeout's cause.
+  // An abort error itself keeps its identity (its message is ours and has nothing to redact).
+  const rethrow = (error: unknown): never => {
+    throw redactUpstreamError(error, redact);
   };
   const listModels = adapter.listModels?.bind(adapter);
   return {
@@ -106,7 +107,7 @@ export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedac
       try {
         return await adapter.complete(request, options);
       } catch (error) {
-        return rethrow(error, options.signal);
+        return rethrow(error);
       }
     },
     async *stream(request, options) {
@@ -114,7 +115,7 @@ export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedac
         // yield* passes the consumer's return() through, so stopping early still closes the upstream connection.
         yield* adapter.stream(request, options);
       } catch (error) {
-        rethrow(error, options.signal);
+        rethrow(error);
       }
     },
     ...(listModels !== undefined
@@ -123,7 +124,7 @@ export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedac
             try {
               return await listModels(options);
             } catch (error) {
-              return rethrow(error, options.signal);
+              return rethrow(error);
             }
           },
         }
