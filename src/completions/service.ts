@@ -18,6 +18,7 @@ import { newId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
 import { validateAgainstModel, validateCompletionInput } from './validate.js';
+import { failureForCaller } from './visibility.js';
 
 export interface CompletionServiceDeps {
   db: Db;
@@ -237,7 +238,8 @@ export class CompletionService {
         warnings: [...trace.warnings],
       };
     } catch (error) {
-      throw await this.recordFailure(run, trace, admission, controller.signal, { error });
+      // The ledger keeps the (redacted) upstream text for admins; the caller is told what it may read.
+      throw failureForCaller(await this.recordFailure(run, trace, admission, controller.signal, { error }), caller);
     } finally {
       run.dispose();
       this.untrack(controller);
@@ -322,7 +324,7 @@ export class CompletionService {
       recorded = true;
       const usage = partialUsage();
       const failure = await this.recordFailure(run, trace, admission, signal, { error }, usage);
-      if (!signal.aborted) yield { type: 'error', id: trace.id, error: failure, usage };
+      if (!signal.aborted) yield { type: 'error', id: trace.id, error: failureForCaller(failure, caller), usage };
     } finally {
       try {
         // Reached with nothing recorded when the consumer stopped while we were suspended at a yield.

@@ -45,11 +45,17 @@ export interface ProviderErrorOptions {
   /** The provider's own error type/code, for the ledger. */
   upstreamCode?: string;
   cause?: unknown;
+  /**
+   * The message quotes what the upstream sent (its error body or event, or text parsed from its response). Set where
+   * every adapter's errors pass (src/providers/registry.ts); callers without ADMIN are then told `publicMessage`.
+   */
+  upstreamText?: boolean;
 }
 
 /**
- * A failed provider call. The message must never contain a credential: adapters build it from the
- * provider's error body, never from our request headers or URL.
+ * A failed provider call. The message must never contain a credential: adapters build it from the provider's error
+ * body, never from our request headers or URL, and the adapter registry redacts every secret an upstream echoes.
+ * What the upstream said reaches admins only: `publicMessage` is what anyone may read.
  */
 export class ProviderError extends GatewayError {
   readonly provider: string;
@@ -57,6 +63,7 @@ export class ProviderError extends GatewayError {
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly upstreamCode: string | undefined;
+  readonly upstreamText: boolean;
   constructor(message: string, options: ProviderErrorOptions) {
     super(options.kind === 'timeout' ? 'TIMEOUT' : 'PROVIDER_ERROR', message, { cause: options.cause });
     this.provider = options.provider;
@@ -64,6 +71,21 @@ export class ProviderError extends GatewayError {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
     this.upstreamCode = options.upstreamCode;
+    this.upstreamText = options.upstreamText ?? false;
+  }
+  /** The message any caller may read: the gateway's own words as they are, the upstream's replaced by a generic one. */
+  get publicMessage(): string {
+    return this.upstreamText ? genericProviderMessage(this.provider, this) : this.message;
+  }
+  /** This failure as a caller without ADMIN sees it: the same code, provider, status, kind and retry hint, the public message. */
+  withoutUpstreamText(): ProviderError {
+    if (!this.upstreamText) return this;
+    return new ProviderError(this.publicMessage, {
+      provider: this.provider,
+      kind: this.kind,
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    });
   }
   get isRetryable(): boolean {
     return RETRYABLE[this.kind];
@@ -140,9 +162,70 @@ export function retryAfterMsFromHeaders(headers: Headers, now = Date.now()): num
 }
 
 /**
- * Removes a credential from text that came from upstream: some servers (and proxies in front of them) echo the
- * key they refused, and that text becomes our error message, log line and ledger row.
+ * What a caller without ADMIN is told of a provider failure whose message quotes the upstream: which provider, and
+ * the status or the kind of failure, never the upstream's words (which may repeat the request, another tenant's
+ * data, or a credential the redactor could not recognize).
  */
-export function redactSecret(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('[redacted]') : text;
+export function genericProviderMessage(provider: string, failure: { status?: number | null | undefined; kind?: ProviderErrorKind | undefined }): string {
+  if (failure.status !== undefined && failure.status !== null && (failure.status < 200 || failure.status >= 300)) return `${provider} returned an error (HTTP ${failure.status})`;
+  switch (failure.kind) {
+    case 'timeout':
+    case 'request_timeout':
+      return `${provider} did not answer in time`;
+    case 'network':
+      return `${provider} could not be reached or closed the connection`;
+    case 'malformed_response':
+      return `${provider} sent a response the gateway could not read`;
+    case 'stream_error':
+      return `${provider} reported an error during the response`;
+    default:
+      return `${provider} returned an error`;
+  }
+}
+
+/** How deep a cause chain is copied; deeper causes are dropped. */
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * A cause as a plain Error with its message and stack redacted. Causes hold upstream text too (V8's JSON.parse
+ * errors quote the body, a ZodError lists the values it received) and end up in log lines; a copy keeps the name,
+ * message and stack a reader needs, without the enumerable fields (a ZodError's `issues`) a log serializer would print.
+ */
+function redactedCause(cause: unknown, redact: (text: string) => string, depth = 0): unknown {
+  if (cause === undefined || depth >= MAX_CAUSE_DEPTH) return undefined;
+  if (!(cause instanceof Error)) return typeof cause === 'string' ? redact(cause) : undefined;
+  const copy = new Error(redact(cause.message), { cause: redactedCause(cause.cause, redact, depth + 1) });
+  copy.name = cause.name;
+  copy.stack = cause.stack === undefined ? undefined : redact(cause.stack);
+  return copy;
+}
+
+/**
+ * A failure thrown by an adapter, with every secret the gateway holds removed from its message, upstream code and
+ * causes, and marked as quoting the upstream (so only admins read its text). Anything else an adapter throws (a
+ * bug's TypeError) has its message and stack redacted in place, keeping its class for whoever catches it.
+ */
+export function redactUpstreamError(error: unknown, redact: (text: string) => string): unknown {
+  if (error instanceof ProviderError) {
+    return new ProviderError(redact(error.message), {
+      provider: error.provider,
+      kind: error.kind,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+      ...(error.upstreamCode !== undefined ? { upstreamCode: redact(error.upstreamCode) } : {}),
+      cause: redactedCause(error.cause, redact),
+      upstreamText: true,
+    });
+  }
+  if (error instanceof Error) {
+    for (const field of ['message', 'stack'] as const) {
+      const value = error[field];
+      if (typeof value !== 'string') continue;
+      const clean = redact(value);
+      // defineProperty, not assignment: some errors (a ZodError's message) are getters without a setter.
+      if (clean !== value) Object.defineProperty(error, field, { value: clean, writable: true, configurable: true, enumerable: false });
+    }
+    if (error.cause !== undefined) Object.defineProperty(error, 'cause', { value: redactedCause(error.cause, redact), writable: true, configurable: true, enumerable: false });
+  }
+  return error;
 }

@@ -4,6 +4,8 @@ import { createLocalAdapter } from './local.js';
 import { createOllamaAdapter } from './ollama/adapter.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/adapter.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
+import { redactUpstreamError } from './errors.js';
+import { SecretRedactor, secretsOf } from './redaction.js';
 import type { ProviderAdapter, ProviderConfig } from './types.js';
 
 export interface RegistryOptions {
@@ -16,12 +18,21 @@ export interface RegistryOptions {
  */
 export class AdapterRegistry {
   private readonly adapters = new Map<string, ProviderAdapter>();
+  /**
+   * Every secret of every configuration registered here (environment keys, keys sealed through the API, custom
+   * header values), redacted from every error any adapter throws. One redactor for all: an upstream may echo another
+   * provider's key too (a shared proxy, a misrouted request).
+   */
+  readonly redactor = new SecretRedactor();
 
   constructor(
     configs: readonly ProviderConfig[],
     private readonly options: RegistryOptions,
   ) {
-    for (const config of configs) this.adapters.set(config.id, createAdapter(config, options));
+    for (const config of configs) {
+      this.redactor.add(secretsOf(config));
+      this.adapters.set(config.id, createAdapter(config, options, this.redactor));
+    }
   }
 
   /** Stops routing to a provider (its stored key was cleared); requests already under way finish. */
@@ -39,7 +50,8 @@ export class AdapterRegistry {
 
   /** Adds or replaces a provider's adapter at runtime: a provider added or re-pointed through the admin API. */
   register(config: ProviderConfig): ProviderAdapter {
-    const adapter = createAdapter(config, this.options);
+    this.redactor.add(secretsOf(config));
+    const adapter = createAdapter(config, this.options, this.redactor);
     this.adapters.set(config.id, adapter);
     return adapter;
   }
@@ -49,7 +61,15 @@ export class AdapterRegistry {
   }
 }
 
-export function createAdapter(config: ProviderConfig, options: RegistryOptions): ProviderAdapter {
+/**
+ * The adapter for a provider kind, behind the choke point every upstream-derived error passes: see redactingAdapter.
+ * Without a registry's redactor, it redacts the configuration's own secrets.
+ */
+export function createAdapter(config: ProviderConfig, options: RegistryOptions, redactor: SecretRedactor = new SecretRedactor(secretsOf(config))): ProviderAdapter {
+  return redactingAdapter(createAdapterOfKind(config, options), redactor);
+}
+
+function createAdapterOfKind(config: ProviderConfig, options: RegistryOptions): ProviderAdapter {
   switch (config.kind) {
     case 'openai':
       return createOpenAIAdapter(config);
@@ -64,4 +84,50 @@ export function createAdapter(config: ProviderConfig, options: RegistryOptions):
     case 'local':
       return createLocalAdapter({ delayMs: options.localDelayMs });
   }
+}
+
+/**
+ * Wraps an adapter so that whatever it throws — an error body of any status, an error envelope inside a 2xx, an
+ * in-stream error event, a parse failure quoting the response — leaves it with every secret redacted and marked as
+ * upstream text. This is the one place: each message is redacted whole, after the adapter assembled it from however
+ * many chunks it arrived in, so a key split across two reads is caught; adapters redact nothing themselves.
+ */
+export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedactor): ProviderAdapter {
+  const redact = (text: string): string => redactor.redact(text);
+  // Even after an abort: an upstream error may have raced the abort in, and routing keeps it as a timeout's cause.
+  // An abort error itself keeps its identity (its message is ours and has nothing to redact).
+  const rethrow = (error: unknown): never => {
+    throw redactUpstreamError(error, redact);
+  };
+  const listModels = adapter.listModels?.bind(adapter);
+  return {
+    id: adapter.id,
+    kind: adapter.kind,
+    async complete(request, options) {
+      try {
+        return await adapter.complete(request, options);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+    async *stream(request, options) {
+      try {
+        // yield* passes the consumer's return() through, so stopping early still closes the upstream connection.
+        yield* adapter.stream(request, options);
+      } catch (error) {
+        rethrow(error);
+      }
+    },
+    ...(listModels !== undefined
+      ? {
+          async listModels(options) {
+            try {
+              return await listModels(options);
+            } catch (error) {
+              return rethrow(error);
+            }
+          },
+        }
+      : {}),
+  };
 }

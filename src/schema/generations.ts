@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import { picosToUsd } from '../money.js';
 import { countGenerations, findGeneration, listGenerations, type GenerationFilter as GenerationListFilter } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
-import { canSee, ledgerScope, scopedKeyFilter } from '../usage/access.js';
+import { canSee, ledgerErrorMessage, ledgerScope, scopedKeyFilter } from '../usage/access.js';
 import { FinishReasonEnum, UsageRef } from './completions.js';
 import { ErrorCodeEnum, toErrorCode } from './error-codes.js';
 import { readRequestSummary, RequestSummaryRef } from './request-summary.js';
@@ -33,7 +33,11 @@ const AttemptRef = builder.objectRef<AttemptRecord>('Attempt').implement({
     providerModelId: t.exposeString('providerModelId'),
     status: t.field({ type: AttemptStatusEnum, resolve: (attempt) => attempt.status }),
     errorCode: t.field({ type: ErrorCodeEnum, nullable: true, resolve: (attempt) => toErrorCode(attempt.errorCode) }),
-    errorMessage: t.string({ nullable: true, resolve: (attempt) => attempt.errorMessage ?? null }),
+    errorMessage: t.string({
+      nullable: true,
+      description: 'The upstream’s own words for admins; other keys read a generic message for provider failures',
+      resolve: (attempt, _args, context) => ledgerErrorMessage(context.viewer, attempt),
+    }),
     httpStatus: t.int({ nullable: true, description: 'The upstream HTTP status of a failed attempt', resolve: (attempt) => attempt.httpStatus ?? null }),
     latencyMs: t.exposeInt('latencyMs'),
     timeToFirstTokenMs: t.int({ nullable: true, resolve: (attempt) => attempt.timeToFirstTokenMs ?? null }),
@@ -89,7 +93,11 @@ export const GenerationRef = builder.objectRef<GenerationRow>('Generation').impl
     timeToFirstTokenMs: t.int({ nullable: true, resolve: (row) => row.timeToFirstTokenMs }),
     streamed: t.exposeBoolean('streamed'),
     errorCode: t.field({ type: ErrorCodeEnum, nullable: true, resolve: (row) => toErrorCode(row.errorCode) }),
-    errorMessage: t.string({ nullable: true, resolve: (row) => row.errorMessage }),
+    errorMessage: t.string({
+      nullable: true,
+      description: 'The upstream’s own words for admins; other keys read a generic message for provider failures',
+      resolve: (row, _args, context) => ledgerErrorMessage(context.viewer, { ...row, httpStatus: row.attempts?.findLast((attempt) => attempt.status === 'FAILED')?.httpStatus }),
+    }),
     warnings: t.stringList({ resolve: (row) => row.warnings ?? [] }),
     attempts: t.field({ type: [AttemptRef], resolve: (row) => row.attempts ?? [] }),
     requestSummary: t.field({

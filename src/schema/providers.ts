@@ -33,7 +33,11 @@ const HealthFiguresRef = builder.interfaceRef<HealthSnapshot>('HealthFigures').i
     }),
     requests: t.int({ description: 'Attempts that ended', resolve: (health) => health.requests }),
     failures: t.int({ resolve: (health) => health.failures }),
-    lastError: t.string({ nullable: true, resolve: (health) => health.lastError }),
+    lastError: t.string({
+      nullable: true,
+      description: 'Admins only (null for other keys): it quotes what the upstream said',
+      resolve: (health, _args, context) => (context.viewer.isAdmin ? health.lastError : null),
+    }),
     lastErrorCode: t.field({ type: ErrorCodeEnum, nullable: true, resolve: (health) => toErrorCode(health.lastErrorCode) }),
     lastErrorAt: t.field({ type: 'DateTime', nullable: true, resolve: (health) => health.lastErrorAt }),
   }),

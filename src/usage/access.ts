@@ -1,6 +1,7 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { GenerationRow } from '../db/schema.js';
 import { ForbiddenError } from '../errors.js';
+import { genericProviderMessage } from '../providers/errors.js';
 
 /** Which generations a caller may read: all of them, or one key's. */
 export type LedgerScope = { kind: 'all' } | { kind: 'key'; apiKeyId: string };
@@ -25,4 +26,21 @@ export function scopedKeyFilter(scope: LedgerScope, requested: string | undefine
 
 export function canSee(scope: LedgerScope, row: Pick<GenerationRow, 'apiKeyId'>): boolean {
   return scope.kind === 'all' || row.apiKeyId === scope.apiKeyId;
+}
+
+/** Error codes whose ledger message may quote an upstream: provider failures and their timeouts. */
+const UPSTREAM_ERROR_CODES = new Set(['PROVIDER_ERROR', 'TIMEOUT']);
+
+/**
+ * A recorded error message as this viewer may read it. The ledger stores the upstream's (redacted) words for admins;
+ * a key without ADMIN reads a generic message naming the provider and status for provider failures, and every
+ * other message (cancelled, hedge lost, internal) as it is.
+ */
+export function ledgerErrorMessage(
+  viewer: Pick<Viewer, 'isAdmin'>,
+  recorded: { errorCode?: string | null | undefined; errorMessage?: string | null | undefined; providerId?: string | null | undefined; httpStatus?: number | null | undefined },
+): string | null {
+  const message = recorded.errorMessage ?? null;
+  if (message === null || viewer.isAdmin || !UPSTREAM_ERROR_CODES.has(recorded.errorCode ?? '')) return message;
+  return genericProviderMessage(recorded.providerId ?? 'the provider', { status: recorded.httpStatus ?? undefined, ...(recorded.errorCode === 'TIMEOUT' ? { kind: 'timeout' as const } : {}) });
 }

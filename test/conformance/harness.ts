@@ -20,10 +20,18 @@ export type Script =
   | { kind: 'length'; text: string; promptTokens: number; completionTokens: number }
   /** The provider blocked the output. */
   | { kind: 'content-filter'; promptTokens: number }
-  /** An HTTP error in the provider's own error shape. `retryAfterSeconds` sets the retry-after header. */
-  | { kind: 'error'; error: ScriptedError; retryAfterSeconds?: number }
-  /** A 2xx stream that sends `textBefore`, then an in-band error event, then closes. */
-  | { kind: 'mid-stream-error'; textBefore: string }
+  /**
+   * An HTTP error in the provider's own error shape. `retryAfterSeconds` sets the retry-after header; `message`
+   * replaces the provider's wording (to echo a given text, as some upstreams echo the key they refused); `status`
+   * answers with another status, e.g. 200 for an error envelope inside a successful response.
+   */
+  | { kind: 'error'; error: ScriptedError; retryAfterSeconds?: number; message?: string; status?: number }
+  /**
+   * A 2xx stream that sends `textBefore`, then an in-band error event, then closes. `message` replaces the error
+   * event's wording; `splitAfter` cuts the wire bytes after the first occurrence of that text and sends the rest
+   * in a later TCP write, so the event arrives in two chunks.
+   */
+  | { kind: 'mid-stream-error'; textBefore: string; message?: string; splitAfter?: string }
   /** A stream that sends `textBefore` and then keeps the connection open without sending more until the client goes away. */
   | { kind: 'hang'; textBefore: string }
   /** A stream whose connection is destroyed after `textBefore`, without any error event. */

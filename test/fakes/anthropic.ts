@@ -311,7 +311,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
     switch (current.kind) {
       case 'error': {
-        const reply = ERROR_REPLIES[current.error];
+        const canned = ERROR_REPLIES[current.error];
+        const reply = { ...canned, message: current.message ?? canned.message, status: current.status ?? canned.status };
         sendError(res, reply, current.retryAfterSeconds !== undefined ? { 'retry-after': String(current.retryAfterSeconds) } : {});
         return;
       }
@@ -326,7 +327,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         return;
       case 'mid-stream-error':
         partialStream(res, body.model, current.textBefore);
-        res.end(event('error', { error: { type: midStreamError, message: midStreamError === 'overloaded_error' ? 'Overloaded' : 'Internal server error' } }));
+        res.end(event('error', { error: { type: midStreamError, message: current.message ?? (midStreamError === 'overloaded_error' ? 'Overloaded' : 'Internal server error') } }));
         return;
       case 'hang':
         // Stays open until the client goes away; the server's close() ends it otherwise.

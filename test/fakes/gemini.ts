@@ -221,7 +221,8 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
         return;
       }
       case 'error': {
-        sendError(res, scriptedError(reply.error, model, reply.retryAfterSeconds));
+        const canned = scriptedError(reply.error, model, reply.retryAfterSeconds);
+        sendError(res, { status: reply.status ?? canned.status, body: { error: { ...canned.body.error, message: reply.message ?? canned.body.error.message } } });
         return;
       }
       case 'mid-stream-error': {
@@ -230,7 +231,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
           return;
         }
         for (const text of streamPieces(reply.textBefore)) writer.send({ candidates: [{ content: { parts: [{ text }], role: 'model' }, index: 0 }], ...envelope });
-        writer.send({ error: { code: 500, message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting', status: 'INTERNAL' } });
+        writer.send({ error: { code: 500, message: reply.message ?? 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting', status: 'INTERNAL' } });
         writer.end();
         return;
       }

@@ -164,8 +164,8 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
         return;
       }
       case 'error': {
-        const { status, message } = scriptedError(reply.error, model);
-        sendError(res, status, message, reply.retryAfterSeconds !== undefined ? { 'retry-after': String(reply.retryAfterSeconds) } : {});
+        const canned = scriptedError(reply.error, model);
+        sendError(res, reply.status ?? canned.status, reply.message ?? canned.message, reply.retryAfterSeconds !== undefined ? { 'retry-after': String(reply.retryAfterSeconds) } : {});
         return;
       }
       case 'mid-stream-error': {
@@ -173,7 +173,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
           sendError(res, 500, 'llama runner process has terminated: exit status 2');
           return;
         }
-        writeLines(res, [...streamPieces(reply.textBefore).map((piece) => line({ content: piece }, { done: false })), { error: 'llama runner process has terminated: exit status 2' }]);
+        writeLines(res, [...streamPieces(reply.textBefore).map((piece) => line({ content: piece }, { done: false })), { error: reply.message ?? 'llama runner process has terminated: exit status 2' }]);
         return;
       }
       case 'hang':

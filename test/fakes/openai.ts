@@ -353,7 +353,9 @@ function streamTrouble(res: ServerResponse, script: Extract<Script, { kind: 'mid
     writer.write(events, () => res.destroy());
     return;
   }
-  const failure = context.flavor.midStreamError(writer.base());
+  const failure = script.kind === 'mid-stream-error' && script.message !== undefined
+    ? { payload: { ...writer.base(), error: { message: script.message, type: 'server_error', param: null, code: null } }, thenDone: false }
+    : context.flavor.midStreamError(writer.base());
   events.push(writer.data(failure.payload));
   if (failure.thenDone) events.push(writer.data('[DONE]'));
   writer.write(events);
@@ -420,7 +422,9 @@ export async function startFakeChatCompletions(options: FakeChatOptions = {}): P
     const stream = body.stream === true;
 
     if (script?.kind === 'error') {
-      const reply = flavor.error(script.error, openAIErrorSpec(script.error, body.model));
+      const spec = openAIErrorSpec(script.error, body.model);
+      const shaped = flavor.error(script.error, script.message !== undefined ? { ...spec, message: script.message } : spec);
+      const reply = script.status !== undefined ? { ...shaped, status: script.status } : shaped;
       return sendError(res, reply, script.retryAfterSeconds !== undefined ? { 'retry-after': String(script.retryAfterSeconds) } : {});
     }
     if (script?.kind === 'malformed') return sendMalformed(res, stream, context);

@@ -45,7 +45,9 @@ export async function startFakeServer(handle: (context: FakeRequestContext) => v
       received.push(request);
       active++;
       onResponseEnd(res, () => active--);
-      Promise.resolve(handle({ request, req, res, script: queue.shift() })).catch((error: unknown) => {
+      const script = queue.shift();
+      if (script?.kind === 'mid-stream-error' && script.splitAfter !== undefined) splitWrites(res, script.splitAfter);
+      Promise.resolve(handle({ request, req, res, script })).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`fake upstream failed: ${String(error)}`);
       });
@@ -66,6 +68,52 @@ export async function startFakeServer(handle: (context: FakeRequestContext) => v
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Makes the response's bytes arrive in two pieces: whatever is written up to the end of the first occurrence of
+ * `marker` goes out at once, the rest (and the end of the response) after a pause, so the client reads them as
+ * separate chunks. Fakes keep writing as usual; only `write` and `end` are wrapped.
+ */
+function splitWrites(res: ServerResponse, marker: string): void {
+  const write = res.write.bind(res) as (chunk: string | Buffer) => boolean;
+  const end = res.end.bind(res) as (chunk?: string | Buffer) => ServerResponse;
+  let split = false;
+  let chain: Promise<void> = Promise.resolve();
+  const later = (step: () => void): void => {
+    chain = chain.then(step);
+  };
+  const send = (chunk: string | Buffer): void => {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    const at = split ? -1 : text.indexOf(marker);
+    if (at === -1) {
+      later(() => void write(text));
+      return;
+    }
+    split = true;
+    later(() => void write(text.slice(0, at + marker.length)));
+    chain = chain.then(() => new Promise((resolve) => setTimeout(resolve, 40)));
+    later(() => void write(text.slice(at + marker.length)));
+  };
+  const callbackOf = (values: unknown[]): (() => void) | undefined => {
+    const last = values.at(-1);
+    return typeof last === 'function' ? (last as () => void) : undefined;
+  };
+  res.write = ((chunk: string | Buffer, ...rest: unknown[]) => {
+    send(chunk);
+    const callback = callbackOf(rest);
+    if (callback) later(callback);
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) send(chunk);
+    const callback = callbackOf(typeof chunk === 'function' ? [chunk] : rest);
+    later(() => {
+      end();
+      callback?.();
+    });
+    return res;
+  }) as typeof res.end;
 }
 
 /** Calls `done` once when the response finishes or its connection closes, whichever comes first. */

@@ -12,6 +12,8 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeServer } from '../fakes/server.js';
 import { collect } from '../helpers/collect.js';
+import { expectEchoedSecretRedacted } from '../helpers/echoed-secrets.js';
+import { createAdapter } from '../../src/providers/registry.js';
 
 const model = 'claude-sonnet-4-6';
 const provider = 'anthropic-test';
@@ -256,7 +258,7 @@ describe('anthropic response mapping', () => {
   });
 
   it('throws typed errors for in-band error events', () => {
-    const mapper = new AnthropicStreamMapper({ provider, warnings: [], apiKey: 'sk-secret' });
+    const mapper = new AnthropicStreamMapper({ provider, warnings: [] });
     const overloaded = (() => {
       try {
         mapper.map(streamEventSchema.parse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
@@ -267,20 +269,21 @@ describe('anthropic response mapping', () => {
     expect(overloaded).toBeInstanceOf(ProviderError);
     expect((overloaded as ProviderError).kind).toBe('overloaded');
     expect((overloaded as ProviderError).upstreamCode).toBe('overloaded_error');
-    expect(() => mapper.map(streamEventSchema.parse({ type: 'error', error: { type: 'api_error', message: 'bad sk-secret' } }))).toThrow(/bad \[redacted\]/);
+    expect(() => mapper.map(streamEventSchema.parse({ type: 'error', error: { type: 'api_error', message: 'bad request' } }))).toThrow(/stream failed: bad request/);
   });
 
-  it('maps error bodies by type, telling context overflow apart, and keeps a key out of messages', () => {
-    const describeError = describeAnthropicError('sk-ant-secret');
+  it('maps error bodies by type, telling context overflow apart', () => {
+    // Echoed keys are redacted where every adapter's errors pass (the registry; see test/hardening/secret-leaks.test.ts).
+    const describeError = describeAnthropicError;
     const body = (type: string, message: string): unknown => ({ type: 'error', error: { type, message } });
-    expect(describeError(400, body('invalid_request_error', 'input length and `max_tokens` exceed context limit: 190000 + 20000 > 200000'), {}).kind).toBe('context_length_exceeded');
-    expect(describeError(400, body('invalid_request_error', 'messages: field required'), {}).kind).toBe('bad_request');
-    expect(describeError(403, body('permission_error', 'no'), {}).kind).toBe('permission');
-    expect(describeError(402, body('billing_error', 'no credit'), {}).kind).toBe('quota_exhausted');
-    expect(describeError(500, body('api_error', 'oops'), {})).toEqual({ kind: 'server_error', message: 'oops', upstreamCode: 'api_error' });
-    expect(describeError(529, body('overloaded_error', 'Overloaded'), {}).kind).toBe('overloaded');
-    expect(describeError(401, body('authentication_error', 'invalid x-api-key sk-ant-secret'), {}).message).toBe('invalid x-api-key [redacted]');
-    expect(describeError(502, '<html>bad gateway sk-ant-secret</html>', {})).toEqual({ message: '<html>bad gateway [redacted]</html>' });
+    expect(describeError(400, body('invalid_request_error', 'input length and `max_tokens` exceed context limit: 190000 + 20000 > 200000')).kind).toBe('context_length_exceeded');
+    expect(describeError(400, body('invalid_request_error', 'messages: field required')).kind).toBe('bad_request');
+    expect(describeError(403, body('permission_error', 'no')).kind).toBe('permission');
+    expect(describeError(402, body('billing_error', 'no credit')).kind).toBe('quota_exhausted');
+    expect(describeError(500, body('api_error', 'oops'))).toEqual({ kind: 'server_error', message: 'oops', upstreamCode: 'api_error' });
+    expect(describeError(529, body('overloaded_error', 'Overloaded')).kind).toBe('overloaded');
+    expect(describeError(401, body('authentication_error', 'invalid x-api-key')).message).toBe('invalid x-api-key');
+    expect(describeError(502, '<html>bad gateway</html>')).toEqual({ message: '<html>bad gateway</html>' });
   });
 });
 
@@ -513,6 +516,18 @@ describe('anthropic adapter edge cases', () => {
       expect((error as ProviderError).kind).toBe('network');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('anthropic keys echoed by the upstream', () => {
+  it('are redacted from every error the registry’s adapter throws', async () => {
+    const key = 'sk-ant-api03-echo/Key"0123456789';
+    const fake = await startFakeAnthropic({ apiKey: key });
+    try {
+      await expectEchoedSecretRedacted(createAdapter({ id: 'anthropic', kind: 'anthropic', name: 'Anthropic', baseUrl: fake.url, apiKey: key }, { localDelayMs: 0 }), fake, key, request());
+    } finally {
+      await fake.close();
     }
   });
 });

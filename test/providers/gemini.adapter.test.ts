@@ -6,6 +6,8 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeGemini } from '../fakes/gemini.js';
 import { startFakeServer, type FakeServer } from '../fakes/server.js';
 import { collect } from '../helpers/collect.js';
+import { expectEchoedSecretRedacted } from '../helpers/echoed-secrets.js';
+import { createAdapter } from '../../src/providers/registry.js';
 
 const API_KEY = 'gemini-adapter-key-0d41';
 const signal = (): AbortSignal => new AbortController().signal;
@@ -148,5 +150,17 @@ describe('Gemini adapter against odd upstream streams', () => {
       { type: 'start', upstreamId: 'r1', warnings: [] },
       { type: 'finish', finishReason: 'content_filter', rawFinishReason: 'SAFETY', usage: { promptTokens: 8, completionTokens: 0, totalTokens: 8, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false } },
     ]);
+  });
+});
+
+describe('gemini keys echoed by the upstream', () => {
+  it('are redacted from every error the registry’s adapter throws', async () => {
+    const key = 'AIzaSyEcho-Key_0123456789abcdefghij';
+    const fake = await startFakeGemini({ apiKey: key });
+    try {
+      await expectEchoedSecretRedacted(createAdapter({ id: 'gemini', kind: 'gemini', name: 'Gemini', baseUrl: fake.url, apiKey: key }, { localDelayMs: 0 }), fake, key, hello);
+    } finally {
+      await fake.close();
+    }
   });
 });

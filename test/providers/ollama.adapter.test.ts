@@ -6,6 +6,8 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeOllama } from '../fakes/ollama.js';
 import { startFakeServer, type FakeServer } from '../fakes/server.js';
 import { collect } from '../helpers/collect.js';
+import { expectEchoedSecretRedacted } from '../helpers/echoed-secrets.js';
+import { createAdapter } from '../../src/providers/registry.js';
 
 const signal = (): AbortSignal => new AbortController().signal;
 const hello: CompletionRequest = { model: 'llama3.2', messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hello' }] }] };
@@ -116,5 +118,17 @@ describe('Ollama adapter against odd upstream streams', () => {
       { type: 'text-delta', text: 'Yes.' },
       { type: 'finish', finishReason: 'length', rawFinishReason: 'length', usage: { promptTokens: 5, completionTokens: 7, totalTokens: 12, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false } },
     ]);
+  });
+});
+
+describe('ollama keys echoed by the upstream (an Ollama behind an authenticating proxy)', () => {
+  it('are redacted from every error the registry’s adapter throws', async () => {
+    const key = 'olk-proxy/Echo"Key0123456789';
+    const fake = await startFakeOllama({ apiKey: key });
+    try {
+      await expectEchoedSecretRedacted(createAdapter({ id: 'ollama', kind: 'ollama', name: 'Ollama', baseUrl: fake.url, apiKey: key }, { localDelayMs: 0 }), fake, key, hello);
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/providers/errors.js';
+import { createAdapter } from '../../src/providers/registry.js';
 import { createOpenAIAdapter } from '../../src/providers/openai/adapter.js';
 import { openAIQuirks } from '../../src/providers/openai/quirks.js';
 import { toOpenAIRequestBody } from '../../src/providers/openai/request.js';
@@ -11,6 +12,7 @@ import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startFakeOpenAICompatible } from '../fakes/openai-compatible.js';
 import { startFakeServer, type FakeServer } from '../fakes/server.js';
 import { collect } from '../helpers/collect.js';
+import { expectEchoedSecretRedacted } from '../helpers/echoed-secrets.js';
 
 const signal = (): AbortSignal => new AbortController().signal;
 
@@ -237,13 +239,14 @@ describe('OpenAI errors', () => {
     expect(error.retryAfterMs).toBe(1500);
   });
 
-  it('never repeats the API key, even when the upstream echoes it', async () => {
+  it('never repeats the API key, even when the upstream echoes it (redacted by the registry’s adapter)', async () => {
     const key = 'sk-live-secret-abcdef123456';
     const server = await replay(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }), {
       status: 401,
       contentType: 'application/json',
     });
-    const error = await failure(openai(server.url, key).complete(ask('Hi'), { signal: signal() }));
+    const adapter = createAdapter({ id: 'openai', kind: 'openai', name: 'OpenAI', baseUrl: server.url, apiKey: key }, { localDelayMs: 0 });
+    const error = await failure(adapter.complete(ask('Hi'), { signal: signal() }));
     expect(error.kind).toBe('authentication');
     expect(error.message).not.toContain(key);
     expect(error.message).toContain('Incorrect API key provided');
@@ -577,5 +580,28 @@ describe('OpenAI-compatible quirks', () => {
     );
     const error = await failure(compatible('llamacpp', server.url).complete(ask('Hi'), { signal: signal() }));
     expect(error.kind).toBe('context_length_exceeded');
+  });
+});
+
+describe('OpenAI-family keys echoed by the upstream', () => {
+  it('are redacted from every error the registry’s adapter throws (OpenAI key)', async () => {
+    const key = 'sk-proj-echo/Key"0123456789abcdef';
+    const fake = await startFakeOpenAI({ apiKey: key });
+    try {
+      await expectEchoedSecretRedacted(createAdapter({ id: 'openai', kind: 'openai', name: 'OpenAI', baseUrl: fake.url, apiKey: key }, { localDelayMs: 0 }), fake, key, ask('Hi'));
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('are redacted from every error the registry’s adapter throws (an OpenAI-compatible server’s custom header secret)', async () => {
+    const secret = 'gw-token/Header"Secret0123456789';
+    const fake = await startFakeOpenAI({ apiKey: null });
+    try {
+      const adapter = createAdapter({ id: 'acme', kind: 'openai_compatible', name: 'Acme', baseUrl: fake.url, headers: { 'x-gateway-token': secret } }, { localDelayMs: 0 });
+      await expectEchoedSecretRedacted(adapter, fake, secret, ask('Hi'));
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -25,11 +25,10 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
     ...config.headers,
     ...(config.apiKey !== undefined ? { 'x-api-key': config.apiKey } : {}),
   };
-  const describeError = describeAnthropicError(config.apiKey);
 
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
     const mapped = toAnthropicRequestBody(request, { provider, stream: false });
-    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, describeError, dispatcher: config.dispatcher });
+    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, describeError: describeAnthropicError, dispatcher: config.dispatcher });
     const json = await readJson(provider, response, options.signal);
     const parsed = messageSchema.safeParse(json);
     if (!parsed.success) {
@@ -40,12 +39,11 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
 
   async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
     const mapped = toAnthropicRequestBody(request, { provider, stream: true });
-    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, describeError, dispatcher: config.dispatcher });
+    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, describeError: describeAnthropicError, dispatcher: config.dispatcher });
     const mapper = new AnthropicStreamMapper({
       provider,
       warnings: mapped.warnings,
       ...(mapped.jsonToolName !== undefined ? { jsonToolName: mapped.jsonToolName } : {}),
-      ...(config.apiKey !== undefined ? { apiKey: config.apiKey } : {}),
     });
     // Leaving this loop early (finish, error, or the consumer stopping) ends streamBody, which destroys the connection.
     for await (const sse of parseSse(streamBody(provider, response, options.signal))) {
@@ -69,7 +67,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
     let afterId: string | undefined;
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const query = new URLSearchParams({ limit: String(MODELS_PAGE_LIMIT), ...(afterId !== undefined ? { after_id: afterId } : {}) });
-      const response = await callUpstream({ provider, method: 'GET', url: `${baseUrl}/v1/models?${query.toString()}`, headers, signal: options.signal, describeError, dispatcher: config.dispatcher });
+      const response = await callUpstream({ provider, method: 'GET', url: `${baseUrl}/v1/models?${query.toString()}`, headers, signal: options.signal, describeError: describeAnthropicError, dispatcher: config.dispatcher });
       const parsed = modelsPageSchema.safeParse(await readJson(provider, response, options.signal));
       if (!parsed.success) {
         throw new ProviderError(`${provider} sent a model list of an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });

@@ -1,5 +1,5 @@
-import { ProviderError, type ProviderErrorKind, redactSecret } from '../errors.js';
-import type { DescribedError, ErrorDescriber } from '../http.js';
+import { ProviderError, type ProviderErrorKind } from '../errors.js';
+import type { DescribedError } from '../http.js';
 import { errorBodySchema } from './wire.js';
 
 /** Anthropic reports a too-long prompt as a plain invalid_request_error; only the message tells it apart. */
@@ -22,23 +22,22 @@ export function kindForErrorType(type: string, message: string): ProviderErrorKi
   return KIND_BY_TYPE[type];
 }
 
-export function describeAnthropicError(apiKey: string | undefined): ErrorDescriber {
-  return (status: number, body: unknown): DescribedError => {
-    const parsed = errorBodySchema.safeParse(body);
-    if (!parsed.success) {
-      const text = typeof body === 'string' ? body.slice(0, 200) : '';
-      return { message: redactSecret(text === '' ? `HTTP ${status}` : text, apiKey) };
-    }
-    const { type, message = type } = parsed.data.error;
-    const kind = kindForErrorType(type, message);
-    return { message: redactSecret(message, apiKey), upstreamCode: type, ...(kind !== undefined ? { kind } : {}) };
-  };
+/** What an Anthropic error response means. Keys the upstream echoes are redacted where every adapter's errors pass (src/providers/registry.ts). */
+export function describeAnthropicError(status: number, body: unknown): DescribedError {
+  const parsed = errorBodySchema.safeParse(body);
+  if (!parsed.success) {
+    const text = typeof body === 'string' ? body.slice(0, 200) : '';
+    return { message: text === '' ? `HTTP ${status}` : text };
+  }
+  const { type, message = type } = parsed.data.error;
+  const kind = kindForErrorType(type, message);
+  return { message, upstreamCode: type, ...(kind !== undefined ? { kind } : {}) };
 }
 
 /** An in-band `error` event: the stream has already begun, so the status says nothing. */
-export function anthropicInBandError(provider: string, error: { type: string; message?: string | undefined }, apiKey: string | undefined): ProviderError {
+export function anthropicInBandError(provider: string, error: { type: string; message?: string | undefined }): ProviderError {
   const kind: ProviderErrorKind = error.type === 'overloaded_error' ? 'overloaded' : 'stream_error';
-  return new ProviderError(`${provider} stream failed: ${redactSecret(error.message ?? error.type, apiKey)}`, {
+  return new ProviderError(`${provider} stream failed: ${error.message ?? error.type}`, {
     provider,
     kind,
     upstreamCode: error.type,

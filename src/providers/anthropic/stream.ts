@@ -35,7 +35,6 @@ export interface AnthropicStreamMapperOptions {
   warnings: string[];
   jsonToolName?: string;
   /** Redacted from in-band error messages. */
-  apiKey?: string;
 }
 
 /**
@@ -100,7 +99,7 @@ export class AnthropicStreamMapper {
 
   private mapEvent(event: AnthropicStreamEvent): StreamEvent[] {
     if (this.finished) return [];
-    if (event.type === 'error') throw anthropicInBandError(this.options.provider, event.error, this.options.apiKey);
+    if (event.type === 'error') throw anthropicInBandError(this.options.provider, event.error);
     if (event.type === 'ping') return [];
     if (event.type === 'message_start') {
       if (event.message.usage !== undefined) this.usage = { ...event.message.usage };

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ProviderError, redactSecret } from '../errors.js';
+import { ProviderError } from '../errors.js';
 import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
@@ -50,7 +50,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
         describeError: (status, errorBody) => {
           const described = describeGeminiError(status, errorBody);
           bodyRetryAfterMs = described.retryAfterMs;
-          return { ...described, message: redactSecret(described.message, config.apiKey) };
+          return described;
         },
       });
     } catch (error) {
@@ -73,7 +73,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     const { body, warnings } = toGeminiRequestBody(request);
     const response = await call('POST', `${root}/${modelPath(request.model)}:generateContent`, body, options.signal);
     const json = await readJson(provider, response, options.signal);
-    const errorInBody = geminiInBandError(provider, json, config.apiKey);
+    const errorInBody = geminiInBandError(provider, json);
     if (errorInBody) throw errorInBody;
     const parsed = generateContentResponseSchema.safeParse(json);
     if (!parsed.success) throw malformed('a response', parsed.error);
@@ -89,7 +89,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     const mapper = new GeminiStreamMapper();
     let started = false;
     for await (const event of parseSse(streamBody(provider, response, options.signal))) {
-      const chunk = parseGeminiStreamChunk(provider, event.data, config.apiKey);
+      const chunk = parseGeminiStreamChunk(provider, event.data);
       if (!started) {
         started = true;
         yield {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderError, redactSecret, type ProviderErrorKind } from '../errors.js';
+import { ProviderError, type ProviderErrorKind } from '../errors.js';
 import type { DescribedError } from '../http.js';
 import { googleErrorSchema, type GoogleError } from './wire.js';
 
@@ -89,10 +89,10 @@ export function inStreamErrorMessage(error: GoogleError): string {
 }
 
 /** An error reported inside a 200 body or stream; undefined when the value is not one. Its kind is always stream_error. */
-export function geminiInBandError(provider: string, body: unknown, apiKey: string | undefined): ProviderError | undefined {
+export function geminiInBandError(provider: string, body: unknown): ProviderError | undefined {
   const error = googleError(body);
   if (error === undefined) return undefined;
-  return new ProviderError(`${provider} reported an error in the response: ${redactSecret(inStreamErrorMessage(error), apiKey)}`, {
+  return new ProviderError(`${provider} reported an error in the response: ${inStreamErrorMessage(error)}`, {
     provider,
     kind: 'stream_error',
     upstreamCode: error.status,

@@ -8,9 +8,9 @@ import { mapGeminiUsage } from './response.js';
 import { generateContentResponseSchema, type GeminiUsageMetadata, type GenerateContentResponse } from './wire.js';
 
 /** One SSE payload as a validated fragment; an error event in the stream is thrown as the ProviderError it reports. */
-export function parseGeminiStreamChunk(provider: string, data: string, apiKey: string | undefined): GenerateContentResponse {
+export function parseGeminiStreamChunk(provider: string, data: string): GenerateContentResponse {
   const json = parseJsonChunk(provider, data);
-  const inBand = geminiInBandError(provider, json, apiKey);
+  const inBand = geminiInBandError(provider, json);
   if (inBand) throw inBand;
   const parsed = generateContentResponseSchema.safeParse(json);
   if (!parsed.success) {

@@ -1,4 +1,4 @@
-import { ProviderError, redactSecret } from '../errors.js';
+import { ProviderError } from '../errors.js';
 import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseNdjson } from '../sse.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
@@ -34,10 +34,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
       body,
       signal,
       dispatcher: config.dispatcher,
-      describeError: (status, errorBody) => {
-        const described = describeOllamaError(status, errorBody);
-        return { ...described, message: redactSecret(described.message, config.apiKey) };
-      },
+      describeError: describeOllamaError,
     });
   }
 
@@ -46,7 +43,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     const response = await call('POST', '/api/chat', body, options.signal);
     const json = await readJson(provider, response, options.signal);
     const error = ollamaErrorMessage(json);
-    if (error !== undefined) throw ollamaInBandError(provider, error, 'server_error', config.apiKey);
+    if (error !== undefined) throw ollamaInBandError(provider, error, 'server_error');
     const parsed = chatResponseSchema.safeParse(json);
     if (!parsed.success) throw malformed('a response', parsed.error);
     return fromOllamaResponse(parsed.data, warnings);
@@ -58,7 +55,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     const mapper = new OllamaStreamMapper();
     let started = false;
     for await (const line of parseNdjson(streamBody(provider, response, options.signal))) {
-      const chunk = parseOllamaStreamChunk(provider, line, config.apiKey);
+      const chunk = parseOllamaStreamChunk(provider, line);
       if (!started) {
         started = true;
         yield { type: 'start', ...(chunk.model !== undefined ? { model: chunk.model } : {}), warnings };

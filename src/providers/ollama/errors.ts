@@ -1,4 +1,4 @@
-import { ProviderError, redactSecret } from '../errors.js';
+import { ProviderError } from '../errors.js';
 import type { DescribedError } from '../http.js';
 import { ollamaErrorSchema } from './wire.js';
 
@@ -20,6 +20,6 @@ export function ollamaErrorMessage(value: unknown): string | undefined {
 }
 
 /** An `{"error": …}` that came with a 200: as the whole body (server_error) or as a stream's last line (stream_error). */
-export function ollamaInBandError(provider: string, message: string, kind: 'stream_error' | 'server_error', apiKey: string | undefined): ProviderError {
-  return new ProviderError(`${provider} reported an error: ${redactSecret(message, apiKey)}`, { provider, kind });
+export function ollamaInBandError(provider: string, message: string, kind: 'stream_error' | 'server_error'): ProviderError {
+  return new ProviderError(`${provider} reported an error: ${message}`, { provider, kind });
 }

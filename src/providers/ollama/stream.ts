@@ -7,11 +7,11 @@ import { mapOllamaUsage, ollamaToolCalls } from './response.js';
 import { chatResponseSchema, type OllamaChatResponse } from './wire.js';
 
 /** One NDJSON line as a validated ChatResponse; an `{"error": …}` line is thrown as the ProviderError it reports. */
-export function parseOllamaStreamChunk(provider: string, line: string, apiKey: string | undefined): OllamaChatResponse {
+export function parseOllamaStreamChunk(provider: string, line: string): OllamaChatResponse {
   const json = parseJsonChunk(provider, line);
   // After a 200, a failure can only come as one last {"error": …} line.
   const error = ollamaErrorMessage(json);
-  if (error !== undefined) throw ollamaInBandError(provider, error, 'stream_error', apiKey);
+  if (error !== undefined) throw ollamaInBandError(provider, error, 'stream_error');
   const parsed = chatResponseSchema.safeParse(json);
   if (!parsed.success) {
     throw new ProviderError(`${provider} sent a stream line that does not match the Ollama API`, { provider, kind: 'malformed_response', cause: parsed.error });

@@ -1,5 +1,5 @@
-import { ProviderError, redactSecret } from '../errors.js';
-import { callUpstream, readJson, streamBody, type DescribedError } from '../http.js';
+import { ProviderError } from '../errors.js';
+import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, ProviderAdapter, ProviderConfig, StreamEvent } from '../types.js';
 import { describeOpenAIError } from './errors.js';
@@ -33,12 +33,9 @@ function requestHeaders(config: ProviderConfig, quirks: ChatCompletionsQuirks, o
 export function createChatCompletionsAdapter(config: ProviderConfig, quirks: ChatCompletionsQuirks): ProviderAdapter {
   const provider = config.id;
 
-  // Some servers echo the key they refused (OpenAI masks it, not every compatible one does).
-  const describeError = (status: number, body: unknown): DescribedError => {
-    const described = describeOpenAIError(status, body);
-    const key = config.apiKey;
-    return key ? { ...described, message: redactSecret(described.message, key) } : described;
-  };
+  // Some servers echo the key they refused (OpenAI masks it, not every compatible one does): the registry's
+  // redactor removes it from every error this adapter throws (src/providers/registry.ts).
+  const describeError = describeOpenAIError;
 
   function post(request: CompletionRequest, options: CallOptions, stream: boolean) {
     const mapping = toOpenAIRequestBody(request, { stream, quirks, providerName: config.name });
