@@ -167,11 +167,17 @@ export class CompletionService {
     return this.router.plan(resolutions, input, streamed);
   }
 
-  private providerRequest(input: CompletionInput, candidate: Candidate): CompletionRequest {
+  /**
+   * The request as `candidate` receives it. When the key's remaining budget cannot pay the candidate's whole output
+   * limit, admission caps maxTokens (so this request alone cannot spend past the budget) and the caller is told.
+   */
+  private providerRequest(input: CompletionInput, candidate: Candidate, admission: Admission, trace: GenerationTrace): CompletionRequest {
+    const cap = admission.completionCap(candidate);
+    if (cap !== undefined) trace.warnings.add(`maxTokens was capped at ${cap} for ${candidate.providerId}: that is what this key's remaining spend budget can pay`);
     return {
       model: candidate.providerModelId,
       messages: input.messages,
-      maxTokens: input.maxTokens,
+      maxTokens: cap ?? input.maxTokens,
       defaultMaxTokens: candidate.model?.maxOutputTokens ?? undefined,
       temperature: input.temperature,
       topP: input.topP,
@@ -210,7 +216,7 @@ export class CompletionService {
     const run = this.router.start(route, controller.signal, trace.sink);
     try {
       const { attempt, value: response } = await run.first(
-        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate), { signal: attemptSignal, requestId: caller.requestId }),
+        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate, admission, trace), { signal: attemptSignal, requestId: caller.requestId }),
         { lost: (late, loser) => loser.costs(late.usage ? priced(late.usage, loser.candidate).costPicos : null) },
       );
       const candidate = attempt.candidate;
@@ -259,8 +265,8 @@ export class CompletionService {
   }
 
   /** Opens the upstream stream and reads it up to its first token, which is what decides a stream's attempt. */
-  private async openUpstream(input: CompletionInput, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
-    const iterator = candidate.adapter.stream(this.providerRequest(input, candidate), { signal, requestId })[Symbol.asyncIterator]();
+  private async openUpstream(request: CompletionRequest, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
+    const iterator = candidate.adapter.stream(request, { signal, requestId })[Symbol.asyncIterator]();
     let warnings: string[] = [];
     for (;;) {
       const next = await iterator.next();
@@ -286,7 +292,7 @@ export class CompletionService {
     const run = this.router.start(route, signal, trace.sink);
 
     try {
-      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(input, candidate, attemptSignal, caller.requestId), {
+      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(this.providerRequest(input, candidate, admission, trace), candidate, attemptSignal, caller.requestId), {
         lost: (late) => void late.iterator.return?.().catch(() => undefined),
       });
       const { candidate } = winner.attempt;
@@ -295,7 +301,7 @@ export class CompletionService {
       trace.candidate = candidate;
       for (const warning of warnings) trace.warnings.add(warning);
       trace.firstTokenAt = this.clock.now();
-      yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings] };
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {

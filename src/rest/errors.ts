@@ -21,6 +21,8 @@ function retryAfterMs(error: GatewayError): number | undefined {
  */
 function shouldRetry(error: GatewayError): boolean | undefined {
   if (error instanceof BudgetExceededError) return false;
+  // Our own rate limits, and a budget held by requests in flight, lift by themselves: say so, with Retry-After.
+  if (error instanceof RateLimitedError) return true;
   if (error instanceof ProviderError) return error.isRetryable;
   return undefined;
 }
