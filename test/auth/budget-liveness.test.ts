@@ -140,6 +140,63 @@ describe('budget liveness (20 parallel calls)', () => {
   }
 });
 
+describe('budget refusals and caps', () => {
+  it('caps max_tokens at what the budget can pay, refuses a budget held in flight as retryable, and a spent one as not', async () => {
+    const sized: SizedAnswers = { fraction: 0.9, outputLimit: 16_384 };
+    const fake = await startFakeOpenAI({ sizedAnswers: sized });
+    const server = await startTestServer({ SWITCHBOARD_ADMIN_KEY: ADMIN, OPENAI_API_KEY: FAKE_OPENAI_KEY, OPENAI_BASE_URL: fake.url });
+    try {
+      const create = async (input: Record<string, unknown>) => (await server.graphql<{ createApiKey: { secret: string } }>(CREATE_KEY, { input }, bearer(ADMIN))).data!.createApiKey.secret;
+      const ask = { input: { model: 'openai/gpt-4o-mini', messages: [{ role: 'USER', content: 'spend some budget' }] } };
+      const calibration = (await server.graphql(COMPLETE, ask, bearer(await create({ name: 'calibration', scopes: ['COMPLETIONS'] })))) as Body;
+      const db = new Database(server.databasePath, { readonly: true });
+      const oneCall = (db.prepare('select cost_picos as cost from generations where id = ?').get(calibration.data!.createCompletion.id) as { cost: number }).cost;
+      db.close();
+      // A budget of one call: the model's whole output (16,384 tokens) costs more than that, so the call is capped.
+      const secret = await create({ name: 'one call', scopes: ['COMPLETIONS'], budget: { limitUsd: Math.floor(oneCall / 1e6) / 1e6 } });
+      const gate = new ArrivalGate(2, 1500);
+      sized.gate = gate;
+      const held = server.graphql(COMPLETE, ask, bearer(secret)) as Promise<Body>;
+      await waitUntil(() => fake.received.length === 2);
+      const rest = (body: Record<string, unknown>) =>
+        fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { ...bearer(secret), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const restAsk = { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'spend some budget' }] };
+
+      const busy = await rest(restAsk);
+      expect(busy.status).toBe(429);
+      expect(busy.headers.get('x-should-retry')).toBe('true');
+      expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(((await busy.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+
+      const answered = await held;
+      expect(answered.errors).toBeUndefined();
+      const capped = (fake.received[1]!.body as { max_completion_tokens?: number }).max_completion_tokens;
+      expect(capped).toBeGreaterThan(0);
+      expect(capped).toBeLessThan(16_384);
+      expect(answered.data!.createCompletion.warnings.join(' ')).toContain(`maxTokens was capped at ${capped}`);
+
+      // An upstream that ignores the cap spends the rest: then the budget is spent, which no retry changes.
+      sized.gate = undefined;
+      fake.enqueue({ kind: 'text', text: 'long', promptTokens: 10, completionTokens: 16_000 });
+      expect(((await server.graphql(COMPLETE, ask, bearer(secret))) as Body).errors).toBeUndefined();
+      const spent = await rest(restAsk);
+      expect(spent.status).toBe(429);
+      expect(spent.headers.get('x-should-retry')).toBe('false');
+      expect(((await spent.json()) as { error: { type: string } }).error.type).toBe('insufficient_quota');
+    } finally {
+      await server.stop();
+      await fake.close();
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 5000) throw new Error('condition not reached in 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function countBy(values: unknown[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[String(value)] = (counts[String(value)] ?? 0) + 1;
