@@ -79,7 +79,8 @@ class GenerationTrace {
       cachedPromptTokens: 0,
       reasoningTokens: 0,
       usageEstimated: false,
-      costPicos: candidate ? costPicos(ZERO_USAGE, candidate.prices) : null,
+      // Unknown until the request ends: a row a crash leaves IN_PROGRESS (later INTERRUPTED) must not claim a known 0.
+      costPicos: null,
       promptPriceMicros: candidate?.prices.promptPriceMicros ?? null,
       completionPriceMicros: candidate?.prices.completionPriceMicros ?? null,
       cachedPromptPriceMicros: candidate?.prices.cachedPromptPriceMicros ?? null,
@@ -101,6 +102,12 @@ class GenerationTrace {
 
 function priced(usage: Usage, candidate: Candidate | undefined): PricedUsage {
   return { ...usage, costPicos: candidate ? costPicos(usage, candidate.prices) : null };
+}
+
+/** What a stream used up to now: its prompt and the text streamed, estimated; nothing, at an unknown cost, before any token. */
+function usageSoFar(trace: GenerationTrace, text: string): PricedUsage {
+  if (text === '') return { ...ZERO_USAGE, costPicos: null };
+  return priced(estimateUsage(trace.input, text), trace.candidate);
 }
 
 function usageColumns(usage: PricedUsage): Partial<GenerationRow> {
@@ -288,7 +295,7 @@ export class CompletionService {
     const signal = controller.signal;
     let text = '';
     let recorded = false;
-    const partialUsage = (): PricedUsage => priced(estimateUsage(input, text), trace.candidate);
+    const partialUsage = (): PricedUsage => usageSoFar(trace, text);
     const run = this.router.start(route, signal, trace.sink);
 
     try {
@@ -348,10 +355,15 @@ export class CompletionService {
   private async recordFailure(run: AttemptRun, trace: GenerationTrace, admission: Admission, signal: AbortSignal, failure: Failure, usage?: PricedUsage): Promise<GatewayError> {
     const shown = asGatewayError(run.end(failure));
     const cancelled = failure === undefined || signal.aborted;
+    // Tokens streamed: they (and the prompt that produced them) are charged, as an estimate. Nothing streamed: a
+    // provider may or may not bill the prompt of a request it never answered, so the cost is unknown, streamed or
+    // not — and the budget is not charged for it. Only a request that reached no provider at all is known to be free.
+    const streamed = usage !== undefined && usage.completionTokens > 0;
+    const nothingStreamed: Partial<GenerationRow> = { costPicos: trace.attempts.length === 0 && trace.candidate ? costPicos(ZERO_USAGE, trace.candidate.prices) : null };
     await this.finish(
       admission,
       trace.row(cancelled ? statusForAbort(signal) : 'FAILED', this.clock.now(), {
-        ...(usage ? usageColumns(usage) : {}),
+        ...(streamed ? usageColumns(usage) : nothingStreamed),
         finishReason: cancelled ? 'cancelled' : 'error',
         errorCode: cancelled ? 'CANCELLED' : shown.code,
         errorMessage: cancelled ? 'cancelled' : shown.message,
