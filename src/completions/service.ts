@@ -356,10 +356,12 @@ export class CompletionService {
     const shown = asGatewayError(run.end(failure));
     const cancelled = failure === undefined || signal.aborted;
     // Tokens streamed: they (and the prompt that produced them) are charged, as an estimate. Nothing streamed: a
-    // provider may or may not bill the prompt of a request it never answered, so the cost is unknown, streamed or
-    // not — and the budget is not charged for it. Only a request that reached no provider at all is known to be free.
+    // provider may or may not bill the prompt of a request it never answered (a hang, a timeout, a cancellation, a
+    // broken connection), so the cost is unknown, streamed or not, and the budget is not charged for it; when every
+    // attempt was refused with an error status, or none reached a provider, it is known to be nothing.
     const streamed = usage !== undefined && usage.completionTokens > 0;
-    const nothingStreamed: Partial<GenerationRow> = { costPicos: trace.attempts.length === 0 && trace.candidate ? costPicos(ZERO_USAGE, trace.candidate.prices) : null };
+    const unseen = trace.attempts.some((attempt) => attempt.costPicos === undefined && (attempt.httpStatus === undefined || attempt.httpStatus < 400));
+    const nothingStreamed: Partial<GenerationRow> = { costPicos: unseen || !trace.candidate ? null : costPicos(ZERO_USAGE, trace.candidate.prices) };
     await this.finish(
       admission,
       trace.row(cancelled ? statusForAbort(signal) : 'FAILED', this.clock.now(), {

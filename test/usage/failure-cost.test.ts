@@ -69,6 +69,18 @@ describe('what a failed request costs', () => {
     expect(plain).toMatchObject({ status: 'CANCELLED', cost_picos: null, completion_tokens: 0 });
   });
 
+  it('records a known cost of nothing when the provider refused the request with an error status', async () => {
+    const gateway = await start();
+    for (const stream of [true, false]) {
+      fake!.enqueue({ kind: 'error', error: 'bad_request' });
+      await (await post(gateway.url, stream)).text();
+    }
+    expect(rows(gateway.databasePath)).toEqual([
+      { status: 'FAILED', cost_picos: 0, usage_estimated: 0, completion_tokens: 0 },
+      { status: 'FAILED', cost_picos: 0, usage_estimated: 0, completion_tokens: 0 },
+    ]);
+  });
+
   it('records the estimated cost of the tokens streamed when a shutdown interrupts a stream', async () => {
     const gateway = await start({ SWITCHBOARD_SHUTDOWN_GRACE_MS: '100' });
     fake!.enqueue({ kind: 'hang', textBefore: 'Here is the first part of a partial answer that streamed' });
