@@ -9,6 +9,7 @@ import { isModelAllowed } from './allowlist.js';
 import type { BudgetTracker } from './budget.js';
 import type { RateLimitStore } from './rate-limiter.js';
 import { servedModelId } from '../ids.js';
+import { picosToUsd } from '../money.js';
 import { affordableCompletionTokens, expectedCostPicos } from '../usage/cost.js';
 import { CompletionHistory } from './completion-history.js';
 
@@ -172,15 +173,16 @@ export class AdmissionControl {
         if (affordable < MIN_COMPLETION_TOKENS) {
           // Not even the prompt and a few tokens: waiting helps only if in-flight requests hold part of the budget.
           const unreserved = affordableCompletionTokens(candidate.prices, promptEstimate, limit - spentPicos) ?? 0;
-          fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request (${limit - spentPicos} pico-dollars remain)`) : busy());
+          fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request ($${picosToUsd(limit - spentPicos)} remain)`) : busy());
         }
-        let worstCase = expected;
+        let reservation = expected;
         if (affordable < outputLimit(input, candidate)) {
           caps.set(endpointOf(candidate.providerId, candidate.providerModelId), affordable);
-          // A capped request cannot spend more than its cap; reserving its expectation above that would hold back more than it can use.
-          worstCase = Math.min(worstCase, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? worstCase);
+          // A capped request cannot spend more than its cap; reserving an expectation above that would hold back more than it can use.
+          reservation = Math.min(reservation, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? reservation);
         }
-        reservedPicos = Math.max(reservedPicos, worstCase);
+        // The dearest candidate's: fallback may land the request on any of them.
+        reservedPicos = Math.max(reservedPicos, reservation);
       }
       this.budgets.reserve(key.id, key.budgetPeriod, reservedPicos);
     }
