@@ -378,7 +378,7 @@ function sendMalformed(res: ServerResponse, stream: boolean, context: ReplyConte
  * since the first one arrived, so a test can see whether a batch of calls was in flight together.
  */
 export class ArrivalGate {
-  private waiting: Array<() => void> = [];
+  private held: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
   /** How many answers were held at once, at most. */
   peak = 0;
@@ -394,19 +394,25 @@ export class ArrivalGate {
   wait(): Promise<void> {
     if (this.open) return Promise.resolve();
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.peak = Math.max(this.peak, this.waiting.length);
-      if (this.waiting.length >= this.count) {
+      this.held.push(resolve);
+      this.peak = Math.max(this.peak, this.held.length);
+      if (this.held.length >= this.count) {
         this.openedByCount = true;
         this.release();
       } else this.timer ??= setTimeout(() => this.release(), this.maxWaitMs);
     });
   }
 
-  private release(): void {
+  /** Answers held right now. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  /** Lets every held answer (and any later one) go now. */
+  release(): void {
     this.open = true;
     clearTimeout(this.timer);
-    for (const resolve of this.waiting.splice(0)) resolve();
+    for (const resolve of this.held.splice(0)) resolve();
   }
 }
 
