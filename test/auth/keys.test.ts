@@ -89,7 +89,7 @@ describe('gateway API keys', () => {
     expect(Number(limited[0]!.errors![0]!.extensions!['retryAfterMs'])).toBeGreaterThan(0);
   });
 
-  it('checks tokens per minute against the prompt estimate before the call', async () => {
+  it('checks tokens per minute before the call, against the prompt estimate plus the expected completion', async () => {
     const key = await createKey({ name: 'tpm', scopes: ['COMPLETIONS'], rateLimit: { tokensPerMinute: 40 } });
     const long = Array.from({ length: 60 }, (_, index) => `token${index}`).join(' ');
     expect(code(await server.graphql(COMPLETE, echo('short'), bearer(key.secret)))).toBeUndefined();
