@@ -9,27 +9,63 @@ import { isModelAllowed } from './allowlist.js';
 import type { BudgetTracker } from './budget.js';
 import type { RateLimitStore } from './rate-limiter.js';
 import { servedModelId } from '../ids.js';
-import { expectedCostPicos } from '../usage/cost.js';
+import { picosToUsd } from '../money.js';
+import { affordableCompletionTokens, expectedCostPicos } from '../usage/cost.js';
+import { CompletionHistory } from './completion-history.js';
 
-/** Settles what admission took once the request's final row is known; safe to call more than once. */
+/** What admission took for one request, and what it allows it to spend. */
 export interface Admission {
+  /** Settles what admission took once the request's final row is known; safe to call more than once. */
   settle(row: GenerationRow): void;
+  /**
+   * The most completion tokens this request may ask `candidate` for, when its budget cannot pay the candidate's
+   * whole output limit (the caller's maxTokens, else the model's maximum output); undefined when it can.
+   */
+  completionCap(candidate: Candidate): number | undefined;
 }
 
-const NO_LIMITS: Admission = { settle: () => {} };
-
-/** When the completion length is unknown, reserve for this many tokens (the catalog's maximum is preferred). */
+/** When the completion length is unknown, plan for this many tokens (the catalog's maximum is preferred). */
 const DEFAULT_RESERVED_COMPLETION_TOKENS = 4096;
+
+/**
+ * A request capped below this many completion tokens could hardly answer at all: when the budget cannot pay even
+ * this much after the prompt, the request is refused rather than started to be cut off at once.
+ */
+export const MIN_COMPLETION_TOKENS = 16;
 
 function modelIdOf(candidate: Candidate): string {
   return servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
 }
 
+/** One served endpoint, as completion history is kept: a model on one provider. */
+function endpointOf(providerId: string, providerModelId: string): string {
+  return `${providerId}:${providerModelId}`;
+}
+
+/** The completion tokens a request may produce on `candidate` if nothing cuts it short. */
+function outputLimit(input: CompletionInput, candidate: Candidate): number {
+  return input.maxTokens ?? candidate.model?.maxOutputTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS;
+}
+
 /**
  * Decides whether a keyed caller may start a request, in the order that refunds least: model allowlist, concurrent
- * streams, requests per minute, tokens per minute (the prompt estimate), then the spend budget (a reservation
- * for the prompt estimate plus the maximum completion at the dearest candidate's prices). Callers without a key
- * (the bootstrap admin, open local mode) have no limits.
+ * streams, requests per minute, tokens per minute, then the spend budget. Callers without a key (the bootstrap
+ * admin, open local mode) have no limits, but their answers still feed the completion history.
+ *
+ * Tokens per minute and the budget reserve what the request is EXPECTED to use, not its worst case: the prompt
+ * estimate plus the completion tokens recent answers of the same endpoint used (CompletionHistory; the output
+ * limit when there is none), never more than the output limit. Reserving the worst case — a model's whole
+ * maximum output at the dearest candidate's price — made a budget refuse what it could plainly afford (a budget
+ * of 5.5 typical calls admitted one of 20). Settling replaces the reservation with the actual usage.
+ *
+ * The budget's invariant, spend never more than one request over the limit, then comes from capping rather than
+ * from reserving: a request is admitted while recorded plus reserved spend is below the limit, and when what
+ * remains (limit − recorded − other reservations) cannot pay its whole output limit, its upstream max_tokens is
+ * capped at what remains (completionCap), so it alone cannot spend past the limit. This bounds the overshoot by
+ * one request as long as in-flight requests stay within their expectation, which is the maximum of recent
+ * answers, so it errs high. A refusal that waiting for in-flight requests would lift is RATE_LIMITED with a
+ * retry hint; only a budget the recorded spend has used up (no in-flight request will give anything back) is
+ * BUDGET_EXCEEDED.
  */
 export class AdmissionControl {
   private readonly streams = new Map<string, number>();
@@ -38,6 +74,7 @@ export class AdmissionControl {
     private readonly db: Db,
     private readonly rates: RateLimitStore,
     private readonly budgets: BudgetTracker,
+    private readonly history: CompletionHistory = new CompletionHistory(),
   ) {}
 
   /** Allowlist patterns with aliases resolved to canonical ids. */
@@ -46,9 +83,25 @@ export class AdmissionControl {
     return key.allowedModels.map((pattern) => (pattern.endsWith('/*') ? pattern : (findModel(this.db, pattern)?.id ?? pattern)));
   }
 
+  /** Succeeded answers teach the history what each endpoint's completions use and how long they take. */
+  private learn(row: GenerationRow): void {
+    if (row.status !== 'SUCCEEDED' || row.providerId === null || row.providerModelId === null) return;
+    this.history.record(endpointOf(row.providerId, row.providerModelId), row.completionTokens, row.latencyMs);
+  }
+
+  /** The completion tokens to plan for on `candidate`: what recent answers used, at most the output limit. */
+  private expectedCompletionTokens(input: CompletionInput, candidate: Candidate): number {
+    return this.history.expectedCompletionTokens(endpointOf(candidate.providerId, candidate.providerModelId), outputLimit(input, candidate));
+  }
+
+  /** When in-flight requests on these endpoints are likely to have settled. */
+  private retryAfterMs(candidates: Candidate[]): number {
+    return Math.max(0, ...candidates.map((candidate) => this.history.retryAfterMs(endpointOf(candidate.providerId, candidate.providerModelId))));
+  }
+
   async admit(caller: Caller, input: CompletionInput, candidates: Candidate[], streamed: boolean): Promise<Admission> {
     const key = caller.key ?? null;
-    if (key === null) return NO_LIMITS;
+    if (key === null) return { settle: (row) => this.learn(row), completionCap: () => undefined };
 
     const allowed = this.allowedModels(key);
     for (const candidate of candidates) {
@@ -79,40 +132,70 @@ export class AdmissionControl {
     }
 
     const promptEstimate = estimatePromptTokens(input);
+    // The completion counts against tokens per minute too: reserving only the prompt let a burst through several
+    // times over the limit, since each answer was charged only after it finished.
+    const reservedTokens = promptEstimate + Math.max(0, ...candidates.map((candidate) => this.expectedCompletionTokens(input, candidate)));
     if (key.tokensPerMinute !== null) {
       const limit = key.tokensPerMinute;
-      const wait = await this.rates.take(`tpm:${key.id}`, promptEstimate, limit);
+      const wait = await this.rates.take(`tpm:${key.id}`, reservedTokens, limit);
       if (wait > 0) {
         refund();
         throw new RateLimitedError(`Rate limit of ${limit} tokens per minute reached`, wait);
       }
-      refunds.push(() => void this.rates.adjust(`tpm:${key.id}`, promptEstimate, limit));
+      refunds.push(() => void this.rates.adjust(`tpm:${key.id}`, reservedTokens, limit));
     }
 
     let reservedPicos = 0;
+    /** Completion caps by endpoint (routing may hand attempts copies of the candidates). */
+    const caps = new Map<string, number>();
     if (key.budgetLimitPicos !== null) {
       for (const candidate of candidates) {
-        const completion = input.maxTokens ?? candidate.model?.maxOutputTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS;
-        const expected = expectedCostPicos(candidate.prices, promptEstimate, completion);
-        if (expected === null) {
+        if (expectedCostPicos(candidate.prices, promptEstimate, 0) === null) {
           refund();
           throw new ForbiddenError(`Model '${modelIdOf(candidate)}' has no known price, and this key has a spend budget`);
         }
-        reservedPicos = Math.max(reservedPicos, expected);
       }
-      if (!this.budgets.reserve(key.id, key.budgetPeriod, key.budgetLimitPicos, reservedPicos)) {
+      // From here to the reservation nothing awaits, so the standing read is the one the reservation adds to.
+      const limit = key.budgetLimitPicos;
+      const { spentPicos, reservedPicos: inFlight } = this.budgets.standing(key.id, key.budgetPeriod);
+      const fail = (error: Error): never => {
         refund();
-        throw new BudgetExceededError();
+        throw error;
+      };
+      if (spentPicos >= limit) fail(new BudgetExceededError());
+      const busy = (): RateLimitedError =>
+        new RateLimitedError('The spend budget of this key is held by requests in flight; retry once they finish', this.retryAfterMs(candidates));
+      if (spentPicos + inFlight >= limit) fail(busy());
+      const remaining = limit - spentPicos - inFlight;
+      for (const candidate of candidates) {
+        const expected = expectedCostPicos(candidate.prices, promptEstimate, this.expectedCompletionTokens(input, candidate)) ?? 0;
+        const affordable = affordableCompletionTokens(candidate.prices, promptEstimate, remaining) ?? 0;
+        if (affordable < MIN_COMPLETION_TOKENS) {
+          // Not even the prompt and a few tokens: waiting helps only if in-flight requests hold part of the budget.
+          const unreserved = affordableCompletionTokens(candidate.prices, promptEstimate, limit - spentPicos) ?? 0;
+          fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request ($${picosToUsd(limit - spentPicos)} remain)`) : busy());
+        }
+        let reservation = expected;
+        if (affordable < outputLimit(input, candidate)) {
+          caps.set(endpointOf(candidate.providerId, candidate.providerModelId), affordable);
+          // A capped request cannot spend more than its cap; reserving an expectation above that would hold back more than it can use.
+          reservation = Math.min(reservation, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? reservation);
+        }
+        // The dearest candidate's: fallback may land the request on any of them.
+        reservedPicos = Math.max(reservedPicos, reservation);
       }
+      this.budgets.reserve(key.id, key.budgetPeriod, reservedPicos);
     }
 
     let settled = false;
     return {
+      completionCap: (candidate) => caps.get(endpointOf(candidate.providerId, candidate.providerModelId)),
       settle: (row) => {
         if (settled) return;
         settled = true;
+        this.learn(row);
         if (streamed && key.concurrentStreams !== null) this.releaseStream(key.id);
-        if (key.tokensPerMinute !== null) void this.rates.adjust(`tpm:${key.id}`, promptEstimate - row.totalTokens, key.tokensPerMinute);
+        if (key.tokensPerMinute !== null) void this.rates.adjust(`tpm:${key.id}`, reservedTokens - row.totalTokens, key.tokensPerMinute);
         if (key.budgetLimitPicos !== null) this.budgets.settle(key.id, key.budgetPeriod, reservedPicos, row.costPicos ?? 0, row.createdAt);
       },
     };

@@ -58,12 +58,18 @@ export class BudgetTracker {
     return this.ledger(keyId, period).spentPicos;
   }
 
-  /** Reserves `picos` when the budget is not yet spent (recorded plus reserved); false when it is. */
-  reserve(keyId: string, period: BudgetPeriod | null, limitPicos: number, picos: number): boolean {
+  /** What the ledger recorded and what in-flight requests reserved, for the current period. */
+  standing(keyId: string, period: BudgetPeriod | null): { spentPicos: number; reservedPicos: number } {
     const ledger = this.ledger(keyId, period);
-    if (ledger.spentPicos + ledger.reservedPicos >= limitPicos) return false;
-    ledger.reservedPicos += picos;
-    return true;
+    return { spentPicos: ledger.spentPicos, reservedPicos: ledger.reservedPicos };
+  }
+
+  /**
+   * Adds an in-flight reservation. Unchecked: admission decides from `standing()` in the same synchronous turn,
+   * so no other request can slip in between the check and this.
+   */
+  reserve(keyId: string, period: BudgetPeriod | null, picos: number): void {
+    this.ledger(keyId, period).reservedPicos += picos;
   }
 
   /** Releases a reservation and charges what the request really cost. */

@@ -80,7 +80,8 @@ class GenerationTrace {
       cachedPromptTokens: 0,
       reasoningTokens: 0,
       usageEstimated: false,
-      costPicos: candidate ? costPicos(ZERO_USAGE, candidate.prices) : null,
+      // Unknown until the request ends: a row a crash leaves IN_PROGRESS (later INTERRUPTED) must not claim a known 0.
+      costPicos: null,
       promptPriceMicros: candidate?.prices.promptPriceMicros ?? null,
       completionPriceMicros: candidate?.prices.completionPriceMicros ?? null,
       cachedPromptPriceMicros: candidate?.prices.cachedPromptPriceMicros ?? null,
@@ -102,6 +103,12 @@ class GenerationTrace {
 
 function priced(usage: Usage, candidate: Candidate | undefined): PricedUsage {
   return { ...usage, costPicos: candidate ? costPicos(usage, candidate.prices) : null };
+}
+
+/** What a stream used up to now: its prompt and the text streamed, estimated; nothing, at an unknown cost, before any token. */
+function usageSoFar(trace: GenerationTrace, text: string): PricedUsage {
+  if (text === '') return { ...ZERO_USAGE, costPicos: null };
+  return priced(estimateUsage(trace.input, text), trace.candidate);
 }
 
 function usageColumns(usage: PricedUsage): Partial<GenerationRow> {
@@ -168,11 +175,17 @@ export class CompletionService {
     return this.router.plan(resolutions, input, streamed);
   }
 
-  private providerRequest(input: CompletionInput, candidate: Candidate): CompletionRequest {
+  /**
+   * The request as `candidate` receives it. When the key's remaining budget cannot pay the candidate's whole output
+   * limit, admission caps maxTokens (so this request alone cannot spend past the budget) and the caller is told.
+   */
+  private providerRequest(input: CompletionInput, candidate: Candidate, admission: Admission, trace: GenerationTrace): CompletionRequest {
+    const cap = admission.completionCap(candidate);
+    if (cap !== undefined) trace.warnings.add(`maxTokens was capped at ${cap} for ${candidate.providerId}: that is what this key's remaining spend budget can pay`);
     return {
       model: candidate.providerModelId,
       messages: input.messages,
-      maxTokens: input.maxTokens,
+      maxTokens: cap ?? input.maxTokens,
       defaultMaxTokens: candidate.model?.maxOutputTokens ?? undefined,
       temperature: input.temperature,
       topP: input.topP,
@@ -211,7 +224,7 @@ export class CompletionService {
     const run = this.router.start(route, controller.signal, trace.sink);
     try {
       const { attempt, value: response } = await run.first(
-        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate), { signal: attemptSignal, requestId: caller.requestId }),
+        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate, admission, trace), { signal: attemptSignal, requestId: caller.requestId }),
         { lost: (late, loser) => loser.costs(late.usage ? priced(late.usage, loser.candidate).costPicos : null) },
       );
       const candidate = attempt.candidate;
@@ -261,8 +274,8 @@ export class CompletionService {
   }
 
   /** Opens the upstream stream and reads it up to its first token, which is what decides a stream's attempt. */
-  private async openUpstream(input: CompletionInput, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
-    const iterator = candidate.adapter.stream(this.providerRequest(input, candidate), { signal, requestId })[Symbol.asyncIterator]();
+  private async openUpstream(request: CompletionRequest, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
+    const iterator = candidate.adapter.stream(request, { signal, requestId })[Symbol.asyncIterator]();
     let warnings: string[] = [];
     for (;;) {
       const next = await iterator.next();
@@ -284,11 +297,11 @@ export class CompletionService {
     const signal = controller.signal;
     let text = '';
     let recorded = false;
-    const partialUsage = (): PricedUsage => priced(estimateUsage(input, text), trace.candidate);
+    const partialUsage = (): PricedUsage => usageSoFar(trace, text);
     const run = this.router.start(route, signal, trace.sink);
 
     try {
-      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(input, candidate, attemptSignal, caller.requestId), {
+      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(this.providerRequest(input, candidate, admission, trace), candidate, attemptSignal, caller.requestId), {
         lost: (late) => void late.iterator.return?.().catch(() => undefined),
       });
       const { candidate } = winner.attempt;
@@ -297,7 +310,7 @@ export class CompletionService {
       trace.candidate = candidate;
       for (const warning of warnings) trace.warnings.add(warning);
       trace.firstTokenAt = this.clock.now();
-      yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings] };
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {
@@ -345,10 +358,17 @@ export class CompletionService {
   private async recordFailure(run: AttemptRun, trace: GenerationTrace, admission: Admission, signal: AbortSignal, failure: Failure, usage?: PricedUsage): Promise<GatewayError> {
     const shown = asGatewayError(run.end(failure));
     const cancelled = failure === undefined || signal.aborted;
+    // Tokens streamed: they (and the prompt that produced them) are charged, as an estimate. Nothing streamed: a
+    // provider may or may not bill the prompt of a request it never answered (a hang, a timeout, a cancellation, a
+    // broken connection), so the cost is unknown, streamed or not, and the budget is not charged for it; when every
+    // attempt was refused with an error status, or none reached a provider, it is known to be nothing.
+    const streamed = usage !== undefined && usage.completionTokens > 0;
+    const unseen = trace.attempts.some((attempt) => attempt.costPicos === undefined && (attempt.httpStatus === undefined || attempt.httpStatus < 400));
+    const nothingStreamed: Partial<GenerationRow> = { costPicos: unseen || !trace.candidate ? null : costPicos(ZERO_USAGE, trace.candidate.prices) };
     await this.finish(
       admission,
       trace.row(cancelled ? statusForAbort(signal) : 'FAILED', this.clock.now(), {
-        ...(usage ? usageColumns(usage) : {}),
+        ...(streamed ? usageColumns(usage) : nothingStreamed),
         finishReason: cancelled ? 'cancelled' : 'error',
         errorCode: cancelled ? 'CANCELLED' : shown.code,
         errorMessage: cancelled ? 'cancelled' : shown.message,

@@ -22,7 +22,9 @@ function retryAfterMs(error: GatewayError): number | undefined {
  */
 function shouldRetry(error: GatewayError): boolean | undefined {
   if (error instanceof BudgetExceededError) return false;
-  if (error instanceof UpstreamRateLimitedError) return true;
+  // Our own rate limits, a budget held by requests in flight and an upstream's rate limit all lift by themselves:
+  // say so, with Retry-After.
+  if (error instanceof RateLimitedError || error instanceof UpstreamRateLimitedError) return true;
   if (error instanceof ProviderError) return error.isRetryable;
   return undefined;
 }

@@ -27,3 +27,14 @@ export function costPicos(usage: Pick<Usage, 'promptTokens' | 'completionTokens'
 export function expectedCostPicos(prices: Prices, promptTokens: number, completionTokens: number): number | null {
   return costPicos({ promptTokens, completionTokens, cachedPromptTokens: 0 }, prices);
 }
+
+/**
+ * The most completion tokens a request may produce for its expected cost to stay within `picos`: null when the
+ * prompt alone costs more (or a price is unknown), Infinity when completions are free.
+ */
+export function affordableCompletionTokens(prices: Prices, promptTokens: number, picos: number): number | null {
+  const promptCost = expectedCostPicos(prices, promptTokens, 0);
+  if (promptCost === null || prices.completionPriceMicros === null || promptCost > picos) return null;
+  if (prices.completionPriceMicros === 0) return Number.POSITIVE_INFINITY;
+  return Math.floor((picos - promptCost) / prices.completionPriceMicros);
+}

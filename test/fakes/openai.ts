@@ -178,6 +178,8 @@ const requestSchema = z.object({
   messages: z.array(z.object({ role: z.string(), content: z.unknown() })).nullish(),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  max_tokens: z.number().nullish(),
+  max_completion_tokens: z.number().nullish(),
 });
 type ChatRequest = z.infer<typeof requestSchema>;
 
@@ -373,12 +375,69 @@ function sendMalformed(res: ServerResponse, stream: boolean, context: ReplyConte
   res.end(text);
 }
 
+/**
+ * Holds answers until `count` requests are waiting (then releases them all at once), or until `maxWaitMs` passed
+ * since the first one arrived, so a test can see whether a batch of calls was in flight together.
+ */
+export class ArrivalGate {
+  private held: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** How many answers were held at once, at most. */
+  peak = 0;
+  /** True when the gate opened because `count` requests arrived, false when the bound ran out first. */
+  openedByCount = false;
+  private open = false;
+
+  constructor(
+    private readonly count: number,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  wait(): Promise<void> {
+    if (this.open) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.held.push(resolve);
+      this.peak = Math.max(this.peak, this.held.length);
+      if (this.held.length >= this.count) {
+        this.openedByCount = true;
+        this.release();
+      } else this.timer ??= setTimeout(() => this.release(), this.maxWaitMs);
+    });
+  }
+
+  /** Answers held right now. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  /** Lets every held answer (and any later one) go now. */
+  release(): void {
+    this.open = true;
+    clearTimeout(this.timer);
+    for (const resolve of this.held.splice(0)) resolve();
+  }
+}
+
+/**
+ * Answers sized by the request, as a model that writes a set share of what it may: completion_tokens is
+ * `fraction` of the max_completion_tokens (or max_tokens) the request sent, or of `outputLimit` when it sent none
+ * (the model's own maximum output, which is what the upstream applies then). Read at each request, so a test may
+ * change it between calls; applies only to unscripted requests.
+ */
+export interface SizedAnswers {
+  fraction: number;
+  outputLimit: number;
+  /** When set, every answer waits at this gate first. */
+  gate?: ArrivalGate;
+}
+
 export interface FakeChatOptions {
   /** The key the fake expects as `Authorization: Bearer <key>`; null accepts any request, as self-hosted servers do. */
   apiKey?: string | null;
   flavor?: ChatWireFlavor;
   /** Model ids for GET /models. */
   models?: string[];
+  sizedAnswers?: SizedAnswers;
 }
 
 export const FAKE_OPENAI_KEY = 'sk-test-fake-openai-0123456789abcdef';
@@ -436,6 +495,13 @@ export async function startFakeChatCompletions(options: FakeChatOptions = {}): P
     }
     const plan = planFor(script, body, flavor);
     if (plan === undefined) throw new Error(`unhandled script ${script?.kind ?? 'none'}`);
+    const sized = script === undefined ? options.sizedAnswers : undefined;
+    if (sized !== undefined) {
+      const limit = body.max_completion_tokens ?? body.max_tokens ?? sized.outputLimit;
+      plan.usage = { ...plan.usage, completionTokens: Math.max(1, Math.ceil(limit * sized.fraction)) };
+      if (sized.fraction >= 1) plan.finishReason = 'length';
+      if (sized.gate !== undefined) return sized.gate.wait().then(() => (stream ? streamCompletion(res, plan, context) : sendCompletion(res, plan, context)));
+    }
     if (stream) streamCompletion(res, plan, context);
     else sendCompletion(res, plan, context);
   });
