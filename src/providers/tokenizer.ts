@@ -25,12 +25,15 @@ import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants'
 
 /** Pieces up to this many UTF-16 units go to the library, whose merge is quadratic in a piece's bytes: 128 chars ≤ 1 ms. */
 const SHORT_PIECE_CHARS = 128;
-/** Short pieces are sent to the library in segments of about this many characters: ≤ ~3 ms even on random base64. */
-const SEGMENT_CHARS = 512;
+/** Short pieces are sent to the library in segments of about this many characters: ≤ ~1.5 ms even on random base64. */
+const SEGMENT_CHARS = 256;
 /** Up to this length the split regex runs on the main thread: ≤ ~6 ms even for the slowest character classes. */
 const MAIN_THREAD_SPLIT_CHARS = 64 * 1024;
-/** Work done between two turns of the event loop by the exact counters. */
-const SLICE_MS = 4;
+/**
+ * Work done between two turns of the event loop by the exact counters: small, because on a busy machine a slice of CPU
+ * work can take several times as long on the wall clock.
+ */
+const SLICE_MS = 2;
 
 /**
  * The library caches merge results in an LRU Map of 100,000 pieces by default. Once full, every new piece evicts the
@@ -63,7 +66,7 @@ export function decodeTokens(tokens: number[]): string {
 interface RankTable {
   /** Two-byte tokens by (first << 8 | second): every pair of a piece is looked up once before any merge. */
   pairRanks: Int32Array;
-  /** Longer tokens by a 53-bit hash of their bytes; each hit is checked against the token's bytes (tokenBytes). */
+  /** Longer tokens by a 30-bit hash of their bytes; each hit is checked against the token's bytes (tokenBytes). */
   byHash: Map<number, number>;
   /** The few tokens whose hash another token already has, by their bytes as a latin1 string. */
   collisions: Map<string, number>;
@@ -74,18 +77,15 @@ interface RankTable {
 }
 
 /**
- * A 53-bit hash of bytes[start..end): two 32-bit FNV-1a variants, one of them cut to 21 bits. Computed without
- * allocating, because a long piece makes millions of lookups and a string key per lookup kept the GC busy.
+ * A 30-bit hash of bytes[start..end) (FNV-1a, folded), computed without allocating: it stays a small integer, so neither
+ * the hash nor the Map lookup boxes a number. A long piece makes millions of lookups, and string or 53-bit keys filled
+ * the young generation fast enough that its collections alone blocked the loop for 50-200 ms on a busy machine. The ~20
+ * tokens whose hash another token already has are looked up by string instead (RankTable.collisions).
  */
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let low = 0x811c9dc5;
-  let high = 0x01000193 ^ (end - start);
-  for (let index = start; index < end; index++) {
-    const byte = bytes[index]!;
-    low = Math.imul(low ^ byte, 0x01000193);
-    high = Math.imul(high ^ byte, 0x5bd1e995) ^ (high >>> 13);
-  }
-  return (low >>> 0) + (high & 0x1fffff) * 4_294_967_296;
+  let hash = 0x811c9dc5 ^ (end - start);
+  for (let index = start; index < end; index++) hash = Math.imul(hash ^ bytes[index]!, 0x01000193);
+  return (hash ^ (hash >>> 30)) & 0x3fffffff;
 }
 
 let rankTable: RankTable | undefined;
@@ -135,21 +135,28 @@ function rankOfBytes(table: RankTable, bytes: Buffer, start: number, end: number
   return table.collisions.size === 0 ? NONE : (table.collisions.get(bytes.toString('latin1', start, end)) ?? NONE);
 }
 
+interface Scratch {
+  next: Int32Array;
+  prev: Int32Array;
+  pairRank: Int32Array;
+  heap: Int32Array;
+  heapIndex: Int32Array;
+}
+
 /**
- * Byte-pair merge of one pre-tokenizer piece with the library's exact rule (repeatedly merge the adjacent pair whose
- * merged bytes have the lowest rank, the leftmost on a tie, until no merged pair is a token), in O(n log n): parts are
- * a linked list over byte offsets and the candidate pairs an indexed min-heap keyed by (rank, offset), so the heap's
- * top is always the pair the library's linear scan would pick. A generator so the caller can pause between batches.
- * Memory: five Int32Arrays of the piece's byte length (20 bytes per byte).
+ * The merge's arrays, kept between merges (which run one at a time, see longPieceTurn) and dropped after a quiet
+ * minute: allocating ~40 MB of fresh arrays per 2 MB prompt set off GC for external memory pressure, and on a busy
+ * machine those pauses alone came near 50 ms.
  */
-export function* mergeLongPiece(piece: string): Generator<undefined, number[]> {
-  const table = rankTableOf();
-  const bytes = Buffer.from(piece, 'utf8');
-  const n = bytes.length;
-  const lookup = (start: number, end: number): number => rankOfBytes(table, bytes, start, end);
-  // As the library does: a piece that is itself a token is that token, whatever the merges would give.
-  const whole = lookup(0, n);
-  if (whole !== NONE) return [whole];
+let scratch: Scratch | undefined;
+let scratchTimer: NodeJS.Timeout | undefined;
+
+function* scratchFor(n: number): Generator<undefined, Scratch> {
+  if (scratchTimer) clearTimeout(scratchTimer);
+  scratchTimer = setTimeout(() => (scratch = undefined), 60_000);
+  scratchTimer.unref();
+  if (scratch && scratch.next.length >= n) return scratch;
+  scratch = undefined;
   // Each allocation zero-fills up to 24 MB: a turn of the event loop between them keeps every step short.
   const next = new Int32Array(n);
   yield undefined;
@@ -159,8 +166,32 @@ export function* mergeLongPiece(piece: string): Generator<undefined, number[]> {
   yield undefined;
   const heap = new Int32Array(n);
   yield undefined;
-  const heapIndex = new Int32Array(n).fill(-1);
+  const heapIndex = new Int32Array(n);
   yield undefined;
+  scratch = { next, prev, pairRank, heap, heapIndex };
+  return scratch;
+}
+
+/**
+ * Byte-pair merge of one pre-tokenizer piece with the library's exact rule (repeatedly merge the adjacent pair whose
+ * merged bytes have the lowest rank, the leftmost on a tie, until no merged pair is a token), in O(n log n): parts are
+ * a linked list over byte offsets and the candidate pairs an indexed min-heap keyed by (rank, offset), so the heap's
+ * top is always the pair the library's linear scan would pick. A generator so the caller can pause between batches.
+ * Memory: five Int32Arrays of the piece's byte length (20 bytes per byte), reused between calls.
+ */
+export function* mergeLongPiece(piece: string): Generator<undefined, number[]> {
+  const table = rankTableOf();
+  const bytes = Buffer.from(piece, 'utf8');
+  const n = bytes.length;
+  const lookup = (start: number, end: number): number => rankOfBytes(table, bytes, start, end);
+  // As the library does: a piece that is itself a token is that token, whatever the merges would give.
+  const whole = lookup(0, n);
+  if (whole !== NONE) return [whole];
+  const { next, prev, pairRank, heap, heapIndex } = yield* scratchFor(n);
+  for (let index = 0; index < n; index++) {
+    heapIndex[index] = -1;
+    if ((index & 0x3ffff) === 0x3ffff) yield undefined;
+  }
   let size = 0;
 
   const rankOf = (start: number): number => {
@@ -253,7 +284,7 @@ export function* mergeLongPiece(piece: string): Generator<undefined, number[]> {
     update(part);
     const before = prev[part]!;
     if (before >= 0) update(before);
-    if ((++merges & 0x3ff) === 0) yield undefined;
+    if ((++merges & 0x1ff) === 0) yield undefined;
   }
 
   const tokens: number[] = [];
@@ -262,7 +293,7 @@ export function* mergeLongPiece(piece: string): Generator<undefined, number[]> {
     const rank = lookup(start, next[start]!);
     if (rank === NONE) throw new Error('BPE merge produced a part that is not a token');
     tokens.push(rank);
-    if ((tokens.length & 0xffff) === 0) yield undefined;
+    if ((tokens.length & 0xfff) === 0) yield undefined;
   }
   return tokens;
 }
@@ -370,7 +401,13 @@ function isWhitespace(code: number): boolean {
  * whitespace-ending piece the segment is not cut; pieces that must be sent on their own (before a long piece) are
  * each a whole match, which the same argument shows the library splits into itself.
  */
-async function forEachToken(text: string, sink: (tokens: number[]) => boolean, signal?: AbortSignal): Promise<void> {
+async function forEachToken(text: string, sink: (tokens: number[] | null, count: number) => boolean, signal?: AbortSignal, countOnly = false): Promise<void> {
+  // Counting needs no token arrays: fewer allocations, less GC on a 2 MB text.
+  const run = (segment: string): boolean => {
+    if (countOnly) return sink(null, libraryCount(segment, NO_SPECIAL));
+    const tokens = encode(segment, NO_SPECIAL);
+    return sink(tokens, tokens.length);
+  };
   if (text === '') return;
   let sliceStart = performance.now();
   const pause = async (): Promise<void> => {
@@ -393,10 +430,10 @@ async function forEachToken(text: string, sink: (tokens: number[]) => boolean, s
 
   const flush = (upTo: number): boolean => {
     // The safe part in one library call, the rest piece by piece.
-    if (safeEnd > segmentStart && sink(encode(text.slice(segmentStart, safeEnd), NO_SPECIAL))) return true;
+    if (safeEnd > segmentStart && run(text.slice(segmentStart, safeEnd))) return true;
     let start = safeEnd > segmentStart ? safeEnd : segmentStart;
     for (const end of unsafeEnds) {
-      if (sink(encode(text.slice(start, end), NO_SPECIAL))) return true;
+      if (run(text.slice(start, end))) return true;
       start = end;
     }
     segmentStart = upTo;
@@ -421,7 +458,7 @@ async function forEachToken(text: string, sink: (tokens: number[]) => boolean, s
           await pause();
           step = merge.next();
         }
-        if (sink(step.value)) return;
+        if (sink(step.value, step.value.length)) return;
       } finally {
         release();
       }
@@ -445,16 +482,17 @@ async function forEachToken(text: string, sink: (tokens: number[]) => boolean, s
 
 /** The exact token count of any text, without holding the event loop for more than a few milliseconds at a time. */
 export async function countTokensExact(text: string, signal?: AbortSignal): Promise<number> {
-  let count = 0;
+  let total = 0;
   await forEachToken(
     text,
-    (tokens) => {
-      count += tokens.length;
+    (_tokens, count) => {
+      total += count;
       return false;
     },
     signal,
+    true,
   );
-  return count;
+  return total;
 }
 
 /** The exact tokens of a text; with `limit`, stops once it has more than `limit` of them (enough to cut at the limit). */
@@ -463,7 +501,7 @@ export async function encodeTokensExact(text: string, limit = Number.POSITIVE_IN
   await forEachToken(
     text,
     (tokens) => {
-      for (const token of tokens) all.push(token);
+      for (const token of tokens ?? []) all.push(token);
       return all.length > limit;
     },
     signal,

@@ -24,24 +24,43 @@ const INPUTS: Array<[string, string]> = [
   ['2 MB of random base64', randomBytes(1_500_000).toString('base64')],
 ];
 
+interface Block {
+  /** The longest event-loop delay monitorEventLoopDelay saw while the request ran (wall clock), in ms. */
+  wall: number;
+  /**
+   * The longest delay counted in CPU time: for each gap between two 5 ms ticks, the CPU the whole process used in it
+   * (all threads, so never less than what the event loop's thread did), capped by the gap itself.
+   */
+  cpu: number;
+}
+
 /**
- * The longest event-loop block while `run` runs, in ms. The machine this runs on is shared, so a descheduled process
- * looks like a block too; a real block happens on every run, scheduling noise does not, so a case over the limit is
- * measured again (up to five times) and the smallest maximum counts.
+ * The longest event-loop block while `run` runs. The wall-clock figure is what a client waits; but this machine is
+ * shared (load 8-13 on 2 cores while this was written), and a process that is merely descheduled shows gaps of
+ * 100-300 ms with nothing running. A block is the event loop's thread busy, so the limit is checked on CPU time used
+ * during each gap, which descheduling does not inflate and other threads can only overstate. Before the fix these
+ * paths blocked for seconds (100 KB) to hours (2 MB), by either measure.
  */
-async function longestBlock(run: () => Promise<void>): Promise<number> {
-  let best = Number.POSITIVE_INFINITY;
-  for (let attempt = 0; attempt < 5 && best >= LIMIT_MS; attempt++) {
-    const histogram = monitorEventLoopDelay({ resolution: 10 });
-    histogram.enable();
-    // The first tick after enable() only sets the baseline: a block before it would go unrecorded.
-    await sleep(40);
-    await run();
-    await sleep(30);
-    histogram.disable();
-    best = Math.min(best, histogram.max / 1e6);
-  }
-  return Math.round(best);
+async function longestBlock(run: () => Promise<void>): Promise<Block> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  // The first tick after enable() only sets the baseline: a block before it would go unrecorded.
+  await sleep(40);
+  let cpu = 0;
+  let lastWall = performance.now();
+  let lastCpu = process.cpuUsage();
+  const ticker = setInterval(() => {
+    const wall = performance.now();
+    const used = process.cpuUsage(lastCpu);
+    cpu = Math.max(cpu, Math.min(wall - lastWall, (used.user + used.system) / 1000));
+    lastWall = wall;
+    lastCpu = process.cpuUsage();
+  }, 5);
+  await run();
+  await sleep(30);
+  clearInterval(ticker);
+  histogram.disable();
+  return { wall: Math.round(histogram.max / 1e6), cpu: Math.round(cpu) };
 }
 
 describe('event loop: no prompt blocks it for more than 50 ms', () => {
@@ -59,6 +78,8 @@ describe('event loop: no prompt blocks it for more than 50 ms', () => {
       { authorization: `Bearer ${ADMIN}` },
     );
     limitedKey = created.data!.createApiKey.secret;
+    // One long prompt first, so that what is measured is the steady state, not the first compilation of each path.
+    await (await post(ADMIN, request('local/echo', 'warm '.repeat(20_000) + 'b'.repeat(200_000), false))).arrayBuffer();
   });
   afterAll(async () => {
     console.log(`longest event-loop block per path:\n  ${stalls.join('\n  ')}`);
@@ -73,9 +94,11 @@ describe('event loop: no prompt blocks it for more than 50 ms', () => {
   const request = (model: string, content: string, stream: boolean): string => JSON.stringify({ model, messages: [{ role: 'user', content }], stream });
 
   async function check(path: string, input: string, run: () => Promise<void>): Promise<void> {
-    const blocked = await longestBlock(run);
-    stalls.push(`${path}, ${input}: ${blocked} ms`);
-    expect(blocked, `${path} with ${input}`).toBeLessThan(LIMIT_MS);
+    const { wall, cpu } = await longestBlock(run);
+    stalls.push(`${path}, ${input}: ${cpu} ms busy (wall clock, monitorEventLoopDelay: ${wall} ms)`);
+    expect(cpu, `${path} with ${input}: longest block ${cpu} ms of CPU (${wall} ms wall clock)`).toBeLessThan(LIMIT_MS);
+    // The wall clock too, loosely: scheduling noise on a busy machine is hundreds of ms, a regression is seconds.
+    expect(wall, `${path} with ${input}`).toBeLessThan(1_000);
   }
 
   describe.each(INPUTS)('%s', (name, content) => {
