@@ -48,14 +48,9 @@ const NO_SPECIAL = { disallowedSpecial: new Set<string>() };
 const NONE = 0x7fffffff;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Synchronous helpers for short text
+// No synchronous exact count is exported on purpose: on an unbroken run it is what blocked the event loop.
 
-/** Exact count of a text short enough to tokenize synchronously; long text goes through the exact async counter. */
-export function countTokens(text: string): number {
-  if (text === '') return 0;
-  return libraryCount(text, NO_SPECIAL);
-}
-
+/** Decoding is linear in the tokens, so it stays synchronous (local/echo decodes at most maxTokens of them). */
 export function decodeTokens(tokens: number[]): string {
   return decode(tokens);
 }
