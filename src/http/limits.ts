@@ -8,6 +8,8 @@ import { z } from 'zod';
 export interface LimitsConfig {
   /** Largest request body (GraphQL over HTTP, WebSocket message): room for a few base64 images. */
   maxBodyBytes: number;
+  /** Largest upstream response or error body read whole, and longest line of an upstream stream (src/providers/http.ts). */
+  maxUpstreamBodyBytes: number;
   /** Browser origins allowed to call cross-origin; empty means none (no CORS headers at all). */
   corsOrigins: string[];
   /** Off in production hides the schema from strangers; GraphiQL needs it on. */
@@ -53,6 +55,7 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
 
 export const limitsEnvSchema = z.object({
   SWITCHBOARD_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
+  SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES: positiveInt(8 * 1024 * 1024),
   SWITCHBOARD_CORS_ORIGINS: z
     .string()
     .default('')
@@ -80,6 +83,7 @@ export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
 export function toLimitsConfig(values: LimitsEnv): LimitsConfig {
   return {
     maxBodyBytes: values.SWITCHBOARD_MAX_BODY_BYTES,
+    maxUpstreamBodyBytes: values.SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES,
     corsOrigins: splitOrigins(values.SWITCHBOARD_CORS_ORIGINS),
     introspection: values.SWITCHBOARD_INTROSPECTION === 'true',
     graphql: {

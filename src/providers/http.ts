@@ -1,5 +1,61 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { limitsEnvSchema } from '../http/limits.js';
 import { ProviderError, kindForStatus, retryAfterMsFromHeaders, type ProviderErrorKind } from './errors.js';
+import { STREAM_LIMITS, type StreamLimits } from './sse.js';
+
+/**
+ * The most we read of one upstream body that is not streamed (a response or an error), and the longest line a stream
+ * may send: a server that sends more is broken or hostile, and reading it whole let one 200 MB error body raise RSS
+ * by ~400 MB. Streams are parsed as they arrive, so their total length is not limited, only a line's.
+ *
+ * Read from SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES with the same schema as the rest of the limits (loadConfig refuses a bad
+ * value at startup), because no configuration reaches this module otherwise: adapters call it with their own
+ * arguments. setMaxUpstreamBodyBytes lets the app (and tests) set it from Config.limits.maxUpstreamBodyBytes.
+ */
+let maxUpstreamBodyBytes: number = (() => {
+  const parsed = limitsEnvSchema.shape.SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES.safeParse(process.env['SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES']);
+  return parsed.success ? parsed.data : 8 * 1024 * 1024;
+})();
+
+export function setMaxUpstreamBodyBytes(bytes: number): void {
+  maxUpstreamBodyBytes = bytes;
+}
+
+export function getMaxUpstreamBodyBytes(): number {
+  return maxUpstreamBodyBytes;
+}
+
+/** A body past the limit; the caller turns it into a ProviderError that suits what it was reading. */
+class BodyTooLarge extends Error {}
+
+/**
+ * Reads a whole body, but never more than `limit` bytes: a Content-Length over the limit is refused before reading,
+ * and a body that grows past it is destroyed at once, which closes the upstream connection rather than draining it.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], headers: ResponseHeaders, limit: number): Promise<string> {
+  const declared = Number(Array.isArray(headers['content-length']) ? headers['content-length'][0] : headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    body.destroy();
+    throw new BodyTooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      length += buffer.length;
+      if (length > limit) throw new BodyTooLarge();
+      chunks.push(buffer);
+    }
+  } finally {
+    if (!body.destroyed && length > limit) body.destroy();
+  }
+  return Buffer.concat(chunks, length).toString('utf8');
+}
+
+function describeLimit(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MB` : `${bytes} bytes`;
+}
 
 /** One connection pool for all upstream calls, so keep-alive connections are reused across requests. */
 let agent: Agent | undefined;
@@ -78,12 +134,22 @@ export async function callUpstream(call: UpstreamCall): Promise<Dispatcher.Respo
   if (response.statusCode >= 200 && response.statusCode < 300) return response;
 
   let text = '';
+  const headers = response.headers as ResponseHeaders;
+  const limit = maxUpstreamBodyBytes;
   try {
-    text = await response.body.text();
+    text = await readCapped(response.body, headers, limit);
   } catch (error) {
     if (isAbortError(error, call.signal)) throw error;
+    if (error instanceof BodyTooLarge) {
+      // The status still says what went wrong (a 429 stays a rate limit); only the body is dropped.
+      throw new ProviderError(`${call.provider} returned ${response.statusCode} with an error body too large to read (more than ${describeLimit(limit)})`, {
+        provider: call.provider,
+        kind: kindForStatus(response.statusCode),
+        status: response.statusCode,
+        retryAfterMs: retryAfterMsFromHeaders(headers),
+      });
+    }
   }
-  const headers = response.headers as ResponseHeaders;
   const described = call.describeError(response.statusCode, parseJsonOrText(text), headers);
   throw new ProviderError(`${call.provider} returned ${response.statusCode}: ${described.message}`, {
     provider: call.provider,
@@ -97,10 +163,16 @@ export async function callUpstream(call: UpstreamCall): Promise<Dispatcher.Respo
 /** Reads and parses a 2xx JSON body; a body that is not JSON is a malformed response. */
 export async function readJson(provider: string, response: Dispatcher.ResponseData, signal: AbortSignal): Promise<unknown> {
   let text: string;
+  const limit = maxUpstreamBodyBytes;
   try {
-    text = await response.body.text();
+    text = await readCapped(response.body, response.headers as ResponseHeaders, limit);
   } catch (error) {
     if (isAbortError(error, signal)) throw error;
+    if (error instanceof BodyTooLarge) {
+      // Retryable like any malformed response: the next attempt or candidate may answer normally, and an attempt costs
+      // at most `limit` bytes of memory, however many are made.
+      throw new ProviderError(`${provider} sent a response body too large to read (more than ${describeLimit(limit)})`, { provider, kind: 'malformed_response', status: response.statusCode });
+    }
     throw new ProviderError(`${provider} closed the connection mid-response`, { provider, kind: 'network', cause: error });
   }
   try {
@@ -114,7 +186,12 @@ export async function readJson(provider: string, response: Dispatcher.ResponseDa
  * The body of a streaming response as raw chunks, with a connection that breaks mid-stream turned into a
  * retryable `network` ProviderError (an abort from our signal is rethrown as is).
  */
-export async function* streamBody(provider: string, response: Dispatcher.ResponseData, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export function streamBody(provider: string, response: Dispatcher.ResponseData, signal: AbortSignal): AsyncGenerator<Uint8Array> & { [STREAM_LIMITS]: StreamLimits } {
+  // The framing (src/providers/sse.ts) reads these to bound one line and to name the provider when a line is too long.
+  return Object.assign(streamChunks(provider, response, signal), { [STREAM_LIMITS]: { provider, maxLineBytes: maxUpstreamBodyBytes } });
+}
+
+async function* streamChunks(provider: string, response: Dispatcher.ResponseData, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of response.body) yield chunk as Uint8Array;
   } catch (error) {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { reportedUsage, estimatePromptTokens } from './normalize.js';
-import { countTokens, decodeTokens, encodeTokens } from './tokenizer.js';
+import { messageText, reportedUsage } from './normalize.js';
+import { countTokensExact, decodeTokens, encodeTokensExact } from './tokenizer.js';
 import type { CompletionRequest, CompletionResponse, ProviderAdapter, StreamEvent } from './types.js';
 import { BadRequestError } from '../errors.js';
 
@@ -20,12 +20,35 @@ function lastUserText(request: CompletionRequest): string {
 }
 
 /** The answer and why it ended: cut at maxTokens tokens by the real tokenizer. */
-function answer(request: CompletionRequest): { text: string; truncated: boolean } {
+async function answer(request: CompletionRequest, signal: AbortSignal): Promise<{ text: string; truncated: boolean }> {
   const text = lastUserText(request);
   if (request.maxTokens === undefined) return { text, truncated: false };
-  const tokens = encodeTokens(text);
+  // Tokenizes only as far as the limit: a 2 MB message with maxTokens 10 stops after a few pieces.
+  const tokens = await encodeTokensExact(text, request.maxTokens, signal);
   if (tokens.length <= request.maxTokens) return { text, truncated: false };
   return { text: decodeTokens(tokens.slice(0, request.maxTokens)), truncated: true };
+}
+
+/** Per-message framing tokens, as OpenAI's chat format counts them (the same framing normalize.ts estimates with). */
+const TOKENS_PER_MESSAGE = 3;
+
+/**
+ * Exact usage, counted off the event loop's critical path (the exact counter yields between slices). The echoed text
+ * is usually the last message itself, so each distinct text is counted once.
+ */
+async function exactUsage(request: CompletionRequest, completion: string, signal: AbortSignal) {
+  const counted = new Map<string, number>();
+  const count = async (text: string): Promise<number> => {
+    const known = counted.get(text);
+    if (known !== undefined) return known;
+    const tokens = await countTokensExact(text, signal);
+    counted.set(text, tokens);
+    return tokens;
+  };
+  let promptTokens = 3;
+  for (const message of request.messages) promptTokens += TOKENS_PER_MESSAGE + (await count(messageText(message)));
+  for (const tool of request.tools ?? []) promptTokens += await count(tool.name + (tool.description ?? '') + JSON.stringify(tool.parameters));
+  return reportedUsage({ promptTokens, completionTokens: await count(completion) });
 }
 
 function warningsFor(request: CompletionRequest): string[] {
@@ -50,13 +73,14 @@ export function createLocalAdapter(options: LocalProviderOptions): ProviderAdapt
     async complete(request, { signal }): Promise<CompletionResponse> {
       check(request);
       signal.throwIfAborted();
-      const { text, truncated } = answer(request);
+      const { text, truncated } = await answer(request, signal);
+      const usage = await exactUsage(request, text, signal);
       return {
         content: text,
         toolCalls: [],
         finishReason: truncated ? 'length' : 'stop',
         rawFinishReason: truncated ? 'length' : 'stop',
-        usage: reportedUsage({ promptTokens: estimatePromptTokens(request), completionTokens: countTokens(text) }),
+        usage,
         warnings: warningsFor(request),
       };
     },
@@ -64,7 +88,7 @@ export function createLocalAdapter(options: LocalProviderOptions): ProviderAdapt
     async *stream(request, { signal }): AsyncGenerator<StreamEvent> {
       check(request);
       signal.throwIfAborted();
-      const { text, truncated } = answer(request);
+      const { text, truncated } = await answer(request, signal);
       yield { type: 'start', model: request.model, warnings: warningsFor(request) };
       const words = text.match(/\S+\s*|\s+/g) ?? [];
       for (const [index, word] of words.entries()) {
@@ -76,7 +100,7 @@ export function createLocalAdapter(options: LocalProviderOptions): ProviderAdapt
         type: 'finish',
         finishReason: truncated ? 'length' : 'stop',
         rawFinishReason: truncated ? 'length' : 'stop',
-        usage: reportedUsage({ promptTokens: estimatePromptTokens(request), completionTokens: countTokens(text) }),
+        usage: await exactUsage(request, text, signal),
       };
     },
 

@@ -1,4 +1,4 @@
-import { countTokens } from './tokenizer.js';
+import { createTokenEstimator } from './tokenizer.js';
 import type { CompletionRequest, FinishReason, Message, Usage } from './types.js';
 
 /** Per-message framing tokens, as OpenAI's chat format counts them; close enough for the other vendors' estimates. */
@@ -17,18 +17,23 @@ export function messageText(message: Message): string {
   }
 }
 
-/** The prompt's size by our tokenizer: used before a call (limits, budgets) and when a provider reports no usage. */
+/**
+ * The prompt's size by our tokenizer: used before a call (limits, budgets) and when a provider reports no usage.
+ * Synchronous, so bounded: one estimator for the whole request tokenizes for a few milliseconds and samples the rest
+ * (src/providers/tokenizer.ts); no prompt, however long or repetitive, holds the event loop for longer.
+ */
 export function estimatePromptTokens(request: Pick<CompletionRequest, 'messages' | 'tools'>): number {
+  const estimator = createTokenEstimator();
   let total = 3;
-  for (const message of request.messages) total += TOKENS_PER_MESSAGE + countTokens(messageText(message));
-  for (const tool of request.tools ?? []) total += countTokens(tool.name + (tool.description ?? '') + JSON.stringify(tool.parameters));
+  for (const message of request.messages) total += TOKENS_PER_MESSAGE + estimator.count(messageText(message));
+  for (const tool of request.tools ?? []) total += estimator.count(tool.name + (tool.description ?? '') + JSON.stringify(tool.parameters));
   return total;
 }
 
-/** Usage counted by our tokenizer, marked estimated. */
+/** Usage counted by our tokenizer (bounded, see estimatePromptTokens), marked estimated. */
 export function estimateUsage(request: Pick<CompletionRequest, 'messages' | 'tools'>, completionText: string): Usage {
   const promptTokens = estimatePromptTokens(request);
-  const completionTokens = countTokens(completionText);
+  const completionTokens = createTokenEstimator().count(completionText);
   return {
     promptTokens,
     completionTokens,

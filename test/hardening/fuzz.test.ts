@@ -27,11 +27,19 @@ const mutatedDocument = fc
 
 const anyDocument = fc.oneof(mutatedDocument, fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 100 }), fc.constantFrom(...VALID_DOCUMENTS));
 
+/**
+ * One character repeated up to 60,000 times: a single pre-tokenizer piece, which the tokenizer's merge once took
+ * seconds to count (quadratic or worse in the run's length) while the event loop waited.
+ */
+const longRun = fc
+  .tuple(fc.constantFrom('a', 'A', 'é', '数', '😀', ' ', '!', '1', '\n', 'ab', '<|endoftext|>'), fc.integer({ min: 1_000, max: 60_000 }))
+  .map(([unit, length]) => unit.repeat(Math.ceil(length / unit.length)));
+
 const completionInput = fc.record(
   {
     model: fc.oneof(fc.constant('local/echo'), fc.string({ maxLength: 20 })),
     messages: fc.oneof(
-      fc.array(fc.record({ role: fc.constantFrom('USER', 'SYSTEM', 'ASSISTANT', 'TOOL', 'user', 'nobody'), content: fc.oneof(fc.string({ maxLength: 40 }), fc.constant(null), fc.integer()) }, { requiredKeys: [] }), { maxLength: 4 }),
+      fc.array(fc.record({ role: fc.constantFrom('USER', 'SYSTEM', 'ASSISTANT', 'TOOL', 'user', 'nobody'), content: fc.oneof(fc.string({ maxLength: 40 }), fc.constant(null), fc.integer(), longRun) }, { requiredKeys: [] }), { maxLength: 4 }),
       fc.jsonValue({ maxDepth: 2 }),
     ),
     maxTokens: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 4 })),
@@ -57,6 +65,33 @@ describe('fuzzing: client mistakes never crash the gateway, answer 5xx, or leak 
   afterAll(async () => {
     await server.stop();
   });
+
+  it('long single-token prompts to local/echo: exact usage, and the event loop keeps turning', async () => {
+    await fc.assert(
+      fc.asyncProperty(longRun, fc.boolean(), fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }), async (content, stream, maxTokens) => {
+        let longestGap = 0;
+        let last = performance.now();
+        const ticker = setInterval(() => {
+          const now = performance.now();
+          longestGap = Math.max(longestGap, now - last);
+          last = now;
+        }, 5);
+        const response = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'local/echo', messages: [{ role: 'user', content }], stream, ...(maxTokens ? { max_tokens: maxTokens } : {}) }),
+        });
+        const text = await response.text();
+        clearInterval(ticker);
+        expect(response.status, text.slice(0, 300)).toBe(200);
+        expect(text).not.toMatch(LEAK);
+        // A run of 60,000 characters took 5-20 s before; a generous bound keeps a busy machine from failing this.
+        expect(longestGap).toBeLessThan(1_000);
+      }),
+      { numRuns: 40, seed: 20_261_130 },
+    );
+    await stillServing();
+  }, 120_000);
 
   const stillServing = async (): Promise<void> => {
     const body = await server.graphql('{ __typename }');
@@ -105,7 +140,7 @@ describe('fuzzing: client mistakes never crash the gateway, answer 5xx, or leak 
     const message = fc.record(
       {
         role: fc.oneof(fc.constantFrom('user', 'system', 'assistant', 'tool', 'developer'), fc.string({ maxLength: 8 })),
-        content: fc.oneof(fc.string({ maxLength: 40 }), fc.constant(null), fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'audio'), text: fc.string({ maxLength: 10 }) }, { requiredKeys: [] }), { maxLength: 3 }), fc.integer()),
+        content: fc.oneof(fc.string({ maxLength: 40 }), fc.constant(null), fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'audio'), text: fc.oneof(fc.string({ maxLength: 10 }), longRun) }, { requiredKeys: [] }), { maxLength: 3 }), fc.integer(), longRun),
         tool_call_id: fc.string({ maxLength: 8 }),
         tool_calls: fc.jsonValue({ maxDepth: 2 }),
       },
