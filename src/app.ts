@@ -20,7 +20,7 @@ import { createGraphQLWebSocketBridge } from './http/graphql-ws.js';
 import { createMetricsHandler } from './http/metrics.js';
 import { httpServerOptions } from './http/transport.js';
 import { createLogger, type Logger } from './logger.js';
-import { closeHttpAgent } from './providers/http.js';
+import { closeHttpAgent, setMaxUpstreamBodyBytes } from './providers/http.js';
 import { AdapterRegistry } from './providers/registry.js';
 import { warmTokenizer } from './providers/tokenizer.js';
 import { createRestHandler } from './rest/handler.js';
@@ -54,6 +54,8 @@ export interface App {
 export function buildApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  // Adapters read upstream bodies through one module; it takes the configured cap before any adapter exists.
+  setMaxUpstreamBodyBytes(config.limits.maxUpstreamBodyBytes);
   const database = openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {});
   const db = database.db;
   const interrupted = markInterrupted(db);

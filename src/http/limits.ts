@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_UPSTREAM_BODY_BYTES } from '../providers/http.js';
 
 /**
  * Everything that bounds what one client can make the gateway do: document shape, body size, timeouts, WebSocket
@@ -55,7 +56,7 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
 
 export const limitsEnvSchema = z.object({
   SWITCHBOARD_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
-  SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES: positiveInt(8 * 1024 * 1024),
+  SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES: positiveInt(DEFAULT_MAX_UPSTREAM_BODY_BYTES),
   SWITCHBOARD_CORS_ORIGINS: z
     .string()
     .default('')

@@ -1,5 +1,4 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import { limitsEnvSchema } from '../http/limits.js';
 import { ProviderError, kindForStatus, retryAfterMsFromHeaders, type ProviderErrorKind } from './errors.js';
 import { STREAM_LIMITS, type StreamLimits } from './sse.js';
 
@@ -8,14 +7,12 @@ import { STREAM_LIMITS, type StreamLimits } from './sse.js';
  * may send: a server that sends more is broken or hostile, and reading it whole let one 200 MB error body raise RSS
  * by ~400 MB. Streams are parsed as they arrive, so their total length is not limited, only a line's.
  *
- * Read from SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES with the same schema as the rest of the limits (loadConfig refuses a bad
- * value at startup), because no configuration reaches this module otherwise: adapters call it with their own
- * arguments. setMaxUpstreamBodyBytes lets the app (and tests) set it from Config.limits.maxUpstreamBodyBytes.
+ * The default matches SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES's; buildApp sets the configured value once at start-up, because
+ * adapters are leaves that take no configuration of the gateway's own.
  */
-let maxUpstreamBodyBytes: number = (() => {
-  const parsed = limitsEnvSchema.shape.SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES.safeParse(process.env['SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES']);
-  return parsed.success ? parsed.data : 8 * 1024 * 1024;
-})();
+export const DEFAULT_MAX_UPSTREAM_BODY_BYTES = 8 * 1024 * 1024;
+
+let maxUpstreamBodyBytes = DEFAULT_MAX_UPSTREAM_BODY_BYTES;
 
 export function setMaxUpstreamBodyBytes(bytes: number): void {
   maxUpstreamBodyBytes = bytes;
