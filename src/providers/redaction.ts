@@ -8,6 +8,12 @@ import type { ProviderConfig } from './types.js';
  */
 export const MIN_SECRET_LENGTH = 8;
 
+/** Upstream text past this many characters is cut (after redaction): nobody reads a longer error message. */
+export const MAX_REDACTED_TEXT = 64 * 1024;
+
+/** How many characters one character of a secret can take in its longest spelling matched here (`\\u0073`, `%2525`). */
+const MAX_SPELLING_EXPANSION = 8;
+
 export const REDACTED = '[redacted]';
 
 /**
@@ -155,6 +161,18 @@ export class SecretRedactor {
 
   redact(text: string): string {
     if (this.needles.length === 0 || text === '') return text;
+    if (text.length > MAX_REDACTED_TEXT) {
+      // An upstream may send megabytes of error text, and redacting all of it held the event loop for hundreds of
+      // milliseconds. Keep the head: cut past a margin that holds any secret's longest spelling, redact, then cut to
+      // the bound, so a secret that straddles the bound was replaced before the cut and no prefix of it survives.
+      const longest = this.needles[0]?.length ?? 0;
+      const head = this.redactWhole(text.slice(0, MAX_REDACTED_TEXT + longest * MAX_SPELLING_EXPANSION));
+      return `${head.slice(0, MAX_REDACTED_TEXT)}… [${text.length - MAX_REDACTED_TEXT} more characters cut]`;
+    }
+    return this.redactWhole(text);
+  }
+
+  private redactWhole(text: string): string {
     // Without a backslash or a percent sign the text is its own canonical spelling (the common case): skip the copy.
     const spelled = text.includes('\\') || text.includes('%') ? canonical(text) : undefined;
     if (spelled === undefined) return this.replaceSpans(text, this.find(text, (at) => at, (at, length) => at + length));

@@ -8,7 +8,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { ProviderError, redactUpstreamError } from '../../src/providers/errors.js';
-import { MIN_SECRET_LENGTH, SecretRedactor, secretsOf } from '../../src/providers/redaction.js';
+import { MAX_REDACTED_TEXT, MIN_SECRET_LENGTH, SecretRedactor, secretsOf } from '../../src/providers/redaction.js';
 import type { FakeUpstream, Script } from '../conformance/harness.js';
 import { startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeGemini } from '../fakes/gemini.js';
@@ -394,6 +394,23 @@ describe('the secret redactor', () => {
     const started = performance.now();
     redactor.redact(hostile);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('cuts megabytes of upstream text to a bounded head, redacting a secret that straddles the cut in any spelling', () => {
+    for (const spelled of [secret, JSON.stringify(secret).slice(1, -1).replace(/[a-z]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), encodeURIComponent(encodeURIComponent(secret))]) {
+      // The secret starts just before the bound, so a cut that came before redaction would leave its prefix behind.
+      const text = 'x'.repeat(MAX_REDACTED_TEXT - 5) + spelled + 'y'.repeat(2_000_000);
+      const started = performance.now();
+      const clean = redactor.redact(text);
+      expect(performance.now() - started).toBeLessThan(50);
+      expect(clean.length).toBeLessThan(MAX_REDACTED_TEXT + 100);
+      expect(clean).toContain('more characters cut');
+      expect(clean).not.toContain(secret.slice(0, 5));
+      expect(clean).not.toContain(spelled.slice(0, 5));
+    }
+    // Below the bound nothing is cut.
+    const short = 'z'.repeat(MAX_REDACTED_TEXT - 100);
+    expect(redactor.redact(short)).toBe(short);
   });
 
   it('cleans a provider error’s causes, and marks it as upstream text', () => {
