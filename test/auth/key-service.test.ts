@@ -5,6 +5,7 @@ import type { AuditEntry } from '../../src/db/audit.js';
 import { findApiKey } from '../../src/db/api-keys.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { BadRequestError } from '../../src/errors.js';
+import { refusal } from '../helpers/errors.js';
 
 /** The key service on its own: no HTTP, no GraphQL, an in-memory database and a fixed clock. */
 const opened: DatabaseHandle[] = [];
@@ -20,15 +21,6 @@ function setup(): { deps: KeyServiceDeps; audit: AuditEntry[] } {
   return { deps: { db, audit: (entry) => audit.push(entry), now: () => Date.UTC(2026, 10, 30) }, audit };
 }
 
-function refusal(run: () => unknown): BadRequestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BadRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadRequestError');
-}
 
 describe('key service', () => {
   it('stores the hash, returns the secret once and audits the creation without the hash', () => {

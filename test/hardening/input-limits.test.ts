@@ -4,20 +4,11 @@ import type { CompletionInput } from '../../src/completions/types.js';
 import { BadRequestError } from '../../src/errors.js';
 import type { Message } from '../../src/providers/types.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
+import { refusal } from '../helpers/errors.js';
 
 const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
 const base = (overrides: Partial<CompletionInput> = {}): CompletionInput => ({ model: 'local/echo', messages: [user('hi')], ...overrides });
 
-/** The BadRequestError a call throws, so each case can assert the field it names. */
-function refusal(run: () => void): BadRequestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BadRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadRequestError');
-}
 
 describe('input limits shared by GraphQL and REST', () => {
   it('accepts a request right at every limit', () => {

@@ -12,18 +12,11 @@ import { BudgetExceededError, ForbiddenError, RateLimitedError } from '../../src
 import { ProviderError } from '../../src/providers/errors.js';
 import { FAKE_OPENAI_KEY } from '../fakes/openai.js';
 import { startRestFixture, type RestFixture } from './setup.js';
+import { rejection } from '../helpers/errors.js';
 
 const ADMIN_KEY = 'sb-admin-test-key-0123456789';
 const hello = [{ role: 'user' as const, content: 'Hello' }];
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** Every error body is OpenAI's, and none reveals a stack trace or the upstream credential. */
 function expectSafe(error: unknown): void {

@@ -2,18 +2,11 @@ import { APIError, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeWs, wsClient } from '../helpers/subscriptions.js';
 import { startRestFixture, type RestFixture } from './setup.js';
+import { rejection } from '../helpers/errors.js';
 
 const hello = [{ role: 'user' as const, content: 'Hello' }];
 const COMPLETE = 'mutation ($input: CompletionInput!) { createCompletion(input: $input) { id } }';
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /**
  * An upstream 429 on every attempt is a rate limit to the caller too: REST 429 with the provider's Retry-After,
