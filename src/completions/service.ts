@@ -14,7 +14,7 @@ import { Router, type Route } from '../routing/router.js';
 import { costPicos } from '../usage/cost.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { CancelledByShutdown, abortOnReturn } from './abortable.js';
-import { newId } from '../ids.js';
+import { newId, servedModelId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
 import { validateAgainstModel, validateCompletionInput } from './validate.js';
@@ -238,6 +238,7 @@ export class CompletionService {
       return {
         id: trace.id,
         requestedModel: input.model,
+        servedModel: servedModelId(candidate.model, candidate.providerId, candidate.providerModelId),
         model: candidate.model,
         providerId: candidate.providerId,
         providerModelId: candidate.providerModelId,
@@ -310,7 +311,8 @@ export class CompletionService {
       trace.candidate = candidate;
       for (const warning of warnings) trace.warnings.add(warning);
       trace.firstTokenAt = this.clock.now();
-      yield { type: 'started', id: trace.id, requestedModel: input.model, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings] };
+      const servedModel = servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings] };
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {

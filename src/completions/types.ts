@@ -50,7 +50,15 @@ export interface PricedUsage extends Usage {
 
 export interface CompletionResult {
   id: string;
+  /** What the caller asked for, as they wrote it (an alias stays an alias); the generation keeps it too. */
   requestedModel: string;
+  /**
+   * The id of the model that served, which every transport names as the answer's `model`: the catalog id of the
+   * serving model, or `<provider>/<provider model id>` for one the catalog does not list (`servedModelId`). After a
+   * fallback it is the fallback model; without one, the requested model's canonical id (an alias resolves to it).
+   */
+  servedModel: string;
+  /** The serving model's catalog row; null when it was addressed directly and is not catalogued. */
   model: ModelRow | null;
   providerId: string;
   providerModelId: string;
@@ -72,7 +80,8 @@ export interface ToolCallDelta {
 }
 
 export type CompletionEvent =
-  | { type: 'started'; id: string; requestedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[] }
+  /** The stream is committed to an endpoint; `servedModel` as on CompletionResult. */
+  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[] }
   | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[] }
   | { type: 'done'; id: string; finishReason: FinishReason; rawFinishReason: string | null; usage: PricedUsage; latencyMs: number }
   /** The stream failed after it started; always the last event. */
