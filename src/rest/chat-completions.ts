@@ -3,7 +3,6 @@ import type { Caller, CompletionEvent, CompletionResult } from '../completions/t
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import { InternalError, asGatewayError } from '../errors.js';
-import { servedModelId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
 import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
@@ -56,13 +55,13 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       return;
     }
     if (res.destroyed) return;
-    const body = completionBody(result, request.input.model, created);
+    const body = completionBody(result, created);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
       [GENERATION_ID_HEADER]: result.id,
       [PROVIDER_HEADER]: result.providerId,
-      [MODEL_HEADER]: servedModelId(result.model, result.providerId, result.providerModelId),
+      [MODEL_HEADER]: result.servedModel,
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);
@@ -96,7 +95,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
         let text: string;
         switch (event.type) {
           case 'started':
-            chunks = new ChunkFormatter(event.id, request.input.model, created, request.includeUsage);
+            chunks = new ChunkFormatter(event.id, event.servedModel, created, request.includeUsage);
             // Headers go out with the first chunk, as soon as the first token arrived: an upstream that fails
             // before that still gets a proper HTTP error status below.
             res.writeHead(200, {
@@ -105,7 +104,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
               'x-accel-buffering': 'no',
               [GENERATION_ID_HEADER]: event.id,
               [PROVIDER_HEADER]: event.providerId,
-              [MODEL_HEADER]: servedModelId(event.model, event.providerId, event.providerModelId),
+              [MODEL_HEADER]: event.servedModel,
             });
             text = chunks.role();
             break;

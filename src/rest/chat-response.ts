@@ -45,8 +45,14 @@ export function completionId(generationId: string): string {
   return `chatcmpl-${generationId}`;
 }
 
-/** The non-streamed `chat.completion` body. `model` is what the caller asked for. */
-export function completionBody(result: CompletionResult, model: string, created: number): string {
+/**
+ * The non-streamed `chat.completion` body. Its `model` is the model that served (`result.servedModel`), not the one
+ * asked for: after a fallback the caller learns which model answered, as OpenRouter reports it. We name it by its
+ * catalog id rather than echoing the upstream's own dated name (`gpt-4o-mini-2024-07-18`, as OpenAI's API does):
+ * the catalog id is what a caller can send back as `model`, and it reads the same whichever provider served it.
+ */
+export function completionBody(result: CompletionResult, created: number): string {
+  const model = result.servedModel;
   let message = `{"role":"assistant","content":${result.content === null ? 'null' : JSON.stringify(result.content)},"refusal":null`;
   if (result.reasoning) message += `,"reasoning":${JSON.stringify(result.reasoning)}`;
   if (result.toolCalls.length > 0) {
@@ -71,7 +77,11 @@ function toolCallsJson(calls: ToolCallDelta[]): string {
   return JSON.stringify(wire);
 }
 
-/** The SSE events of one stream; the envelope every chunk repeats is built once. */
+/**
+ * The SSE events of one stream; the envelope every chunk repeats is built once. `model` is the stream's served model
+ * (the `started` event's `servedModel`), which no chunk can change: a stream never switches endpoints after its
+ * first token.
+ */
 export class ChunkFormatter {
   private readonly head: string;
   private readonly tail: string;
