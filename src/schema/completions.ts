@@ -4,7 +4,6 @@ import type { Context } from '../context.js';
 import type { ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import type { ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
-import { directModelId } from '../ids.js';
 import { asCallerError } from '../providers/caller-error.js';
 import { picosToUsd } from '../money.js';
 import { ErrorCodeEnum } from './error-codes.js';
@@ -292,11 +291,22 @@ const MessageRef = builder.objectRef<MessageShapeOut>('Message').implement({
   }),
 });
 
-/** A model addressed directly (`provider/model`) that the catalog does not list still needs a Model to show. */
-function modelOrPlaceholder(model: ModelRow | null, providerId: string, providerModelId: string): ModelRow {
+/** What an answer says served it: the service's served model, with its catalog row when it has one. */
+interface Served {
+  servedModel: string;
+  model: ModelRow | null;
+  providerId: string;
+  providerModelId: string;
+}
+
+/**
+ * The model that served, as a Model. A model addressed directly (`provider/model`) that the catalog does not list
+ * still needs a Model to show; its id is the service's `servedModel`, so GraphQL and REST name it alike.
+ */
+function servingModel({ servedModel, model, providerId, providerModelId }: Served): ModelRow {
   if (model) return model;
   return {
-    id: directModelId(providerId, providerModelId),
+    id: servedModel,
     vendor: providerId,
     name: providerModelId,
     description: 'Not in the catalog: addressed directly on its provider',
@@ -318,10 +328,12 @@ async function loadProvider(context: Context, id: string): Promise<ProviderRow> 
   return provider;
 }
 
+const SERVING_MODEL_DESCRIPTION = 'The model that served: after a fallback, the fallback model. The model asked for is the generation’s requestedModel';
+
 const CompletionRef = builder.objectRef<CompletionResult>('Completion').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The generation id, for generation(id)' }),
-    model: t.field({ type: ModelRef, resolve: (result) => modelOrPlaceholder(result.model, result.providerId, result.providerModelId) }),
+    model: t.field({ type: ModelRef, description: SERVING_MODEL_DESCRIPTION, resolve: servingModel }),
     provider: t.field({ type: ProviderRef, resolve: (result, _args, context) => loadProvider(context, result.providerId) }),
     providerModelId: t.exposeString('providerModelId'),
     message: t.field({ type: MessageRef, resolve: (result) => result }),
@@ -342,7 +354,7 @@ const CompletionStartedRef = builder.objectRef<Started>('CompletionStarted').imp
   isTypeOf: (value) => (value as CompletionEvent).type === 'started',
   fields: (t) => ({
     id: t.exposeID('id'),
-    model: t.field({ type: ModelRef, resolve: (event) => modelOrPlaceholder(event.model, event.providerId, event.providerModelId) }),
+    model: t.field({ type: ModelRef, description: SERVING_MODEL_DESCRIPTION, resolve: servingModel }),
     provider: t.field({ type: ProviderRef, resolve: (event, _args, context) => loadProvider(context, event.providerId) }),
     warnings: t.exposeStringList('warnings'),
   }),
