@@ -349,3 +349,47 @@ describe('check-config', () => {
     expect(result.errors).toEqual([expect.stringMatching(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:11 providers\\[0\\]\\.kind: `)), expect.stringContaining(':4:14 providers[0].baseUrl: ')]);
   });
 });
+
+describe('SIGHUP on the running process', () => {
+  it('re-reads the file: a new alias becomes servable without a restart', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = writeConfig(fullConfig());
+    const env: Record<string, string | undefined> = { ...process.env, ...environment(path), LOG_LEVEL: 'info' };
+    delete env['SWITCHBOARD_ADMIN_KEY'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let output = '';
+      const logged = (pattern: RegExp): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${output}`)), 20_000);
+          const check = (): void => {
+            const match = pattern.exec(output);
+            if (match) {
+              clearTimeout(timer);
+              child.stdout.off('data', onData);
+              resolve(match[1] ?? match[0]);
+            }
+          };
+          const onData = (chunk: Buffer): void => {
+            output += chunk.toString();
+            check();
+          };
+          child.stdout.on('data', onData);
+          check();
+        });
+      const url = await logged(/"url":"(http:\/\/[^"]+)"/);
+      const model = (id: string): Promise<number> => fetch(`${url}/v1/models/${id}`, { headers: { authorization: 'Bearer any' } }).then((response) => response.status);
+      expect(await model('house-llama')).toBe(404);
+      writeFileSync(path, fullConfig().replace('aliases: [llama, solo]', 'aliases: [llama, solo, house-llama]'));
+      child.kill('SIGHUP');
+      await logged(/configuration reloaded/);
+      expect(await model('house-llama')).toBe(200);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  }, 30_000);
+});
