@@ -45,6 +45,8 @@ const endpointSchema = z
     completionPerMillion: price.optional(),
     cachedPromptPerMillion: price.optional(),
     contextLength: positiveInt.optional(),
+    // The weighted strategy's share of this model's traffic (0: only when every other endpoint failed).
+    weight: nonNegativeInt.optional(),
   })
   .strict();
 

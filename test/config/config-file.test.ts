@@ -197,6 +197,39 @@ describe('a config file with every section', () => {
     expect(backup.received.length).toBe(backupBefore + 1);
   });
 
+  it('routes by the declared strategy and endpoint weights, and follows changed weights on reload', async () => {
+    const pair = (houseWeight: number, backupWeight: number): string =>
+      fullConfig(`  - id: house/pair
+    aliases: [pair]
+    endpoints:
+      - provider: house
+        providerModelId: pair-model
+        promptPerMillion: 0
+        completionPerMillion: 0
+        weight: ${houseWeight}
+      - provider: backup
+        providerModelId: pair-model
+        promptPerMillion: 0
+        completionPerMillion: 0
+        weight: ${backupWeight}
+`).replace('    solo:\n', '    pair:\n      strategy: weighted\n    solo:\n');
+    const path = writeConfig(pair(0, 1));
+    const { app, url } = await start(environment(path));
+    const last = (fake: FakeUpstream): unknown => fake.received.at(-1)?.body;
+    const houseBefore = house.received.length;
+    for (let i = 0; i < 3; i++) {
+      expect((await chat(url, 'pair', BOOTSTRAP_SECRET)).status).toBe(200);
+      expect(last(backup)).toMatchObject({ model: 'pair-model' });
+    }
+    expect(house.received.length).toBe(houseBefore);
+    writeFileSync(path, pair(1, 0));
+    expect(app.reloadConfig()).toEqual({ ok: true });
+    const backupBefore = backup.received.length;
+    for (let i = 0; i < 3; i++) expect((await chat(url, 'pair', BOOTSTRAP_SECRET)).status).toBe(200);
+    expect(house.received.length).toBe(houseBefore + 3);
+    expect(backup.received.length).toBe(backupBefore);
+  });
+
   it('applies routing and limits from the file, and an environment variable beats the file for the same setting', () => {
     const path = writeConfig(fullConfig());
     const fromFile = loadConfig(environment(path));
