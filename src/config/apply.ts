@@ -87,7 +87,14 @@ export function applyReload(deps: ReloadDeps, next: Config): Config {
   for (const provider of previous.providers) {
     if (!next.providers.some((entry) => entry.id === provider.id)) deps.registry.unregister(provider.id);
   }
-  for (const provider of next.providers) deps.registry.register(provider);
+  // Only what changed gets a fresh adapter: an unchanged provider keeps its adapter, including a base URL an admin
+  // moved through the API for an environment provider.
+  const same = (a: Config['providers'][number], b: Config['providers'][number]): boolean =>
+    JSON.stringify([a.kind, a.name, a.baseUrl, a.apiKey ?? null, a.headers ?? null]) === JSON.stringify([b.kind, b.name, b.baseUrl, b.apiKey ?? null, b.headers ?? null]);
+  for (const provider of next.providers) {
+    const before = previous.providers.find((entry) => entry.id === provider.id);
+    if (!before || !same(before, provider) || !deps.registry.has(provider.id)) deps.registry.register(provider);
+  }
   deps.router.reconfigure({ ...next.routing, breaker: previous.routing.breaker });
   return { ...previous, providers: next.providers, routing: { ...next.routing, breaker: previous.routing.breaker }, configFile: next.configFile };
 }

@@ -426,3 +426,17 @@ describe('SIGHUP on the running process', () => {
     }
   }, 30_000);
 });
+
+describe('the annotated example', () => {
+  it('is valid, and the README shows it whole', async () => {
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync('switchboard.example.yaml', 'utf8');
+    const env = { HOUSE_KEY, ANTHROPIC_API_KEY: 'sk-ant-example', SWITCHBOARD_CI_KEY: BOOTSTRAP_SECRET, DATABASE_URL: 'file::memory:' };
+    expect(checkConfig('switchboard.example.yaml', env)).toEqual({ ok: true, path: 'switchboard.example.yaml', errors: [] });
+    // Without the referenced variables it names each missing one.
+    expect(checkConfig('switchboard.example.yaml', { DATABASE_URL: 'file::memory:' }).errors).toHaveLength(3);
+    expect(readFileSync('README.md', 'utf8')).toContain(example);
+    // No literal secret in the example: every apiKey and secret is a ${VAR} reference.
+    for (const line of example.split('\n').filter((text) => /^\s*(apiKey|secret):/.test(text))) expect(line).toMatch(/:\s*\$\{[A-Z_]+\}/);
+  });
+});
