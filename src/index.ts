@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   try {
     app = buildApp(config, { logger });
   } catch (error) {
-    if (error instanceof StoredSecretError) {
+    // ConfigError here: the config file's models or keys were refused by the catalog or the key service.
+    if (error instanceof StoredSecretError || error instanceof ConfigError) {
       console.error(error.message);
       process.exit(1);
     }
