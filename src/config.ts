@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './config/errors.js';
 import { parseMasterKey } from './auth/secret-box.js';
 import { isReservedProviderId, presetProviders, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE, PROVIDER_PRESETS } from './catalog/providers.js';
-import { configFilePath, LIMIT_VARIABLES, providerKindOf, readConfigFile, type ConfigFile, type ConfigFileKey, type ConfigFileModel } from './config/file.js';
+import { configFilePath, LIMIT_VARIABLES, providerKindOf, readConfigFile, type ConfigFile, type ConfigFileKey, type ConfigFileModel, type EntryLines } from './config/file.js';
 import type { ProviderConfig } from './providers/types.js';
 import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
 import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
@@ -77,6 +77,8 @@ export interface LoadedConfigFile {
   providerIds: string[];
   models: ConfigFileModel[];
   keys: ConfigFileKey[];
+  /** Where each model and key entry starts, for errors found when they are applied. */
+  lines: EntryLines;
 }
 
 export interface LoadConfigOptions {
@@ -151,7 +153,8 @@ function databasePath(url: string): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const path = options.configPath === undefined ? configFilePath(env) : (options.configPath ?? undefined);
   // ConfigFileError (a ConfigError) names the file, line and field of every problem.
-  const file = path !== undefined ? readConfigFile(path, env) : undefined;
+  const read = path !== undefined ? readConfigFile(path, env) : undefined;
+  const file = read?.file;
   const parsed = envSchema.safeParse(file ? { ...fileAsEnvironment(file), ...env } : env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -235,7 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     logContentRequested: logContent !== undefined && logContent !== '' && logContent !== 'false',
     configFile:
       file && path !== undefined
-        ? { path, providerIds: declaredInFile.map((provider) => provider.id), models: file.models, keys: file.keys }
+        ? { path, providerIds: declaredInFile.map((provider) => provider.id), models: file.models, keys: file.keys, lines: read?.lines ?? { models: [], keys: [] } }
         : undefined,
   };
 }

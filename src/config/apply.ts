@@ -41,7 +41,7 @@ export function applyConfigFile(deps: ApplyDeps, file: LoadedConfigFile): Applie
         endpoints: model.endpoints,
       });
     } catch (error) {
-      throw new ConfigError(`${file.path}: models[${index}] (${model.id}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigError(`${file.path}:${file.lines.models[index] ?? 1} models[${index}] (${model.id}): ${error instanceof Error ? error.message : String(error)}`);
     }
     applied.models.push(model.id);
   });
@@ -50,7 +50,7 @@ export function applyConfigFile(deps: ApplyDeps, file: LoadedConfigFile): Applie
       const created = ensureBootstrapKey(deps, key, key.secret);
       if (created) applied.createdKeys.push(created);
     } catch (error) {
-      throw new ConfigError(`${file.path}: keys[${index}] (${key.name}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigError(`${file.path}:${file.lines.keys[index] ?? 1} keys[${index}] (${key.name}): ${error instanceof Error ? error.message : String(error)}`);
     }
   });
   return applied;

@@ -235,7 +235,13 @@ function substitute(value: unknown, env: Readonly<Record<string, string | undefi
   return value;
 }
 
-export type ConfigFileResult = { ok: true; file: ConfigFile } | { ok: false; problems: ConfigFileProblem[] };
+/** Lines of each `models` and `keys` entry, so a refusal found later (by the catalog, at apply time) can name its line too. */
+export interface EntryLines {
+  models: number[];
+  keys: number[];
+}
+
+export type ConfigFileResult = { ok: true; file: ConfigFile; lines: EntryLines } | { ok: false; problems: ConfigFileProblem[] };
 
 /** Parses and validates the text of a config file; `file` only names it in problems. */
 export function parseConfigFile(text: string, file: string, env: Readonly<Record<string, string | undefined>>): ConfigFileResult {
@@ -274,7 +280,8 @@ export function parseConfigFile(text: string, file: string, env: Readonly<Record
     }
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-  return { ok: true, file: parsed.data };
+  const lines = (section: 'models' | 'keys'): number[] => parsed.data[section].map((_entry, index) => locate(document, lineCounter, [section, index]).line);
+  return { ok: true, file: parsed.data, lines: { models: lines('models'), keys: lines('keys') } };
 }
 
 /**
@@ -289,7 +296,7 @@ export function configFilePath(env: Readonly<Record<string, string | undefined>>
 }
 
 /** Reads, parses and validates a config file; throws ConfigFileError naming file, line and field. */
-export function readConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): ConfigFile {
+export function readConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): { file: ConfigFile; lines: EntryLines } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -299,5 +306,5 @@ export function readConfigFile(path: string, env: Readonly<Record<string, string
   }
   const result = parseConfigFile(text, path, env);
   if (!result.ok) throw new ConfigFileError(result.problems);
-  return result.file;
+  return { file: result.file, lines: result.lines };
 }

@@ -305,6 +305,15 @@ describe('a broken config file fails start-up naming the file, line and field', 
     );
   });
 
+  it('names the line of a model the catalog refuses at start-up, and starts when it is fixed', async () => {
+    const path = writeConfig(`models:\n  - id: house/x\n    aliases: [ok-alias]\n  - id: house/y\n    aliases: [local/echo]\n`);
+    const env = environment(path);
+    expect(() => buildApp(loadConfig(env), { logger: pino({ level: 'silent' }) })).toThrow(`${path}:4 models[1] (house/y): local/echo is a model id, so it cannot be an alias`);
+    writeFileSync(path, `models:\n  - id: house/x\n    aliases: [ok-alias]\n`);
+    const { url } = await start({ ...env, DATABASE_URL: `file:${join(directory, 'fixed.db')}` });
+    expect((await graphql(url, `{ model(id: "ok-alias") { id } }`)).data?.['model']).toEqual({ id: 'house/x' });
+  });
+
   it('names a missing SWITCHBOARD_CONFIG file', () => {
     const path = join(directory, 'nowhere.yaml');
     expect(problemsOf(() => loadConfig(environment(path)))).toEqual([{ file: path, line: 1, column: 1, field: '', message: 'file not found' }]);
