@@ -9,7 +9,8 @@ import { createAuthenticator } from './auth/viewer.js';
 import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
-import type { Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
+import { applyConfigFile, applyReload, configSummary } from './config/apply.js';
 import { recordAudit } from './db/audit.js';
 import { openDatabase } from './db/client.js';
 import { markInterrupted } from './db/generations.js';
@@ -35,7 +36,12 @@ export interface AppOptions {
   clock?: Clock;
   /** Sees every SQL statement Drizzle runs (tests count them to keep N+1 queries out). */
   onStatement?: (sql: string) => void;
+  /** How reloadConfig() reads the configuration again; by default the process environment and the same file. */
+  loadConfig?: () => Config;
 }
+
+/** The outcome of a reload: on failure the old configuration stays in force. */
+export type ConfigReload = { ok: true } | { ok: false; error: string };
 
 export interface App {
   services: Services;
@@ -45,6 +51,11 @@ export interface App {
   start(): Promise<{ url: string; port: number }>;
   /** Stops accepting, lets in-flight requests and streams finish (bounded), flushes usage, closes the database. */
   stop(): Promise<void>;
+  /**
+   * Reads the config file (and environment) again and applies providers, models, aliases and routing (SIGHUP),
+   * writing the change to the audit trail. A broken file keeps the old configuration and logs why.
+   */
+  reloadConfig(): ConfigReload;
 }
 
 /**
@@ -88,6 +99,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       recordAudit(db, entry);
     },
   };
+  if (config.configFile) {
+    const applied = applyConfigFile(services, config.configFile);
+    logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
+  }
   const restored = registerStoredProviders(services);
   if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
 
@@ -117,8 +132,25 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const webSockets = createGraphQLWebSocketBridge({ yoga: graphql, services, authenticator, limits: config.limits, adminKey: config.adminKey, isDraining });
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
+  const readConfig = options.loadConfig ?? (() => loadConfig(undefined, { configPath: config.configFile?.path ?? undefined }));
+  const reloadConfig = (): ConfigReload => {
+    const before = services.config;
+    try {
+      const next = applyReload({ ...services, config: before }, readConfig());
+      services.config = next;
+      services.audit({ actorKeyId: null, action: 'config.reload', targetType: 'config', targetId: next.configFile?.path ?? 'environment', before: configSummary(before), after: configSummary(next) });
+      logger.info({ file: next.configFile?.path, providers: services.registry.ids() }, 'configuration reloaded');
+      return { ok: true };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error({ err: error }, 'configuration reload failed; the previous configuration stays in force');
+      return { ok: false, error: message };
+    }
+  };
+
   let stopping: Promise<void> | undefined;
   return {
+    reloadConfig,
     services,
     server,
     logger,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from './config/errors.js';
 import { parseMasterKey } from './auth/secret-box.js';
-import { isReservedProviderId, presetProviders, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE } from './catalog/providers.js';
+import { isReservedProviderId, presetProviders, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE, PROVIDER_PRESETS } from './catalog/providers.js';
+import { configFilePath, LIMIT_VARIABLES, providerKindOf, readConfigFile, type ConfigFile, type ConfigFileKey, type ConfigFileModel, type EntryLines } from './config/file.js';
 import type { ProviderConfig } from './providers/types.js';
 import { routingEnvSchema, toRoutingConfig, type RoutingConfig } from './routing/config.js';
 import { limitsEnvSchema, toLimitsConfig, type LimitsConfig } from './http/limits.js';
@@ -14,6 +16,9 @@ const customProviderSchema = z.object({
   apiKey: z.string().optional(),
   headers: z.record(z.string()).optional(),
 });
+
+export { ConfigError };
+export { ConfigFileError } from './config/file.js';
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -61,9 +66,79 @@ export interface Config {
   retentionDays: number | null;
   /** SWITCHBOARD_LOG_CONTENT was set: it is not implemented, and start-up says so rather than ignoring it. */
   logContentRequested: boolean;
+  /** What the config file declared (src/config/file.ts); undefined when there is none. */
+  configFile: LoadedConfigFile | undefined;
 }
 
-export class ConfigError extends Error {}
+/** The parts of the config file buildApp applies itself; routing, limits and providers are already merged above. */
+export interface LoadedConfigFile {
+  path: string;
+  /** Providers the file owns: the admin API refuses to edit them (src/catalog/providers.ts). */
+  providerIds: string[];
+  models: ConfigFileModel[];
+  keys: ConfigFileKey[];
+  /** Where each model and key entry starts, for errors found when they are applied. */
+  lines: EntryLines;
+}
+
+export interface LoadConfigOptions {
+  /** The config file to read; by default SWITCHBOARD_CONFIG, else ./switchboard.yaml when present. null: none. */
+  configPath?: string | null;
+}
+
+/**
+ * The file's routing defaults and limits, spelled as the environment variables they stand for, so the environment
+ * can be laid over them and both go through one validation: a variable that is set wins over the file.
+ */
+function fileAsEnvironment(file: ConfigFile): Record<string, string> {
+  const values: Record<string, string> = {};
+  const set = (name: string, value: string | number | boolean | undefined): void => {
+    if (value !== undefined) values[name] = String(value);
+  };
+  const routing = file.routing;
+  set('SWITCHBOARD_ROUTING_STRATEGY', routing.strategy);
+  set('SWITCHBOARD_HEDGE_DELAY_MS', routing.hedgeDelayMs);
+  set('SWITCHBOARD_ATTEMPT_TIMEOUT_MS', routing.attemptTimeoutMs);
+  set('SWITCHBOARD_REQUEST_DEADLINE_MS', routing.requestDeadlineMs);
+  set('SWITCHBOARD_STREAM_IDLE_TIMEOUT_MS', routing.streamIdleTimeoutMs);
+  set('SWITCHBOARD_MAX_RETRIES', routing.maxRetries);
+  set('SWITCHBOARD_RETRY_BASE_MS', routing.retryBaseMs);
+  set('SWITCHBOARD_RETRY_MAX_AFTER_MS', routing.maxRetryAfterMs);
+  set('SWITCHBOARD_BREAKER_FAILURES', routing.breaker?.failures);
+  set('SWITCHBOARD_BREAKER_MIN_FAILING_REQUESTS', routing.breaker?.minFailingRequests);
+  set('SWITCHBOARD_BREAKER_COOLDOWN_MS', routing.breaker?.cooldownMs);
+  for (const [key, variable] of Object.entries(LIMIT_VARIABLES) as Array<[keyof typeof LIMIT_VARIABLES, string]>) {
+    const value = file.limits[key];
+    set(variable, Array.isArray(value) ? value.join(',') : value);
+  }
+  return values;
+}
+
+/**
+ * The file's providers as adapter configs. A file provider with a built-in id (e.g. `openai`) takes that preset's
+ * environment variables over its own values, setting by setting, as everywhere else.
+ */
+function fileProviders(file: ConfigFile, env: NodeJS.ProcessEnv): ProviderConfig[] {
+  return file.providers.map((provider, index) => {
+    const kind = providerKindOf(provider.kind);
+    const preset = PROVIDER_PRESETS.find((entry) => entry.id === provider.id);
+    if (preset && preset.kind !== kind) {
+      throw new ConfigError(`config file: providers[${index}].kind: provider '${provider.id}' is built in with kind ${preset.kind.toUpperCase()}`);
+    }
+    const envKey = preset?.keyVariable ? env[preset.keyVariable] : undefined;
+    const envBaseUrl = preset ? env[preset.baseUrlVariable] : undefined;
+    const apiKey = envKey || provider.apiKey;
+    return {
+      id: provider.id,
+      kind,
+      name: provider.name ?? preset?.name ?? provider.id,
+      baseUrl: (envBaseUrl || provider.baseUrl).replace(/\/+$/, ''),
+      ...(apiKey ? { apiKey } : {}),
+      ...(provider.headers ? { headers: provider.headers } : {}),
+    };
+  });
+}
+
 
 function databasePath(url: string): string {
   if (url === ':memory:' || url === 'file::memory:') return ':memory:';
@@ -75,15 +150,20 @@ function databasePath(url: string): string {
 }
 
 /** Reads and validates the environment once; every other module takes the typed Config. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const path = options.configPath === undefined ? configFilePath(env) : (options.configPath ?? undefined);
+  // ConfigFileError (a ConfigError) names the file, line and field of every problem.
+  const read = path !== undefined ? readConfigFile(path, env) : undefined;
+  const file = read?.file;
+  const parsed = envSchema.safeParse(file ? { ...fileAsEnvironment(file), ...env } : env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const values = parsed.data;
 
-  const providers: ProviderConfig[] = presetProviders(env);
+  const declaredInFile = file ? fileProviders(file, env) : [];
+  const providers: ProviderConfig[] = [...presetProviders(env).filter((preset) => !declaredInFile.some((entry) => entry.id === preset.id)), ...declaredInFile];
   if (values.SWITCHBOARD_PROVIDERS) {
     let declared: unknown;
     try {
@@ -94,6 +174,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const custom = z.array(customProviderSchema).safeParse(declared);
     if (!custom.success) throw new ConfigError(`SWITCHBOARD_PROVIDERS: ${custom.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     for (const provider of custom.data) {
+      // The environment beats the file: a provider the file declares too is taken from SWITCHBOARD_PROVIDERS.
+      const inFile = declaredInFile.findIndex((entry) => entry.id === provider.id);
+      if (inFile >= 0) {
+        providers.splice(providers.indexOf(declaredInFile[inFile] as ProviderConfig), 1);
+        declaredInFile.splice(inFile, 1);
+      }
       if (isReservedProviderId(provider.id) || providers.some((existing) => existing.id === provider.id)) {
         throw new ConfigError(`SWITCHBOARD_PROVIDERS: provider id '${provider.id}' is already taken`);
       }
@@ -143,12 +229,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: values.SWITCHBOARD_SHUTDOWN_GRACE_MS,
     graphiql: values.SWITCHBOARD_GRAPHIQL === 'true',
     logLevel: values.LOG_LEVEL,
-    routing: toRoutingConfig(values),
+    routing: withFileModelRouting(toRoutingConfig(values), file, values.SWITCHBOARD_ROUTING_MODELS),
     limits: toLimitsConfig(values),
     masterKey: currentMasterKey,
     previousMasterKeys: previousMasterKey ? [previousMasterKey] : [],
     allowPrivateUpstreams: values.SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS === 'true',
     retentionDays,
     logContentRequested: logContent !== undefined && logContent !== '' && logContent !== 'false',
+    configFile:
+      file && path !== undefined
+        ? { path, providerIds: declaredInFile.map((provider) => provider.id), models: file.models, keys: file.keys, lines: read?.lines ?? { models: [], keys: [] } }
+        : undefined,
   };
+}
+
+/** Per-model routing: the file's entries, with SWITCHBOARD_ROUTING_MODELS winning for a model both name. */
+function withFileModelRouting(routing: RoutingConfig, file: ConfigFile | undefined, fromEnvironment: RoutingConfig['models'] | undefined): RoutingConfig {
+  if (!file?.routing.models) return routing;
+  return { ...routing, models: { ...file.routing.models, ...(fromEnvironment ?? {}) } };
 }

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   try {
     app = buildApp(config, { logger });
   } catch (error) {
-    if (error instanceof StoredSecretError) {
+    // ConfigError here: the config file's models or keys were refused by the catalog or the key service.
+    if (error instanceof StoredSecretError || error instanceof ConfigError) {
       console.error(error.message);
       process.exit(1);
     }
@@ -51,6 +52,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP re-reads the config file in this process only; a broken file is logged and the old config stays.
+  process.on('SIGHUP', () => {
+    app.reloadConfig();
+  });
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }

@@ -1,11 +1,11 @@
 import { newId } from '../ids.js';
 import type { AuditEntry } from '../db/audit.js';
-import { findApiKey, insertApiKey, revokeApiKey as markRevoked } from '../db/api-keys.js';
+import { findApiKey, findApiKeyByHash, insertApiKey, revokeApiKey as markRevoked } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
 import type { ApiKeyRow, BudgetPeriod, Scope } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import { usdToPicos } from '../money.js';
-import { generateApiKey } from './secrets.js';
+import { generateApiKey, hashSecret, KEY_PREFIX, type GeneratedKey } from './secrets.js';
 
 /**
  * Gateway key administration: creation and revocation, each recorded in the audit trail. Every transport that
@@ -56,7 +56,7 @@ function recordKeyAudit(deps: KeyServiceDeps, actorKeyId: string | null, action:
 }
 
 /** Validates the request, stores the key's hash and returns the secret, which exists nowhere else afterwards. */
-export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId: string | null): CreatedApiKey {
+export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId: string | null, generated: GeneratedKey = generateApiKey()): CreatedApiKey {
   const name = input.name.trim();
   if (name === '') throw new BadRequestError('name must not be empty', 'name');
   if (input.scopes.length === 0) throw new BadRequestError('scopes must name at least one scope', 'scopes');
@@ -64,7 +64,6 @@ export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId:
   if (input.metadata != null && !isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
   const now = (deps.now ?? Date.now)();
   if (input.expiresAt && input.expiresAt.getTime() <= now) throw new BadRequestError('expiresAt must be in the future', 'expiresAt');
-  const generated = generateApiKey();
   const key: ApiKeyRow = {
     id: newId('key', now),
     name,
@@ -87,6 +86,19 @@ export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId:
   insertApiKey(deps.db, key);
   recordKeyAudit(deps, actorKeyId, 'api_key.create', key, null);
   return { key, secret: generated.secret };
+}
+
+/**
+ * A key declared in the config file, its secret read from the environment: stored hashed like every other key, the
+ * first time its secret is seen. A secret already stored keeps its row (and its spend, usage and revocation), so a
+ * restart or a reload does not mint a second key for it. Returns the new row, or undefined when it existed.
+ */
+export function ensureBootstrapKey(deps: KeyServiceDeps, input: NewApiKey, secret: string): ApiKeyRow | undefined {
+  const hash = hashSecret(secret);
+  if (findApiKeyByHash(deps.db, hash)) return undefined;
+  // The prefix shown in lists: the declared secret's head, as long as a generated key's.
+  const prefix = secret.slice(0, KEY_PREFIX.length + 8);
+  return createApiKey(deps, input, null, { secret, prefix, hash }).key;
 }
 
 /** Revokes a key from now on; revoking a revoked key keeps its first revocation time. */

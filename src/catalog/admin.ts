@@ -49,6 +49,8 @@ export interface EndpointInputValues {
   cachedPromptPerMillion?: Maybe<number>;
   contextLength?: Maybe<number>;
   status?: Maybe<ModelEndpointRow['status']>;
+  /** The weighted strategy's share; the config file sets it (the GraphQL input has no such field yet). */
+  weight?: Maybe<number>;
 }
 
 export interface ModelInputValues {
@@ -92,6 +94,10 @@ function toEndpointWrite(input: EndpointInputValues): EndpointWrite {
   const contextLength = positiveOrNull(input.contextLength, 'contextLength');
   if (contextLength !== undefined) write.contextLength = contextLength;
   if (input.status) write.status = input.status;
+  if (input.weight !== undefined && input.weight !== null) {
+    if (!Number.isInteger(input.weight) || input.weight < 0) throw new BadRequestError('weight must be a whole number, 0 or more', 'weight');
+    write.weight = input.weight;
+  }
   return write;
 }
 

@@ -5,7 +5,7 @@ import { listProviders, providersByIds } from '../db/catalog.js';
 import type { Db } from '../db/client.js';
 import type { ProviderRow } from '../db/schema.js';
 import { syncProviders, type KnownProvider } from '../db/seed.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, ForbiddenError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { ProviderConfig, ProviderKind } from '../providers/types.js';
 import { checkUpstreamUrl, type UpstreamGuard } from './upstream-guard.js';
@@ -103,7 +103,7 @@ export function syncKnownProviders(db: Db, configured: readonly ProviderConfig[]
 export interface ProviderCatalogDeps {
   db: Db;
   registry: AdapterRegistry;
-  config: { providers: readonly ProviderConfig[] };
+  config: { providers: readonly ProviderConfig[]; configFile?: { path: string; providerIds: readonly string[] } | undefined };
   /** Seals provider keys set through the API; undefined when no master key is configured. */
   secrets?: SecretBox;
   /** Judges base URLs set through the API, and the connection pool that checks where their calls connect. */
@@ -174,6 +174,11 @@ export function providerHasApiKey(row: ProviderRow, configured: readonly Provide
  */
 export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputValues): ProviderUpsert {
   const id = input.id.trim();
+  // The config file is the truth for what it declares: an edit here would be undone by the next reload or restart.
+  const file = deps.config.configFile;
+  if (file?.providerIds.includes(id)) {
+    throw new ForbiddenError(`Provider ${id} is declared in the config file ${file.path}; edit it there and reload (SIGHUP) instead of through the API`);
+  }
   const current = providersByIds(deps.db, [id])[0];
   const preset = presetOf(id);
   const configured = deps.config.providers.find((entry) => entry.id === id);

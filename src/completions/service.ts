@@ -168,7 +168,9 @@ export class CompletionService {
   /** The endpoints to try, best first: the model's, then each fallback model's, as routing orders them. */
   private plan(input: CompletionInput, streamed: boolean): Route {
     validateCompletionInput(input);
-    const resolutions = [input.model, ...(input.models ?? [])].map((requested) => resolveModel(this.db, this.registry, requested));
+    // A request's own fallbacks win; otherwise the ones routing config declares for the model.
+    const fallbacks = input.models ?? this.router.fallbacksFor(input.model) ?? [];
+    const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.db, this.registry, requested));
     const primary = resolutions[0]?.model;
     if (primary) validateAgainstModel(input, primary);
     if (resolutions.every((resolution) => resolution.candidates.length === 0)) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);

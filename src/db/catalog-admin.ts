@@ -70,6 +70,8 @@ export interface EndpointWrite {
   cachedPromptPriceMicros?: number | null;
   contextLength?: number | null;
   status?: ModelEndpointRow['status'];
+  /** The weighted strategy's share (0: last resort only); set from the config file. */
+  weight?: number;
 }
 
 /** Seeded endpoints use the same id, so an endpoint added here and a later seed entry for it are one row. */
@@ -96,6 +98,7 @@ function writeEndpoint(tx: Transaction, modelId: string, input: EndpointWrite, o
   if (input.cachedPromptPriceMicros !== undefined) changes.cachedPromptPriceMicros = input.cachedPromptPriceMicros;
   if (input.contextLength !== undefined) changes.contextLength = input.contextLength;
   if (input.status !== undefined) changes.status = input.status;
+  if (input.weight !== undefined) changes.weight = input.weight;
   if (priced) {
     changes.priceSource = 'admin';
     changes.priceDate = today(now);

@@ -6,10 +6,15 @@ export type RoutingStrategy = (typeof routingStrategies)[number];
 /** A fixed hedge delay in milliseconds, or `p95`: the primary endpoint's recent 95th-percentile time to first token. */
 export type HedgeDelay = number | 'p95';
 
-/** What one model may set differently from the defaults (SWITCHBOARD_ROUTING_MODELS). */
+/** What one model may set differently from the defaults (SWITCHBOARD_ROUTING_MODELS, or `routing.models` in the config file). */
 export interface ModelRoutingConfig {
   strategy?: RoutingStrategy;
   hedgeDelayMs?: HedgeDelay;
+  /** Models tried after this one when the request names no fallbacks of its own (`models`). */
+  fallbacks?: string[];
+  attemptTimeoutMs?: number;
+  requestDeadlineMs?: number;
+  maxRetries?: number;
 }
 
 export interface BreakerConfig {
@@ -72,6 +77,10 @@ const modelRoutingSchema = z
   .object({
     strategy: z.enum(routingStrategies).optional(),
     hedgeDelayMs: hedgeDelaySchema.optional(),
+    fallbacks: z.array(z.string().min(1)).optional(),
+    attemptTimeoutMs: z.number().int().min(1).optional(),
+    requestDeadlineMs: z.number().int().min(1).optional(),
+    maxRetries: z.number().int().min(0).max(10).optional(),
   })
   .strict();
 

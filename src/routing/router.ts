@@ -29,7 +29,8 @@ export interface RouterOptions {
  * over them (`start`). Holds the in-memory health of every endpoint, shared by all requests of the process.
  */
 export class Router {
-  readonly config: RoutingConfig;
+  /** Replaced as a whole by reconfigure() when the config file is reloaded; a plan reads it once. */
+  config: RoutingConfig;
   readonly state: RouterState;
   readonly clock: Clock;
   private readonly random: () => number;
@@ -41,6 +42,19 @@ export class Router {
     this.state = options.state ?? new RouterState({ breaker: options.config.breaker, clock: this.clock });
     this.random = options.random ?? Math.random;
     this.exploreEvery = options.exploreEvery ?? 10;
+  }
+
+  /**
+   * A reloaded config file's routing applies to requests planned from now on; requests in flight keep their route.
+   * Breaker settings stay as the process started (the health state holds them).
+   */
+  reconfigure(config: RoutingConfig): void {
+    this.config = config;
+  }
+
+  /** The fallback models routing config names for a requested model (by the id or alias the caller wrote). */
+  fallbacksFor(requested: string): string[] | undefined {
+    return this.config.models[requested]?.fallbacks;
   }
 
   private modelConfig(resolution: Resolution): ModelRoutingConfig | undefined {
@@ -82,15 +96,17 @@ export class Router {
     }
 
     const first = groups[0]?.resolution;
+    // Per-model timeouts and retries follow the requested model, like its hedge delay.
+    const own = first ? this.modelConfig(first) : undefined;
     return {
       requestedModel: input.model,
       candidates,
       streamed,
       hedge: this.hedgeFor(input, first),
-      attemptTimeoutMs: this.config.attemptTimeoutMs,
-      deadlineMs: this.config.requestDeadlineMs,
+      attemptTimeoutMs: own?.attemptTimeoutMs ?? this.config.attemptTimeoutMs,
+      deadlineMs: own?.requestDeadlineMs ?? this.config.requestDeadlineMs,
       streamIdleTimeoutMs: this.config.streamIdleTimeoutMs,
-      maxRetries: this.config.maxRetries,
+      maxRetries: own?.maxRetries ?? this.config.maxRetries,
       retryBaseMs: this.config.retryBaseMs,
       retryMaxDelayMs: this.config.retryMaxDelayMs,
       maxRetryAfterMs: this.config.maxRetryAfterMs,
