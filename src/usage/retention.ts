@@ -86,6 +86,12 @@ export class RetentionJob {
     let deleted = 0;
     for (;;) {
       // In-flight rows are left alone: a request older than the retention period is still being answered.
+      // Stored content goes with its generation; the foreign key cascades too, but saying it here keeps the
+      // deletion independent of the connection's foreign_keys setting.
+      this.db.run(sql`
+        delete from generation_contents where generation_id in (
+          select id from generations where created_at < ${cutoff} and status <> 'IN_PROGRESS' limit ${this.batchSize}
+        )`);
       const result = this.db.run(sql`
         delete from generations where id in (
           select id from generations where created_at < ${cutoff} and status <> 'IN_PROGRESS' limit ${this.batchSize}
