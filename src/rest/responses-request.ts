@@ -102,8 +102,11 @@ export const responsesRequestSchema = z.object({
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 type InputItem = z.infer<typeof item>;
 
-/** Looks up an earlier generation's output by an item id, for `item_reference` items; absent when nothing is stored. */
-export type ItemResolver = (id: string, param: string) => Message;
+/**
+ * Looks up an earlier generation's output by an item id, for `item_reference` items. A string instead says why the
+ * reference is dropped (the warning to give), for what a conversation can lose without changing its meaning.
+ */
+export type ItemResolver = (id: string, param: string) => Message | string;
 
 export interface ParsedResponsesRequest {
   /** The service's input, without the conversation of `previous_response_id` (the handler prepends it). */
@@ -220,6 +223,10 @@ export function itemsToMessages(items: InputItem[], resolve: ItemResolver | unde
       case 'item_reference': {
         if (!resolve) throw unsupported(`${param}.id`, 'item_reference items need stored content');
         const referenced = resolve(source.id, `${param}.id`);
+        if (typeof referenced === 'string') {
+          warnings.push(referenced);
+          break;
+        }
         const last = messages.at(-1);
         // A referenced answer's calls join the turn like resent function_call items would.
         if (referenced.role === 'assistant' && last?.role === 'assistant' && last.toolCalls.length === 0 && (last.content ?? '') === '') {

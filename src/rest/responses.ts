@@ -96,8 +96,14 @@ export function createResponsesHandlers(services: Services, logger: Logger): Res
 
   function itemResolver(viewer: Viewer): ItemResolver {
     return (itemId, param) => {
-      if (!stored) throw storeOff(param, 'An item_reference');
       const target = generationIdOfItem(itemId);
+      if (!stored) {
+        // The AI SDK's default (`store: true`) refers to an earlier step's text by id and resends only its calls:
+        // without stored content that text is dropped (the model loses its own words, not the conversation) and
+        // said; a referred call cannot be, as its output would answer nothing.
+        if (target?.kind === 'message') return `${param}: the referenced text of an earlier response was dropped, as ${STORE_SWITCH} is off; send the message itself, or set providerOptions.openai.store to false in the AI SDK`;
+        throw storeOff(param, 'An item_reference');
+      }
       if (!target) throw new ResponseNotFoundError(itemId, param);
       const { content } = load(viewer, target.generationId, param);
       if (target.kind === 'message') return { role: 'assistant', content: content.answer.content, toolCalls: [] };
