@@ -103,3 +103,34 @@ describe.each(PROVIDERS)('the AI SDK’s default OpenAI provider, served by $nam
     expect(sent).toContain('sunny-and-21C');
   });
 });
+
+describe('the AI SDK’s item_reference with SWITCHBOARD_STORE_CONTENT on', () => {
+  let stored: TestServer;
+  let fake: FakeUpstream;
+  beforeAll(async () => {
+    fake = await startFakeAnthropic();
+    stored = await startTestServer({ SWITCHBOARD_STORE_CONTENT: 'true', ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, ANTHROPIC_BASE_URL: fake.url });
+  });
+  afterAll(async () => {
+    await stored.stop();
+    await fake.close();
+  });
+
+  it('resolves the reference to an earlier step’s text, so the provider sees the whole turn', async () => {
+    // Claude says something before its call; the SDK then refers to that text by its item id instead of resending it.
+    fake.enqueue({ kind: 'tool-call', id: 'toolu_ref_1', name: 'get_weather', arguments: '{"city":"Lima"}', promptTokens: 20, completionTokens: 9 });
+    fake.enqueue({ kind: 'text', text: 'Mild in Lima.', promptTokens: 40, completionTokens: 4 });
+    const result = await generateText({
+      model: createOpenAI({ baseURL: `${stored.url}/v1`, apiKey: 'sk-anything' })('anthropic/claude-sonnet-4-6'),
+      prompt: 'Weather in Lima?',
+      tools: { get_weather: tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => ({ city, sky: 'mild-18C' }) }) },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
+    expect(result.text).toBe('Mild in Lima.');
+    const sent = JSON.stringify(fake.received[1]?.body);
+    expect(sent).toContain('Let me check that.');
+    expect(sent).toContain('toolu_ref_1');
+    expect(sent).toContain('mild-18C');
+  });
+});
