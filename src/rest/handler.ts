@@ -8,14 +8,13 @@ import { BodyAbortedError, BodyTooLargeError } from './body.js';
 import { createChatCompletionsHandler } from './chat-completions.js';
 import { sendError, sendTransportError } from './errors.js';
 import { findOpenAIModel, listOpenAIModels } from './models.js';
-import { createResponsesHandlers } from './responses.js';
+import { createResponsesRoutes } from './responses.js';
 
 export interface RestHandler {
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
 }
 
 const MODELS_PREFIX = '/v1/models/';
-const RESPONSES_PREFIX = '/v1/responses/';
 
 function sendJson(res: ServerResponse, body: unknown): void {
   const text = JSON.stringify(body);
@@ -33,7 +32,7 @@ function methodNotAllowed(res: ServerResponse, method: string | undefined, allow
  */
 export function createRestHandler(services: Services, authenticator: Authenticator, logger: Logger): RestHandler {
   const chatCompletions = createChatCompletionsHandler(services, logger);
-  const responses = createResponsesHandlers(services, logger);
+  const responses = createResponsesRoutes(services, authenticator, logger);
 
   return {
     async handle(req, res, requestId) {
@@ -49,19 +48,7 @@ export function createRestHandler(services: Services, authenticator: Authenticat
           await chatCompletions(req, res, viewer, requestId);
           return;
         }
-        if (path === '/v1/responses') {
-          if (req.method !== 'POST') return methodNotAllowed(res, req.method, 'POST');
-          const viewer = authenticator.authenticate(req.headers.authorization);
-          requireScope(viewer, 'COMPLETIONS');
-          await responses.create(req, res, viewer, requestId);
-          return;
-        }
-        if (path.startsWith(RESPONSES_PREFIX)) {
-          if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
-          // One's own responses need no READ scope: the handler shows a key only what it made (admins everything).
-          responses.retrieve(res, authenticator.authenticate(req.headers.authorization), path.slice(RESPONSES_PREFIX.length));
-          return;
-        }
+        if (await responses.route(path, req, res, requestId)) return;
         if (path === '/v1/models') {
           if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
           authenticator.authenticate(req.headers.authorization);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Viewer } from '../auth/viewer.js';
+import { requireScope } from '../auth/scopes.js';
+import type { Authenticator, Viewer } from '../auth/viewer.js';
 import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
 import { findContent } from '../db/contents.js';
 import { findGeneration } from '../db/generations.js';
@@ -75,13 +76,16 @@ function conversationOf(stored: StoredContent): Message[] {
   return [...stored.messages.slice(start), answer];
 }
 
-export interface ResponsesHandlers {
-  create(req: IncomingMessage, res: ServerResponse, viewer: Viewer, requestId: string): Promise<void>;
-  retrieve(res: ServerResponse, viewer: Viewer, id: string): void;
+const RESPONSES_PATH = '/v1/responses';
+const RESPONSES_PREFIX = '/v1/responses/';
+
+export interface ResponsesRoutes {
+  /** Serves the request when its path is the Responses API's, and says whether it did; errors go to the caller's handler. */
+  route(path: string, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<boolean>;
 }
 
 /** POST /v1/responses and GET /v1/responses/{id}: the Responses API on the one completion service. */
-export function createResponsesHandlers(services: Services, logger: Logger): ResponsesHandlers {
+export function createResponsesRoutes(services: Services, authenticator: Authenticator, logger: Logger): ResponsesRoutes {
   const stored = services.config.storeContent;
 
   /** A generation and its content, when this viewer may read them: admins all, a key its own. */
@@ -225,8 +229,7 @@ export function createResponsesHandlers(services: Services, logger: Logger): Res
     sendTransportError(res, 404, error.message, 'not_found');
   }
 
-  return {
-    async create(req, res, viewer, requestId) {
+  async function create(req: IncomingMessage, res: ServerResponse, viewer: Viewer, requestId: string): Promise<void> {
       const createdAt = Math.floor(Date.now() / 1000);
       const raw = await readJsonBody(req, services.config.limits.maxBodyBytes);
       let request: ParsedResponsesRequest;
@@ -239,9 +242,9 @@ export function createResponsesHandlers(services: Services, logger: Logger): Res
       const caller: Caller = { apiKeyId: viewer.apiKeyId, requestId, key: viewer.key };
       if (request.stream) await respondStreaming(res, request, caller, createdAt, requestId);
       else await respond(res, request, caller, createdAt, requestId);
-    },
+  }
 
-    retrieve(res, viewer, id) {
+  function retrieve(res: ServerResponse, viewer: Viewer, id: string): void {
       if (!stored) throw storeOff('id', `GET /v1/responses/${id}`);
       let loaded: { row: GenerationRow; content: StoredContent };
       try {
@@ -280,6 +283,30 @@ export function createResponsesHandlers(services: Services, logger: Logger): Res
       );
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [GENERATION_ID_HEADER]: row.id });
       res.end(body);
+  }
+
+  return {
+    async route(path, req, res, requestId) {
+      if (path === RESPONSES_PATH) {
+        if (req.method !== 'POST') {
+          sendTransportError(res, 405, `${req.method ?? 'This method'} is not allowed here; use POST`, 'method_not_allowed', { allow: 'POST' });
+          return true;
+        }
+        const viewer = authenticator.authenticate(req.headers.authorization);
+        requireScope(viewer, 'COMPLETIONS');
+        await create(req, res, viewer, requestId);
+        return true;
+      }
+      if (path.startsWith(RESPONSES_PREFIX)) {
+        if (req.method !== 'GET') {
+          sendTransportError(res, 405, `${req.method ?? 'This method'} is not allowed here; use GET`, 'method_not_allowed', { allow: 'GET' });
+          return true;
+        }
+        // One's own responses need no READ scope: a key is shown only what it made (admins everything).
+        retrieve(res, authenticator.authenticate(req.headers.authorization), path.slice(RESPONSES_PREFIX.length));
+        return true;
+      }
+      return false;
     },
   };
 }

@@ -135,6 +135,19 @@ describe.each(PROVIDERS)('responses.create through the openai SDK, served by $na
     expect(events.at(-1)?.type).toBe('response.completed');
   });
 
+  it('ends a stream that fails after its first token with an error event and response.failed', async () => {
+    fake().enqueue({ kind: 'mid-stream-error', textBefore: 'Partial answer' });
+    const stream = await admin.responses.create({ model, input: 'Fail midway', stream: true });
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.map((event) => event.type).slice(-2)).toEqual(['error', 'response.failed']);
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
+    const failed = events.at(-1);
+    if (failed?.type !== 'response.failed') throw new Error('no response.failed');
+    expect(failed.response.status).toBe('failed');
+    expect(failed.response.error).toMatchObject({ code: 'provider_error' });
+  });
+
   it('runs a function-tool round trip through previous_response_id', async () => {
     fake().enqueue({ kind: 'tool-call', id: 'call_prev_1', name: 'get_weather', arguments: '{"city":"Paris"}', promptTokens: 20, completionTokens: 9 });
     const first = await admin.responses.create({ model, instructions: 'Use the tools.', input: 'Weather in Paris?', tools: [weatherTool] });
