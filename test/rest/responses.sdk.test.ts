@@ -276,10 +276,18 @@ describe('with SWITCHBOARD_STORE_CONTENT off', () => {
     await expect(fetched).rejects.toThrow(/SWITCHBOARD_STORE_CONTENT/);
   });
 
+  it('accepts reasoning.effort and says in x-switchboard-warnings that it was not passed on', async () => {
+    const { data, response } = await client.responses.create({ model: 'local/echo', input: 'think', reasoning: { effort: 'high' } }).withResponse();
+    expect(data.output_text).toBe('think');
+    expect(JSON.parse(response.headers.get('x-switchboard-warnings') ?? '[]')).toEqual([expect.stringContaining('reasoning.effort')]);
+  });
+
   it('refuses what it cannot serve with OpenAI’s error body, naming the parameter', async () => {
     const hosted = client.responses.create({ model: 'local/echo', input: 'hi', tools: [{ type: 'web_search' }] });
     await expect(hosted).rejects.toMatchObject({ status: 400, param: 'tools[0].type' });
     const missing = client.responses.create({ model: 'nobody/nothing', input: 'hi' });
     await expect(missing).rejects.toMatchObject({ status: 404 });
+    // An out-of-range value is named as the parameter the caller sent.
+    await expect(client.responses.create({ model: 'local/echo', input: 'hi', temperature: 3 })).rejects.toMatchObject({ status: 400, param: 'temperature' });
   });
 });
