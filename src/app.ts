@@ -83,7 +83,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const budgets = new BudgetTracker(db);
   const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
   const router = new Router({ config: config.routing, clock });
-  const completions = new CompletionService({ db, registry, recorder, admission, router });
+  const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
@@ -108,7 +108,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   const observability = createObservability({ db, recorder, activeCompletions: () => completions.activeCount }, logger, {
     retentionDays: config.retentionDays,
-    logContentRequested: config.logContentRequested,
     defaultMetrics: true,
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));

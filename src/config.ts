@@ -33,7 +33,7 @@ const envSchema = z.object({
   SWITCHBOARD_MASTER_KEY_PREVIOUS: z.string().min(1).optional(),
   SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS: z.enum(['true', 'false']).default('false'),
   SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
-  SWITCHBOARD_LOG_CONTENT: z.string().optional(),
+  SWITCHBOARD_STORE_CONTENT: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).merge(routingEnvSchema).merge(limitsEnvSchema);
 
@@ -64,8 +64,12 @@ export interface Config {
   allowPrivateUpstreams: boolean;
   /** Generations older than this many days are deleted; null keeps them forever. */
   retentionDays: number | null;
-  /** SWITCHBOARD_LOG_CONTENT was set: it is not implemented, and start-up says so rather than ignoring it. */
-  logContentRequested: boolean;
+  /**
+   * SWITCHBOARD_STORE_CONTENT: keep each generation's messages and answer with it (under the same retention), so
+   * `previous_response_id` and `GET /v1/responses/{id}` can work. Off by default: prompts often hold what a ledger
+   * should not.
+   */
+  storeContent: boolean;
   /** What the config file declared (src/config/file.ts); undefined when there is none. */
   configFile: LoadedConfigFile | undefined;
 }
@@ -211,7 +215,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     retentionDays = Number(retentionText);
     if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new ConfigError(`SWITCHBOARD_RETENTION_DAYS must be a whole number of days (1 or more), not '${retentionText}'`);
   }
-  const logContent = values.SWITCHBOARD_LOG_CONTENT;
 
   if (!values.SWITCHBOARD_ADMIN_KEY && !isLoopbackAddress(values.HOST)) {
     throw new ConfigError(
@@ -235,11 +238,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     previousMasterKeys: previousMasterKey ? [previousMasterKey] : [],
     allowPrivateUpstreams: values.SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS === 'true',
     retentionDays,
-    logContentRequested: logContent !== undefined && logContent !== '' && logContent !== 'false',
     configFile:
       file && path !== undefined
         ? { path, providerIds: declaredInFile.map((provider) => provider.id), models: file.models, keys: file.keys, lines: read?.lines ?? { models: [], keys: [] } }
         : undefined,
+    storeContent: values.SWITCHBOARD_STORE_CONTENT === 'true',
   };
 }
 

@@ -37,7 +37,7 @@ export const REDACTED_PATHS = [
 
 /**
  * Structured JSON logs; anything that could hold a secret is redacted by path. Prompt and completion text are
- * never logged: SWITCHBOARD_LOG_CONTENT is not implemented (see docs/monitoring.md).
+ * never logged; SWITCHBOARD_STORE_CONTENT keeps them in the database, with the generation, not in the logs.
  * `destination` lets tests read what would be written.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -1,12 +1,13 @@
 import type { AdmissionControl, Admission } from '../auth/admission.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { saveContent } from '../db/contents.js';
 import type { AttemptRecord, GenerationRow, GenerationStatus } from '../db/schema.js';
 import { ModelNotFoundError, asGatewayError, type GatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
 import { estimateUsage } from '../providers/normalize.js';
 import type { AdapterRegistry } from '../providers/registry.js';
-import type { CompletionRequest, StreamEvent, Usage } from '../providers/types.js';
+import type { CompletionRequest, StreamEvent, ToolCall, Usage } from '../providers/types.js';
 import type { AttemptRun, AttemptSink } from '../routing/attempts.js';
 import { DEFAULT_ROUTING_CONFIG } from '../routing/config.js';
 import { resolveModel, type Candidate } from '../routing/resolve.js';
@@ -29,6 +30,8 @@ export interface CompletionServiceDeps {
   router?: Router;
   /** Times the generation rows and the shutdown grace period; the router's clock unless given. */
   clock?: Clock;
+  /** SWITCHBOARD_STORE_CONTENT: keep each answered generation's messages and answer beside its row. */
+  storeContent?: boolean;
 }
 
 const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false };
@@ -149,6 +152,7 @@ export class CompletionService {
   private readonly admission: AdmissionControl;
   private readonly router: Router;
   private readonly clock: Clock;
+  private readonly storeContent: boolean;
   private readonly active = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
 
@@ -157,6 +161,7 @@ export class CompletionService {
     this.registry = deps.registry;
     this.recorder = deps.recorder;
     this.admission = deps.admission;
+    this.storeContent = deps.storeContent ?? false;
     this.clock = deps.clock ?? deps.router?.clock ?? systemClock;
     this.router = deps.router ?? new Router({ config: DEFAULT_ROUTING_CONFIG, clock: this.clock });
   }
@@ -237,6 +242,7 @@ export class CompletionService {
       run.succeeded(usage);
       const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }));
+      this.keepContent(trace, response.content, response.toolCalls, finishedAt);
       return {
         id: trace.id,
         requestedModel: input.model,
@@ -299,6 +305,9 @@ export class CompletionService {
     const { input, caller } = trace;
     const signal = controller.signal;
     let text = '';
+    // The answer as the client saw it, kept when content is stored: its text, and each call by its stream index.
+    let answerText = '';
+    const answerCalls = new Map<number, ToolCall>();
     let recorded = false;
     const partialUsage = (): PricedUsage => usageSoFar(trace, text);
     const run = this.router.start(route, signal, trace.sink);
@@ -323,12 +332,23 @@ export class CompletionService {
           const finishedAt = this.clock.now();
           await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }));
           recorded = true;
+          this.keepContent(trace, answerText === '' && answerCalls.size > 0 ? null : answerText, [...answerCalls.values()], finishedAt);
           yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
           return;
         }
         if (event.type !== 'start') {
           const delta = toDelta(trace.id, event);
           text += delta.text + delta.toolCalls.map((call) => (call.name ?? '') + call.argumentsDelta).join('');
+          if (this.storeContent) {
+            answerText += delta.text;
+            for (const call of delta.toolCalls) {
+              const kept = answerCalls.get(call.index) ?? { id: call.id ?? '', name: call.name ?? '', arguments: '' };
+              if (call.id !== undefined && kept.id === '') kept.id = call.id;
+              if (call.name !== undefined && kept.name === '') kept.name = call.name;
+              kept.arguments += call.argumentsDelta;
+              answerCalls.set(call.index, kept);
+            }
+          }
           yield delta;
         }
         // Routing bounds the silence between chunks: a stalled stream ends as a TIMEOUT, its connection closed.
@@ -379,6 +399,20 @@ export class CompletionService {
       }),
     );
     return shown;
+  }
+
+  /**
+   * With SWITCHBOARD_STORE_CONTENT, keeps what was asked and answered beside the committed row (its foreign key
+   * needs the row first). Only answered generations: a failed one has no answer to continue from.
+   */
+  private keepContent(trace: GenerationTrace, content: string | null, toolCalls: ToolCall[], now: number): void {
+    if (!this.storeContent) return;
+    try {
+      saveContent(this.db, trace.id, { messages: trace.input.messages, answer: { content, toolCalls } }, now);
+    } catch {
+      // The answer is committed and paid for: losing its copy must not turn it into a failure. A later
+      // previous_response_id or GET then finds nothing stored and says so.
+    }
   }
 
   /** Settles the caller's limits and budget with what the request really used, then commits its final row. */

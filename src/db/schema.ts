@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { Message, ToolCall } from '../providers/types.js';
 
 /**
  * Money is stored as integers so sums never drift: a price per million tokens in micro-dollars is exactly a
@@ -135,6 +136,27 @@ export const generations = sqliteTable(
     index('generations_status_idx').on(table.status).where(sql`status = 'IN_PROGRESS'`),
   ],
 );
+
+/** What a generation was asked and answered, kept only with SWITCHBOARD_STORE_CONTENT. */
+export interface StoredContent {
+  /** The normalized messages the provider received, an earlier response's conversation included. */
+  messages: Message[];
+  /** The answer: its text and the function calls it made. */
+  answer: { content: string | null; toolCalls: ToolCall[] };
+}
+
+/**
+ * A generation's content, apart from the ledger row: usage queries scan `generations`, and prompts many kilobytes
+ * long in the same rows would spread them over many more pages. Deleted with its generation (the foreign key, and
+ * retention deletes it explicitly too).
+ */
+export const generationContents = sqliteTable('generation_contents', {
+  generationId: text('generation_id')
+    .primaryKey()
+    .references(() => generations.id, { onDelete: 'cascade' }),
+  content: text('content', { mode: 'json' }).$type<StoredContent>().notNull(),
+  createdAt: integer('created_at').notNull(),
+});
 
 export interface AttemptRecord {
   providerId: string;

@@ -17,7 +17,7 @@ export const MODEL_HEADER = 'x-switchboard-model';
 export const COST_HEADER = 'x-switchboard-cost-usd';
 
 /** Resolves once the response can take more, or the client is gone. */
-function drained(res: ServerResponse): Promise<void> {
+export function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
@@ -33,7 +33,7 @@ function drained(res: ServerResponse): Promise<void> {
  * Watches for the client going away before the response ended, and aborts the completion then: the service
  * records it as CANCELLED and the adapter closes the upstream connection.
  */
-function abortOnDisconnect(res: ServerResponse): AbortController {
+export function abortOnDisconnect(res: ServerResponse): AbortController {
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();

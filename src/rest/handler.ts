@@ -8,6 +8,7 @@ import { BodyAbortedError, BodyTooLargeError } from './body.js';
 import { createChatCompletionsHandler } from './chat-completions.js';
 import { sendError, sendTransportError } from './errors.js';
 import { findOpenAIModel, listOpenAIModels } from './models.js';
+import { createResponsesRoutes } from './responses.js';
 
 export interface RestHandler {
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
@@ -31,6 +32,7 @@ function methodNotAllowed(res: ServerResponse, method: string | undefined, allow
  */
 export function createRestHandler(services: Services, authenticator: Authenticator, logger: Logger): RestHandler {
   const chatCompletions = createChatCompletionsHandler(services, logger);
+  const responses = createResponsesRoutes(services, authenticator, logger);
 
   return {
     async handle(req, res, requestId) {
@@ -46,6 +48,7 @@ export function createRestHandler(services: Services, authenticator: Authenticat
           await chatCompletions(req, res, viewer, requestId);
           return;
         }
+        if (await responses.route(path, req, res, requestId)) return;
         if (path === '/v1/models') {
           if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
           authenticator.authenticate(req.headers.authorization);

@@ -9,8 +9,6 @@ import { RetentionJob } from './retention.js';
 export interface ObservabilitySettings {
   /** Generations older than this many days are deleted; null keeps them forever. */
   retentionDays: number | null;
-  /** Content logging was asked for: it is not implemented, which start() says out loud. */
-  logContentRequested: boolean;
   /** Process metrics (CPU, memory, event loop, GC) beside the gateway's own. */
   defaultMetrics: boolean;
 }
@@ -75,7 +73,6 @@ export function createObservability(deps: ObservabilityDeps, logger: Logger, set
     metrics,
     retention,
     start() {
-      if (settings.logContentRequested) logger.warn('SWITCHBOARD_LOG_CONTENT is not implemented: prompt and completion text are never logged');
       retention?.start();
     },
     async stop() {

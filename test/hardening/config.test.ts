@@ -33,10 +33,10 @@ describe('limit settings', () => {
 
 describe('monitoring settings', () => {
   // They used to be read from process.env when the app was built; now loadConfig validates them with the rest.
-  it('reads the retention period and the content-logging request from the environment it is given', () => {
-    expect(loadConfig({})).toMatchObject({ retentionDays: null, logContentRequested: false });
-    expect(loadConfig({ SWITCHBOARD_RETENTION_DAYS: '30', SWITCHBOARD_LOG_CONTENT: 'true' })).toMatchObject({ retentionDays: 30, logContentRequested: true });
-    expect(loadConfig({ SWITCHBOARD_LOG_CONTENT: 'false' }).logContentRequested).toBe(false);
+  it('reads the retention period and the stored-content switch from the environment it is given', () => {
+    expect(loadConfig({})).toMatchObject({ retentionDays: null, storeContent: false });
+    expect(loadConfig({ SWITCHBOARD_RETENTION_DAYS: '30', SWITCHBOARD_STORE_CONTENT: 'true' })).toMatchObject({ retentionDays: 30, storeContent: true });
+    expect(() => loadConfig({ SWITCHBOARD_STORE_CONTENT: 'yes' })).toThrow(/SWITCHBOARD_STORE_CONTENT/);
   });
 
   it('refuses a retention period that is not a whole number of days, naming the variable', () => {
