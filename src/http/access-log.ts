@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pinoHttp } from 'pino-http';
 import type { Authenticator } from '../auth/viewer.js';
 import { GatewayError, logLevelFor, type ErrorCode } from '../errors.js';
@@ -81,17 +82,24 @@ interface Measured {
   route: string;
   path: string;
   scope: RequestScope;
-  /** Socket byte counts when the request arrived; a socket serves one request at a time (no pipelining here). */
+  /**
+   * The socket, kept: Node detaches it from the request once it is destroyed, which is when a refused body's line
+   * is written. Its byte counts when the request arrived; a socket serves one request at a time (no pipelining).
+   */
+  socket: Socket;
   readAtStart: number;
   writtenAtStart: number;
 }
 
 const measured = new WeakMap<IncomingMessage, Measured>();
 
+/** Routes machines poll: logged at debug while they answer well. */
+const QUIET_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
 function bytesIn(req: IncomingMessage, entry: Measured): number {
   const declared = Number(req.headers['content-length']);
   // A chunked body has no declared length: what the socket read meanwhile is the best measure left.
-  return Number.isFinite(declared) ? declared : Math.max(0, req.socket.bytesRead - entry.readAtStart);
+  return Number.isFinite(declared) ? declared : Math.max(0, entry.socket.bytesRead - entry.readAtStart);
 }
 
 function accessFields(req: IncomingMessage, res: ServerResponse, responseTime: number): Record<string, unknown> {
@@ -106,7 +114,7 @@ function accessFields(req: IncomingMessage, res: ServerResponse, responseTime: n
   if (entry?.scope.keyPrefix) fields['keyPrefix'] = entry.scope.keyPrefix;
   if (entry) {
     fields['bytesIn'] = bytesIn(req, entry);
-    fields['bytesOut'] = Math.max(0, req.socket.bytesWritten - entry.writtenAtStart);
+    fields['bytesOut'] = Math.max(0, entry.socket.bytesWritten - entry.writtenAtStart);
   }
   // The client went away before the whole response was written (a stream it stopped reading).
   if (!res.writableFinished) fields['aborted'] = true;
@@ -127,7 +135,8 @@ export function createAccessLog(logger: Logger, metrics: GatewayMetrics): Access
     customAttributeKeys: { reqId: 'requestId' },
     quietReqLogger: true,
     quietResLogger: true,
-    customLogLevel: (_req, res) => accessLogLevel(res.statusCode),
+    // A healthy probe or scrape every few seconds per instance would drown the log at info: those go at debug.
+    customLogLevel: (req, res) => (res.statusCode < 400 && QUIET_ROUTES.has(measured.get(req)?.route ?? '') ? 'debug' : accessLogLevel(res.statusCode)),
     customSuccessObject: (req, res, value: { responseTime: number }) => accessFields(req, res, value.responseTime),
     customErrorObject: (req, res, _error, value: { responseTime: number }) => accessFields(req, res, value.responseTime),
     customSuccessMessage: () => 'request completed',
@@ -135,7 +144,8 @@ export function createAccessLog(logger: Logger, metrics: GatewayMetrics): Access
   });
   return (req, res, scope, path) => {
     const route = routeTemplate(path);
-    measured.set(req, { route, path, scope, readAtStart: req.socket.bytesRead, writtenAtStart: req.socket.bytesWritten });
+    const socket = req.socket;
+    measured.set(req, { route, path, scope, socket, readAtStart: socket.bytesRead, writtenAtStart: socket.bytesWritten });
     res.once('close', () => metrics.observeHttpRequest(route, res.statusCode));
     http(req, res);
   };

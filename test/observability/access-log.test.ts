@@ -154,6 +154,13 @@ describe('the access log and refusal metrics', () => {
     expect(text).not.toContain('made-up');
   });
 
+  it('keeps healthy probes and scrapes below info, so they do not drown the log', async () => {
+    expect((await fetch(`${url}/healthz`, { headers: { 'x-request-id': 'req-probe' } })).status).toBe(200);
+    expect((await fetch(`${url}/v1/models`, { headers: { ...admin, 'x-request-id': 'req-after-probe' } })).status).toBe(200);
+    await waitFor(() => lineFor('req-after-probe'));
+    expect(lineFor('req-probe')).toBeUndefined();
+  });
+
   it('logs one line per WebSocket operation, with its key prefix', async () => {
     const key = await createKey({ name: 'socket', scopes: ['READ'] });
     const client = wsClient(url.replace('http://', 'ws://') + '/graphql', { authorization: `Bearer ${key.secret}` });
