@@ -123,8 +123,17 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       readinessChecks: coreReadinessChecks({ ping: database.ping, pendingMigrations: database.pendingMigrations, isDraining }),
     }),
   );
-  const webSockets = createGraphQLWebSocketBridge({ yoga: graphql, services, authenticator, limits: config.limits, adminKey: config.adminKey, isDraining,
-    logger, inflight, onShed: () => observability.metrics.shed('websocket') });
+  const webSockets = createGraphQLWebSocketBridge({
+    yoga: graphql,
+    services,
+    authenticator,
+    limits: config.limits,
+    adminKey: config.adminKey,
+    isDraining,
+    logger,
+    inflight,
+    onShed: () => observability.metrics.shed('websocket'),
+  });
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
   let stopping: Promise<void> | undefined;
