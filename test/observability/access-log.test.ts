@@ -72,6 +72,8 @@ describe('the access log and refusal metrics', () => {
       DATABASE_URL: `file:${join(directory, 'test.db')}`,
       SWITCHBOARD_LOCAL_DELAY_MS: '0',
       SWITCHBOARD_ADMIN_KEY: ADMIN_KEY,
+      // Small, so a 413 needs only a few kilobytes.
+      SWITCHBOARD_MAX_BODY_BYTES: '4096',
     });
     app = buildApp(config, { logger: createLogger('info', { write: (line: string) => lines.push(line) }) });
     ({ url } = await app.start());
@@ -143,6 +145,21 @@ describe('the access log and refusal metrics', () => {
     expect(await waitFor(() => lineFor('req-cross-site'))).toMatchObject({ route: '/v1/chat/completions', status: 403 });
     expect(await metric('/graphql', 403)).toBe(graphqlBefore + 1);
     expect(await metric('/v1/chat/completions', 403)).toBe(restBefore + 1);
+  });
+
+  it('logs and counts a 413 (body too large) and a 415 (not JSON)', async () => {
+    const tooLargeBefore = await metric('/v1/chat/completions', 413);
+    const large = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json', 'x-request-id': 'req-too-large' },
+      body: JSON.stringify({ model: 'local/echo', messages: [{ role: 'user', content: 'x'.repeat(8000) }] }),
+    });
+    expect(large.status).toBe(413);
+    const form = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { ...admin, 'content-type': 'text/plain', 'x-request-id': 'req-not-json' }, body: 'hi' });
+    expect(form.status).toBe(415);
+    expect(await waitFor(() => lineFor('req-too-large'))).toMatchObject({ route: '/v1/chat/completions', status: 413, level: INFO });
+    expect(await waitFor(() => lineFor('req-not-json'))).toMatchObject({ route: '/v1/chat/completions', status: 415, level: INFO });
+    expect(await metric('/v1/chat/completions', 413)).toBe(tooLargeBefore + 1);
   });
 
   it('logs GET /v1/models, and counts model paths by their template, never the raw path', async () => {
