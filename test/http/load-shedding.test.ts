@@ -69,6 +69,8 @@ describe('load shedding', () => {
     } finally {
       await client.dispose();
     }
+    const exposition = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    expect(exposition.value('switchboard_shed_requests_total', { transport: 'websocket' })).toBe(1);
 
     // Probes and scrapes are exempt.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
