@@ -15,10 +15,13 @@ import { recordAudit } from './db/audit.js';
 import { openDatabase } from './db/client.js';
 import { markInterrupted } from './db/generations.js';
 import { readCatalogSeed, seedCatalog } from './db/seed.js';
+import { createAccessLog, observedAuthenticator } from './http/access-log.js';
 import { createDispatcher } from './http/dispatcher.js';
 import { createGraphQLServer } from './http/graphql.js';
 import { createGraphQLWebSocketBridge } from './http/graphql-ws.js';
+import { InflightLimiter } from './http/load-shedding.js';
 import { createMetricsHandler } from './http/metrics.js';
+import { coreReadinessChecks } from './http/readiness.js';
 import { httpServerOptions } from './http/transport.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeHttpAgent, setMaxUpstreamBodyBytes } from './providers/http.js';
@@ -112,10 +115,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
 
-  const authenticator = createAuthenticator(db, config.adminKey, clock);
+  // Observed: the access log learns which key a request authenticated with.
+  const authenticator = observedAuthenticator(createAuthenticator(db, config.adminKey, clock));
   const graphql = createGraphQLServer(services, authenticator, logger);
   let draining = false;
   const isDraining = (): boolean => draining;
+  const inflight = new InflightLimiter(config.limits.maxInflight);
   const server = createServer(
     httpServerOptions(config.limits),
     createDispatcher({
@@ -126,9 +131,23 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       maxBodyBytes: config.limits.maxBodyBytes,
       corsOrigins: config.limits.corsOrigins,
       isDraining,
+      accessLog: createAccessLog(logger, observability.metrics),
+      inflight,
+      onShed: () => observability.metrics.shed('http'),
+      readinessChecks: coreReadinessChecks({ ping: database.ping, pendingMigrations: database.pendingMigrations, isDraining }),
     }),
   );
-  const webSockets = createGraphQLWebSocketBridge({ yoga: graphql, services, authenticator, limits: config.limits, adminKey: config.adminKey, isDraining });
+  const webSockets = createGraphQLWebSocketBridge({
+    yoga: graphql,
+    services,
+    authenticator,
+    limits: config.limits,
+    adminKey: config.adminKey,
+    isDraining,
+    logger,
+    inflight,
+    onShed: () => observability.metrics.shed('websocket'),
+  });
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
   const readConfig = options.loadConfig ?? (() => loadConfig(undefined, { configPath: config.configFile?.path ?? undefined }));

@@ -183,6 +183,34 @@ export class CompletionService {
   }
 
   /**
+   * Plans and admits a request. A refusal (invalid input, unknown model, allowlist, rate limit, budget) gets a FAILED
+   * row with its code and no provider before it is thrown, so refused requests show in the ledger. Only
+   * authenticated callers reach the service (the transports authenticate), so a flood of 401s writes nothing.
+   */
+  private async admitted(input: CompletionInput, caller: Caller, streamed: boolean): Promise<{ route: Route; admission: Admission }> {
+    try {
+      const route = this.plan(input, streamed);
+      return { route, admission: await this.admission.admit(caller, input, route.candidates, streamed) };
+    } catch (error) {
+      await this.recordRefusal(input, caller, streamed, error);
+      throw error;
+    }
+  }
+
+  private async recordRefusal(input: CompletionInput, caller: Caller, streamed: boolean, thrown: unknown): Promise<void> {
+    const refusal = asGatewayError(thrown);
+    try {
+      const now = this.clock.now();
+      // Nothing reached a provider, so the cost is known: nothing.
+      const row = new GenerationTrace(newId('gen'), input, caller, streamed, now).row('FAILED', now, { finishReason: 'error', errorCode: refusal.code, errorMessage: refusal.message, costPicos: 0 });
+      await this.recorder.finish(row);
+    } catch {
+      // The refusal is what the caller must hear; a row that could not be made (input too malformed to summarize)
+      // or written (recorder closed at shutdown) must not replace it.
+    }
+  }
+
+  /**
    * The request as `candidate` receives it. When the key's remaining budget cannot pay the candidate's whole output
    * limit, admission caps maxTokens (so this request alone cannot spend past the budget) and the caller is told.
    */
@@ -222,8 +250,7 @@ export class CompletionService {
 
   /** A non-streamed completion; resolves once its generation row is committed. */
   async complete(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<CompletionResult> {
-    const route = this.plan(input, false);
-    const admission = await this.admission.admit(caller, input, route.candidates, false);
+    const { route, admission } = await this.admitted(input, caller, false);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, false, this.clock.now());
     trace.candidate = route.candidates[0];
@@ -273,8 +300,7 @@ export class CompletionService {
    * events. Ending the iteration early aborts the upstream call and records the generation as CANCELLED.
    */
   async openStream(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<CompletionEvent>> {
-    const route = this.plan(input, true);
-    const admission = await this.admission.admit(caller, input, route.candidates, true);
+    const { route, admission } = await this.admitted(input, caller, true);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, true, this.clock.now());
     trace.candidate = route.candidates[0];

@@ -7,10 +7,13 @@ import type { Authenticator } from '../auth/viewer.js';
 import { createContext } from '../context.js';
 import { asGatewayError } from '../errors.js';
 import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
 import { maskError } from '../schema/errors.js';
 import type { Services } from '../services.js';
+import { logWebSocketOperation, requestScope } from './access-log.js';
 import type { GraphQLServer } from './graphql.js';
 import type { LimitsConfig } from './limits.js';
+import { SHED_RETRY_AFTER_SECONDS, type InflightLimiter } from './load-shedding.js';
 import { isLoopbackHostHeader } from './loopback.js';
 import { isAllowedWebSocketOrigin } from './origin.js';
 import { guardClientFrames, WebSocketLimits } from './websocket-limits.js';
@@ -24,6 +27,12 @@ export interface GraphQLWebSocketOptions {
   adminKey: string | undefined;
   /** True once shutdown began: new connections are refused. */
   isDraining: () => boolean;
+  /** Where each operation's access-log line goes. */
+  logger: Logger;
+  /** Requests in flight, shared with HTTP: a new operation past the bound is refused at once. */
+  inflight: InflightLimiter;
+  /** Called for each operation refused by load shedding. */
+  onShed: () => void;
 }
 
 export interface GraphQLWebSocketBridge {
@@ -38,7 +47,22 @@ export interface GraphQLWebSocketBridge {
 type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
 
 /** The execute and subscribe of the enveloped instance an operation was prepared with. */
-type EnvelopedRunners = Pick<Enveloped, 'execute' | 'subscribe'>;
+type EnvelopedRunners = Pick<Enveloped, 'execute' | 'subscribe'> & { requestId: string };
+
+/** An operation holding an in-flight slot, until its access-log line is written. */
+interface TrackedOperation {
+  requestId: string;
+  keyPrefix: string | undefined;
+  operationName: string | undefined;
+  startedAt: number;
+  /** The first error the operation reported, by code. */
+  errorCode: string | undefined;
+}
+
+function errorCodeOf(error: { extensions?: Record<string, unknown> | undefined }): string {
+  const code = error.extensions?.['code'];
+  return typeof code === 'string' ? code : 'BAD_REQUEST';
+}
 
 function toGraphQLError(error: Error): GraphQLError {
   return error instanceof GraphQLError ? error : new GraphQLError(error.message);
@@ -122,6 +146,23 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
   const signals = new OperationSignals();
   let operations = 0;
   const idle: Array<() => void> = [];
+  const tracked = new WeakMap<WebSocket, Map<string, TrackedOperation>>();
+
+  /** Writes the operation's access-log line and gives its in-flight slot back; once per operation. */
+  const settle = (socket: WebSocket, id: string): void => {
+    const operation = tracked.get(socket)?.get(id);
+    if (!operation) return;
+    tracked.get(socket)?.delete(id);
+    options.inflight.release();
+    const { startedAt, ...line } = operation;
+    logWebSocketOperation(options.logger, { ...line, durationMs: Date.now() - startedAt });
+  };
+
+  /** Logs an operation refused before it took a slot (it gets no onComplete). */
+  const logRefused = (requestId: string, operationName: string | undefined, errors: readonly GraphQLError[]): void => {
+    const first = errors[0];
+    logWebSocketOperation(options.logger, { requestId, keyPrefix: undefined, operationName, durationMs: 0, errorCode: first ? errorCodeOf(first) : 'BAD_REQUEST' });
+  };
 
   const runnersOf = (args: ExecutionArgs): EnvelopedRunners => {
     const found = runners.get(args);
@@ -132,8 +173,15 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
 
   useServer<Record<string, unknown>>(
     {
-      execute: (args) => runnersOf(args).execute(args),
-      subscribe: (args) => runnersOf(args).subscribe(args),
+      // Run inside the operation's request scope, so what logs from inside (Yoga's error log) carries its id.
+      execute: (args) => {
+        const found = runnersOf(args);
+        return requestScope.run({ requestId: found.requestId }, () => found.execute(args));
+      },
+      subscribe: (args) => {
+        const found = runnersOf(args);
+        return requestScope.run({ requestId: found.requestId }, () => found.subscribe(args));
+      },
       connectionInitWaitTimeout: limits.webSocket.connectionInitTimeoutMs,
       onConnect: (ctx) => {
         try {
@@ -147,8 +195,14 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
       onOperation: () => {
         operations++;
       },
+      onNext: (ctx, id, _payload, _args, result) => {
+        const operation = tracked.get(ctx.extra.socket)?.get(id);
+        const first = result.errors?.[0];
+        if (operation && first && operation.errorCode === undefined) operation.errorCode = errorCodeOf(first);
+      },
       onComplete: (ctx, id) => {
         signals.finish(ctx.extra.socket, id);
+        settle(ctx.extra.socket, id);
         // graphql-ws sends the `complete` message right after this hook returns: count the operation done only
         // once that send is queued, so a shutdown's close frame can never overtake it.
         setTimeout(() => {
@@ -157,31 +211,59 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
         }, 0);
       },
       onSubscribe: async (ctx, id, payload) => {
-        const refused = connectionLimits.refuseSubscription(Object.keys(ctx.subscriptions).length);
-        if (refused) return [refused];
         const requestId = newId('req');
+        const operationName = payload.operationName ?? undefined;
+        const refused = connectionLimits.refuseSubscription(Object.keys(ctx.subscriptions).length);
+        if (refused) {
+          logRefused(requestId, operationName, [refused]);
+          return [refused];
+        }
         let viewer;
         try {
           viewer = authenticator.authenticate(ctx.connectionParams?.['authorization']);
         } catch (error) {
-          return [toGraphQLError(maskError(asGatewayError(error)))];
+          const errors = [toGraphQLError(maskError(asGatewayError(error)))];
+          logRefused(requestId, operationName, errors);
+          return errors;
         }
+        // Shed before any work: the same bound as HTTP, told in-band as RATE_LIMITED with the wait.
+        if (!options.inflight.tryAcquire()) {
+          options.onShed();
+          const errors = [
+            new GraphQLError(`The gateway is at its limit of ${options.inflight.max} requests in flight; retry after ${SHED_RETRY_AFTER_SECONDS} s`, {
+              extensions: { code: 'RATE_LIMITED', retryAfterMs: SHED_RETRY_AFTER_SECONDS * 1000 },
+            }),
+          ];
+          logRefused(requestId, operationName, errors);
+          return errors;
+        }
+        const socket = ctx.extra.socket;
+        let operationsOfSocket = tracked.get(socket);
+        if (!operationsOfSocket) tracked.set(socket, (operationsOfSocket = new Map()));
+        operationsOfSocket.set(id, { requestId, keyPrefix: viewer.key?.prefix, operationName, startedAt: Date.now(), errorCode: undefined });
+        // Refused below (parse, validation): no onComplete follows, so the line and the slot are settled here.
+        const refuse = (errors: readonly GraphQLError[]): readonly GraphQLError[] => {
+          const operation = operationsOfSocket.get(id);
+          if (operation) operation.errorCode = errors[0] ? errorCodeOf(errors[0]) : 'BAD_REQUEST';
+          settle(socket, id);
+          return errors;
+        };
         const prebuilt = createContext(services, viewer, requestId, undefined);
         const enveloped = yoga.getEnveloped({ req: ctx.extra.request, requestId, prebuilt, params: payload });
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
         } catch (error) {
-          return [toGraphQLError(maskError(error))];
+          return refuse([toGraphQLError(maskError(error))]);
         }
         let errors: readonly GraphQLError[];
         try {
           errors = enveloped.validate(enveloped.schema, document);
         } catch (error) {
           // A validation rule that throws (rather than reporting) must not take the socket down with it.
-          return [toGraphQLError(maskError(error))];
+          return refuse([toGraphQLError(maskError(error))]);
         }
-        if (errors.length > 0) return errors.map((error) => toGraphQLError(maskError(error)));
+        if (errors.length > 0) return refuse(errors.map((error) => toGraphQLError(maskError(error))));
         // The context was built before the operation had an id; it gets its signal now, before anything runs.
         const contextValue = await enveloped.contextFactory();
         contextValue.signal = signals.start(ctx.extra.socket, id);
@@ -192,7 +274,7 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
           variableValues: payload.variables,
           contextValue,
         };
-        runners.set(args, { execute: enveloped.execute, subscribe: enveloped.subscribe });
+        runners.set(args, { execute: enveloped.execute, subscribe: enveloped.subscribe, requestId });
         return args;
       },
     },
@@ -214,6 +296,10 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
       webSockets.handleUpgrade(req, socket, head, (ws) => {
         guardClientFrames(ws);
         signals.watch(ws);
+        // A socket gone before graphql-ws completed its operations: their lines are written and slots given back.
+        ws.once('close', () => {
+          for (const id of [...(tracked.get(ws)?.keys() ?? [])]) settle(ws, id);
+        });
         webSockets.emit('connection', ws, req);
       });
     },

@@ -10,6 +10,7 @@ import { maskError, useRequestErrorCodes } from '../schema/errors.js';
 import { getSchema } from '../schema/index.js';
 import { graphqlLimitPlugins } from '../schema/limits.js';
 import type { Services } from '../services.js';
+import { currentRequestId } from './access-log.js';
 import { useCsrfPrevention } from './csrf.js';
 import { corsOptions } from './transport.js';
 
@@ -30,7 +31,10 @@ export type GraphQLServer = YogaServerInstance<GraphQLServerContext, Context>;
  * the original error and its stack); an upstream failure is a warning; a caller's mistake, refusal or cancellation
  * is info. Messages of the others are left out: upstream text may echo the request (see the README's Logs).
  */
-function logYogaError(logger: Logger, args: unknown[]): void {
+function logYogaError(root: Logger, args: unknown[]): void {
+  // Yoga logs from inside the request: its id ties the line to the access log's and the caller's x-request-id.
+  const requestId = currentRequestId();
+  const logger = requestId === undefined ? root : root.child({ requestId });
   for (const arg of args) {
     const original = arg instanceof GraphQLError ? (arg.originalError ?? arg) : arg;
     // graphql-js's own errors (syntax, validation, variables) have no original error: the document was wrong.

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_UPSTREAM_BODY_BYTES } from '../providers/http.js';
 
@@ -15,6 +16,11 @@ export interface LimitsConfig {
   corsOrigins: string[];
   /** Off in production hides the schema from strangers; GraphiQL needs it on. */
   introspection: boolean;
+  /**
+   * Requests (HTTP and WebSocket operations) in flight at once; the next is answered 503 with Retry-After at once
+   * (load shedding) instead of queueing without bound. /healthz, /readyz and /metrics never count.
+   */
+  maxInflight: number;
   graphql: {
     maxDepth: number;
     /** How many values an answer may hold, estimated from page sizes and list nesting (src/schema/limits.ts). */
@@ -54,6 +60,14 @@ function splitOrigins(value: string): string[] {
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
+/**
+ * In-flight requests per core when SWITCHBOARD_MAX_INFLIGHT is unset. A completion mostly waits on its upstream, so
+ * a core carries hundreds of them (each holds a socket, its body and a few parsers: tens of KB, up to the body
+ * limit); past a few hundred per core, JSON and SSE work per request starts to show as event-loop delay for all of
+ * them, which is when answering 503 at once beats making everyone slower.
+ */
+export const INFLIGHT_PER_CORE = 256;
+
 export const limitsEnvSchema = z.object({
   SWITCHBOARD_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
   SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES: positiveInt(DEFAULT_MAX_UPSTREAM_BODY_BYTES),
@@ -77,6 +91,7 @@ export const limitsEnvSchema = z.object({
   SWITCHBOARD_WS_KEEPALIVE_MS: nonNegativeInt(12_000),
   SWITCHBOARD_WS_MAX_SUBSCRIPTIONS: positiveInt(100),
   SWITCHBOARD_WS_MAX_CONNECTIONS_PER_KEY: positiveInt(256),
+  SWITCHBOARD_MAX_INFLIGHT: positiveInt(INFLIGHT_PER_CORE * availableParallelism()),
 });
 
 export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
@@ -87,6 +102,7 @@ export function toLimitsConfig(values: LimitsEnv): LimitsConfig {
     maxUpstreamBodyBytes: values.SWITCHBOARD_MAX_UPSTREAM_BODY_BYTES,
     corsOrigins: splitOrigins(values.SWITCHBOARD_CORS_ORIGINS),
     introspection: values.SWITCHBOARD_INTROSPECTION === 'true',
+    maxInflight: values.SWITCHBOARD_MAX_INFLIGHT,
     graphql: {
       maxDepth: values.SWITCHBOARD_GRAPHQL_MAX_DEPTH,
       maxCost: values.SWITCHBOARD_GRAPHQL_MAX_COST,

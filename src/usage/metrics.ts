@@ -83,6 +83,8 @@ export class GatewayMetrics {
   private readonly fallbacks: Counter<'model' | 'provider'>;
   private readonly overhead: Histogram;
   private readonly circuitBreakers: Gauge;
+  private readonly httpRequests: Counter<'route' | 'status'>;
+  private readonly shedRequests: Counter<'transport'>;
 
   constructor(sources: MetricSources, options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
@@ -127,6 +129,19 @@ export class GatewayMetrics {
     });
     this.circuitBreakers = new Gauge({ name: 'switchboard_circuit_breakers_open', help: 'Provider endpoints whose circuit breaker is open', registers });
     this.circuitBreakers.set(0);
+    // Every HTTP request, refusals included (401, 404, 429, CSRF 403…), which never become ledger rows when anonymous.
+    this.httpRequests = new Counter({
+      name: 'switchboard_http_requests_total',
+      help: 'HTTP requests by route template and response status, refusals included',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    this.shedRequests = new Counter({
+      name: 'switchboard_shed_requests_total',
+      help: 'Requests and WebSocket operations refused with 503 because SWITCHBOARD_MAX_INFLIGHT were in flight',
+      labelNames: ['transport'],
+      registers,
+    });
     new Gauge({
       name: 'switchboard_active_completions',
       help: 'Completions in flight (streamed and not)',
@@ -173,6 +188,15 @@ export class GatewayMetrics {
   /** Routing will call this as breakers open and close. */
   setOpenCircuitBreakers(count: number): void {
     this.circuitBreakers.set(count);
+  }
+
+  /** `route` must be a template (src/http/access-log.ts routeTemplate), never a raw path: labels stay few. */
+  observeHttpRequest(route: string, status: number): void {
+    this.httpRequests.inc({ route, status: String(status) });
+  }
+
+  shed(transport: 'http' | 'websocket'): void {
+    this.shedRequests.inc({ transport });
   }
 
   observe(rows: readonly GenerationRow[]): void {

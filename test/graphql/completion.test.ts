@@ -115,7 +115,10 @@ describe('createCompletion over HTTP', () => {
     const start = count();
     const ok = await server.graphql<CompletionData>(COMPLETE, { input: { model: 'local/echo', messages: user('recorded'), metadata: { team: 'qa' } } });
     await server.graphql(COMPLETE, { input: { model: 'local/echo', messages: [{ role: 'TOOL', content: 'x', toolCallId: '' }] } });
-    expect(count()).toBe(start + 1);
+    // The refused request is in the ledger too: FAILED with its code, and no provider (none was called).
+    expect(count()).toBe(start + 2);
+    const refused = before.prepare("select * from generations where status = 'FAILED' order by created_at desc limit 1").get() as Record<string, unknown>;
+    expect(refused).toMatchObject({ error_code: 'BAD_REQUEST', provider_id: null, cost_picos: 0 });
 
     const row = before.prepare('select * from generations where id = ?').get(ok.data!.createCompletion.id) as Record<string, unknown>;
     expect(row).toMatchObject({ status: 'SUCCEEDED', finish_reason: 'stop', model_id: 'local/echo', provider_id: 'local', streamed: 0, cost_picos: 0 });
