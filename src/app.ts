@@ -28,6 +28,7 @@ import { Router } from './routing/router.js';
 import type { Services } from './services.js';
 import { createObservability } from './usage/observability.js';
 import { UsageRecorder } from './usage/recorder.js';
+import { createTracing } from './telemetry/tracing.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -98,6 +99,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
 
+  const tracing = createTracing(config.tracing);
   const authenticator = createAuthenticator(db, config.adminKey, clock);
   const graphql = createGraphQLServer(services, authenticator, logger);
   let draining = false;
@@ -112,6 +114,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       maxBodyBytes: config.limits.maxBodyBytes,
       corsOrigins: config.limits.corsOrigins,
       isDraining,
+      tracer: tracing.tracer,
     }),
   );
   const webSockets = createGraphQLWebSocketBridge({ yoga: graphql, services, authenticator, limits: config.limits, adminKey: config.adminKey, isDraining });
@@ -147,6 +150,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.closeAllConnections();
         await closed;
         await recorder.close();
+        // After the last request and ledger commit ended their spans, so the final batch holds them.
+        await tracing.shutdown();
         database.close();
         await closeHttpAgent();
         await services.upstreamGuard.close();

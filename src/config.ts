@@ -30,6 +30,9 @@ const envSchema = z.object({
   SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
   SWITCHBOARD_LOG_CONTENT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The standard OpenTelemetry variables; an empty endpoint counts as unset, as the SDKs treat it.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.literal(''), z.string().url()]).optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
 }).merge(routingEnvSchema).merge(limitsEnvSchema);
 
 export interface Config {
@@ -61,6 +64,8 @@ export interface Config {
   retentionDays: number | null;
   /** SWITCHBOARD_LOG_CONTENT was set: it is not implemented, and start-up says so rather than ignoring it. */
   logContentRequested: boolean;
+  /** OpenTelemetry traces (src/telemetry/tracing.ts): exported over OTLP HTTP only when an endpoint is set. */
+  tracing: { otlpEndpoint: string | undefined; serviceName: string };
 }
 
 export class ConfigError extends Error {}
@@ -150,5 +155,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUpstreams: values.SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS === 'true',
     retentionDays,
     logContentRequested: logContent !== undefined && logContent !== '' && logContent !== 'false',
+    tracing: { otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, serviceName: values.OTEL_SERVICE_NAME || 'switchboard' },
   };
 }

@@ -7,12 +7,14 @@ import { ProviderError } from '../providers/errors.js';
 import { estimateUsage } from '../providers/normalize.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { CompletionRequest, StreamEvent, Usage } from '../providers/types.js';
-import type { AttemptRun, AttemptSink } from '../routing/attempts.js';
+import type { AttemptRun, AttemptSink, LiveAttempt } from '../routing/attempts.js';
 import { DEFAULT_ROUTING_CONFIG } from '../routing/config.js';
 import { resolveModel, type Candidate } from '../routing/resolve.js';
 import { Router, type Route } from '../routing/router.js';
 import { costPicos } from '../usage/cost.js';
 import type { UsageRecorder } from '../usage/recorder.js';
+import { recordCompletion, SPAN_NAMES, upstreamObserver } from '../telemetry/spans.js';
+import { inChildSpan } from '../telemetry/tracing.js';
 import { CancelledByShutdown, abortOnReturn } from './abortable.js';
 import { newId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
@@ -58,6 +60,7 @@ class GenerationTrace {
       started: (candidate) => {
         this.candidate = candidate;
       },
+      ...(this.caller.trace ? { trace: this.caller.trace } : {}),
     };
   }
 
@@ -135,7 +138,12 @@ interface OpenedStream {
   iterator: AsyncIterator<StreamEvent>;
   first: Exclude<StreamEvent, { type: 'start' }>;
   warnings: string[];
+  /** The model the provider says serves the stream, for the trace. */
+  model: string | undefined;
 }
+
+/** The part of a routing attempt the service reads: its span, parent of the upstream call's. */
+type AttemptTrace = Pick<LiveAttempt, 'trace'>;
 
 /**
  * The one completion path under GraphQL and the REST facade: validate, resolve the model to candidate endpoints,
@@ -216,7 +224,7 @@ export class CompletionService {
   /** A non-streamed completion; resolves once its generation row is committed. */
   async complete(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<CompletionResult> {
     const route = this.plan(input, false);
-    const admission = await this.admission.admit(caller, input, route.candidates, false);
+    const admission = await inChildSpan(caller.trace, SPAN_NAMES.admission, () => this.admission.admit(caller, input, route.candidates, false));
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, false, this.clock.now());
     trace.candidate = route.candidates[0];
@@ -224,7 +232,8 @@ export class CompletionService {
     const run = this.router.start(route, controller.signal, trace.sink);
     try {
       const { attempt, value: response } = await run.first(
-        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate, admission, trace), { signal: attemptSignal, requestId: caller.requestId }),
+        (candidate, attemptSignal, live) =>
+          candidate.adapter.complete(this.providerRequest(input, candidate, admission, trace), { signal: attemptSignal, requestId: caller.requestId, upstream: upstreamObserver(live.trace, caller.requestId) }),
         { lost: (late, loser) => loser.costs(late.usage ? priced(late.usage, loser.candidate).costPicos : null) },
       );
       const candidate = attempt.candidate;
@@ -233,8 +242,9 @@ export class CompletionService {
       const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
       const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
       run.succeeded(usage);
+      recordCompletion([caller.trace, attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: response.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: response.finishReason, costPicos: usage.costPicos, generationId: trace.id });
       const finishedAt = this.clock.now();
-      await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }));
+      await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
       return {
         id: trace.id,
         requestedModel: input.model,
@@ -265,7 +275,7 @@ export class CompletionService {
    */
   async openStream(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<CompletionEvent>> {
     const route = this.plan(input, true);
-    const admission = await this.admission.admit(caller, input, route.candidates, true);
+    const admission = await inChildSpan(caller.trace, SPAN_NAMES.admission, () => this.admission.admit(caller, input, route.candidates, true));
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, true, this.clock.now());
     trace.candidate = route.candidates[0];
@@ -274,17 +284,19 @@ export class CompletionService {
   }
 
   /** Opens the upstream stream and reads it up to its first token, which is what decides a stream's attempt. */
-  private async openUpstream(request: CompletionRequest, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
-    const iterator = candidate.adapter.stream(request, { signal, requestId })[Symbol.asyncIterator]();
+  private async openUpstream(request: CompletionRequest, candidate: Candidate, signal: AbortSignal, requestId: string, attempt: AttemptTrace): Promise<OpenedStream> {
+    const iterator = candidate.adapter.stream(request, { signal, requestId, upstream: upstreamObserver(attempt.trace, requestId) })[Symbol.asyncIterator]();
     let warnings: string[] = [];
+    let model: string | undefined;
     for (;;) {
       const next = await iterator.next();
       if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
       if (next.value.type === 'start') {
         warnings = next.value.warnings;
+        model = next.value.model;
         continue;
       }
-      return { iterator, first: next.value, warnings };
+      return { iterator, first: next.value, warnings, model };
     }
   }
 
@@ -301,7 +313,7 @@ export class CompletionService {
     const run = this.router.start(route, signal, trace.sink);
 
     try {
-      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(this.providerRequest(input, candidate, admission, trace), candidate, attemptSignal, caller.requestId), {
+      const winner = await run.first((candidate, attemptSignal, live) => this.openUpstream(this.providerRequest(input, candidate, admission, trace), candidate, attemptSignal, caller.requestId, live), {
         lost: (late) => void late.iterator.return?.().catch(() => undefined),
       });
       const { candidate } = winner.attempt;
@@ -316,8 +328,9 @@ export class CompletionService {
         if (event.type === 'finish') {
           const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
           run.succeeded(usage);
+          recordCompletion([caller.trace, winner.attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: winner.value.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: event.finishReason, costPicos: usage.costPicos, generationId: trace.id });
           const finishedAt = this.clock.now();
-          await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }));
+          await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }), caller);
           recorded = true;
           yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
           return;
@@ -373,14 +386,16 @@ export class CompletionService {
         errorCode: cancelled ? 'CANCELLED' : shown.code,
         errorMessage: cancelled ? 'cancelled' : shown.message,
       }),
+      trace.caller,
     );
     return shown;
   }
 
   /** Settles the caller's limits and budget with what the request really used, then commits its final row. */
-  private finish(admission: Admission, row: GenerationRow): Promise<void> {
+  private finish(admission: Admission, row: GenerationRow, caller: Caller): Promise<void> {
     admission.settle(row);
-    return this.recorder.finish(row);
+    // The span covers the wait for the group commit, which is what the answer waits for too.
+    return inChildSpan(caller.trace, SPAN_NAMES.ledgerCommit, () => this.recorder.finish(row));
   }
 
   /**

@@ -5,6 +5,8 @@ import { refuseRestRequest } from './csrf.js';
 import type { GraphQLServer } from './graphql.js';
 import { isLoopbackHostHeader } from './loopback.js';
 import { requestIdFrom } from './request-id.js';
+import type { Tracer } from '@opentelemetry/api';
+import { traceHttpRequest } from '../telemetry/spans.js';
 
 export interface DispatcherOptions {
   graphql: GraphQLServer;
@@ -17,6 +19,15 @@ export interface DispatcherOptions {
   corsOrigins: readonly string[];
   /** True once shutdown began: /healthz says so and responses ask clients to close. */
   isDraining: () => boolean;
+  /** Set only when traces are exported: each GraphQL and REST request then gets a span. */
+  tracer?: Tracer | undefined;
+}
+
+/** The span name's route: a template, so a model id in a path does not make a span name of its own. */
+function routeTemplate(path: string): string {
+  if (path === '/graphql' || path.startsWith('/graphql/')) return '/graphql';
+  if (path.startsWith('/v1/models/')) return '/v1/models/{model}';
+  return path === '/v1/models' || path === '/v1/chat/completions' ? path : '/v1/*';
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -45,6 +56,9 @@ export function createDispatcher(options: DispatcherOptions): (req: IncomingMess
       return;
     }
     if (draining) res.setHeader('connection', 'close');
+    if (options.tracer && path !== undefined && (path === '/graphql' || path.startsWith('/graphql/') || path.startsWith('/v1/'))) {
+      traceHttpRequest(options.tracer, req, res, routeTemplate(path), requestId);
+    }
     if (path === '/graphql' || path?.startsWith('/graphql/')) {
       void admitGraphQLBody(req, res, options.maxBodyBytes).then((admitted) => {
         if (admitted) void options.graphql(req, res, { req, res, requestId });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, GraphQLError, Kind } from 'graphql';
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import { createContext, type Context } from '../context.js';
 import { GatewayError, isCancellation, logLevelFor, UnauthenticatedError } from '../errors.js';
@@ -12,6 +12,7 @@ import { graphqlLimitPlugins } from '../schema/limits.js';
 import type { Services } from '../services.js';
 import { useCsrfPrevention } from './csrf.js';
 import { corsOptions } from './transport.js';
+import { nameGraphQLOperation, requestScope } from '../telemetry/spans.js';
 
 /** What the node:http dispatcher and the WebSocket bridge hand to Yoga with each operation. */
 export interface GraphQLServerContext {
@@ -63,6 +64,22 @@ function authenticateRequest(authenticator: Authenticator, authorization: string
   }
 }
 
+/**
+ * Renames the transport span after the operation (`graphql mutation createCompletion`) once the document is parsed
+ * and valid: `POST /graphql` alone would lump every operation together. Named by the operation's name, or by its
+ * first root field when it has none.
+ */
+function useOperationSpanName(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const field = operation.selectionSet.selections.find((selection) => selection.kind === Kind.FIELD);
+      nameGraphQLOperation(args.contextValue.trace, operation.operation, operation.name?.value ?? (field?.kind === Kind.FIELD ? field.name.value : undefined));
+    },
+  };
+}
+
 /** The Yoga instance behind /graphql: one pipeline (masking, limits, CSRF, context) for HTTP and WebSocket alike. */
 export function createGraphQLServer(services: Services, authenticator: Authenticator, logger: Logger): GraphQLServer {
   return createYoga<GraphQLServerContext, Context>({
@@ -72,7 +89,7 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
     graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits)],
+    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits), useOperationSpanName()],
     cors: corsOptions(services.config.limits.corsOrigins),
     // One operation per request: a batch would multiply every per-request limit above.
     batching: false,
@@ -82,7 +99,7 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logYogaError(logger, args),
     },
-    context: ({ request, requestId, prebuilt }) =>
-      prebuilt ?? createContext(services, authenticateRequest(authenticator, request.headers.get('authorization') ?? undefined), requestId, request.signal),
+    context: ({ request, req, requestId, prebuilt }) =>
+      prebuilt ?? createContext(services, authenticateRequest(authenticator, request.headers.get('authorization') ?? undefined), requestId, request.signal, requestScope(req)),
   });
 }
