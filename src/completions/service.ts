@@ -241,8 +241,9 @@ export class CompletionService {
       for (const warning of response.warnings) trace.warnings.add(warning);
       const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
       const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
-      run.succeeded(usage);
+      // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
       recordCompletion([caller.trace, attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: response.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: response.finishReason, costPicos: usage.costPicos, generationId: trace.id });
+      run.succeeded(usage);
       const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
       return {
@@ -327,8 +328,9 @@ export class CompletionService {
       for (;;) {
         if (event.type === 'finish') {
           const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
-          run.succeeded(usage);
+          // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
           recordCompletion([caller.trace, winner.attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: winner.value.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: event.finishReason, costPicos: usage.costPicos, generationId: trace.id });
+          run.succeeded(usage);
           const finishedAt = this.clock.now();
           await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }), caller);
           recorded = true;
