@@ -117,7 +117,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       tracer: tracing.tracer,
     }),
   );
-  const webSockets = createGraphQLWebSocketBridge({ yoga: graphql, services, authenticator, limits: config.limits, adminKey: config.adminKey, isDraining });
+  const webSockets = createGraphQLWebSocketBridge({ yoga: graphql, services, authenticator, limits: config.limits, adminKey: config.adminKey, isDraining, tracer: tracing.tracer });
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
   let stopping: Promise<void> | undefined;

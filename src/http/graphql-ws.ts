@@ -9,7 +9,10 @@ import { asGatewayError } from '../errors.js';
 import { newId } from '../ids.js';
 import { maskError } from '../schema/errors.js';
 import type { Services } from '../services.js';
-import type { GraphQLServer } from './graphql.js';
+import { operationLabel, type GraphQLServer } from './graphql.js';
+import type { Tracer } from '@opentelemetry/api';
+import { traceWebSocketOperation } from '../telemetry/spans.js';
+import type { TraceScope } from '../telemetry/tracing.js';
 import type { LimitsConfig } from './limits.js';
 import { isLoopbackHostHeader } from './loopback.js';
 import { isAllowedWebSocketOrigin } from './origin.js';
@@ -24,6 +27,8 @@ export interface GraphQLWebSocketOptions {
   adminKey: string | undefined;
   /** True once shutdown began: new connections are refused. */
   isDraining: () => boolean;
+  /** Set only when traces are exported: each operation then gets a root span of its own. */
+  tracer?: Tracer | undefined;
 }
 
 export interface GraphQLWebSocketBridge {
@@ -122,6 +127,13 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
   const signals = new OperationSignals();
   let operations = 0;
   const idle: Array<() => void> = [];
+  // Each traced operation's span, ended when it completes or its signal aborts (client `complete`, socket closed).
+  const operationSpans = new WeakMap<WebSocket, Map<string, TraceScope>>();
+  const endOperationSpan = (socket: WebSocket, id: string): void => {
+    const spans = operationSpans.get(socket);
+    spans?.get(id)?.span.end();
+    spans?.delete(id);
+  };
 
   const runnersOf = (args: ExecutionArgs): EnvelopedRunners => {
     const found = runners.get(args);
@@ -148,6 +160,7 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
         operations++;
       },
       onComplete: (ctx, id) => {
+        endOperationSpan(ctx.extra.socket, id);
         signals.finish(ctx.extra.socket, id);
         // graphql-ws sends the `complete` message right after this hook returns: count the operation done only
         // once that send is queued, so a shutdown's close frame can never overtake it.
@@ -185,6 +198,16 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
         // The context was built before the operation had an id; it gets its signal now, before anything runs.
         const contextValue = await enveloped.contextFactory();
         contextValue.signal = signals.start(ctx.extra.socket, id);
+        const label = options.tracer ? operationLabel(document, payload.operationName) : undefined;
+        const trace = label && traceWebSocketOperation(options.tracer, label.type, label.name, requestId);
+        if (trace) {
+          contextValue.trace = trace;
+          const socket = ctx.extra.socket;
+          let spans = operationSpans.get(socket);
+          if (!spans) operationSpans.set(socket, (spans = new Map()));
+          spans.set(id, trace);
+          contextValue.signal.addEventListener('abort', () => endOperationSpan(socket, id), { once: true });
+        }
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,

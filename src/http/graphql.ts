@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, GraphQLError, Kind } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, type DocumentNode } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import { createContext, type Context } from '../context.js';
@@ -72,12 +72,18 @@ function authenticateRequest(authenticator: Authenticator, authorization: string
 function useOperationSpanName(): Plugin<Context> {
   return {
     onExecute({ args }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      if (!operation) return;
-      const field = operation.selectionSet.selections.find((selection) => selection.kind === Kind.FIELD);
-      nameGraphQLOperation(args.contextValue.trace, operation.operation, operation.name?.value ?? (field?.kind === Kind.FIELD ? field.name.value : undefined));
+      const label = operationLabel(args.document, args.operationName);
+      if (label) nameGraphQLOperation(args.contextValue.trace, label.type, label.name);
     },
   };
+}
+
+/** An operation's type and name for its span: its own name, or its first root field when it has none. */
+export function operationLabel(document: DocumentNode, operationName: string | null | undefined): { type: string; name: string | undefined } | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
+  const field = operation.selectionSet.selections.find((selection) => selection.kind === Kind.FIELD);
+  return { type: operation.operation, name: operation.name?.value ?? (field?.kind === Kind.FIELD ? field.name.value : undefined) };
 }
 
 /** The Yoga instance behind /graphql: one pipeline (masking, limits, CSRF, context) for HTTP and WebSocket alike. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
+import { subscribeWs, wsClient } from '../helpers/subscriptions.js';
 
 /** One span as OTLP/JSON carries it (only the fields read here). */
 interface OtlpSpan {
@@ -145,6 +146,15 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     const body = await server.graphql(COMPLETE, { input: { model: 'openai/gpt-4o-mini', messages: [{ role: 'USER', content: 'hi' }] } }, { 'x-request-id': graphqlRequestId });
     expect(body.errors).toBeUndefined();
 
+    // A streamed completion over WebSocket: its operation is a root span of its own, with no HTTP request under it.
+    fake.enqueue({ kind: 'text', text: 'Streamed', promptTokens: 7, completionTokens: 2 });
+    const client = wsClient(server.wsUrl);
+    const results = await subscribeWs(client, 'subscription ($input: CompletionInput!) { completionStream(input: $input) { __typename } }', {
+      input: { model: 'openai/gpt-4o-mini', messages: [{ role: 'USER', content: 'hi' }] },
+    });
+    await client.dispose();
+    expect(results.at(-1)?.data).toEqual({ completionStream: { __typename: 'CompletionDone' } });
+
     upstreamHeaders = fake.received.map((request) => request.headers);
     // Stopping flushes the batch processor: every span of both requests is exported by then.
     await server.stop();
@@ -216,10 +226,10 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   }
 
   it('forwards traceparent (the upstream span as parent, in the exported trace) and x-request-id on every provider call', () => {
-    expect(upstreamHeaders).toHaveLength(4);
+    expect(upstreamHeaders).toHaveLength(5);
     const rest = treeOf('POST /v1/chat/completions');
     const graphql = treeOf('graphql mutation createCompletion');
-    for (const [index, headers] of upstreamHeaders.entries()) {
+    for (const [index, headers] of upstreamHeaders.slice(0, 4).entries()) {
       const tree = index < 2 ? rest : graphql;
       const traceparent = String(headers['traceparent']);
       const [, traceId, parentId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(traceparent) ?? [];
@@ -227,5 +237,17 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
       expect(tree.all.find((span) => span.spanId === parentId)?.kind).toBe(3);
       expect(headers['x-request-id']).toBe(index < 2 ? restRequestId : graphqlRequestId);
     }
+  });
+
+  it('gives a WebSocket operation its own root span, with the streamed attempt, its upstream call and the ledger commit under it', () => {
+    const { root, children } = treeOf('graphql subscription completionStream');
+    expect(attributes(root)).toMatchObject({ 'graphql.operation.type': 'subscription', 'gen_ai.usage.input_tokens': 7, 'gen_ai.usage.output_tokens': 2, 'gen_ai.request.model': 'openai/gpt-4o-mini' });
+    const attempt = children(root).find((span) => span.name === 'chat gpt-4o-mini');
+    expect(attempt && attributes(attempt)).toMatchObject({ 'switchboard.attempt.retry': 0, 'switchboard.attempt.outcome': 'SUCCEEDED' });
+    expect(children(attempt!).map((span) => span.kind)).toEqual([3]);
+    expect(children(root).map((span) => span.name)).toContain('switchboard.ledger.commit');
+    const upstream = upstreamHeaders[4];
+    expect(String(upstream?.['traceparent'])).toContain(root.traceId);
+    expect(upstream?.['x-request-id']).toEqual(attributes(root)['switchboard.request_id']);
   });
 });
