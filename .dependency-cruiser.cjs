@@ -69,6 +69,13 @@ module.exports = {
       to: { path: '^src/(app|index)\\.ts$' },
     },
     {
+      name: 'telemetry-knows-no-transport',
+      severity: 'error',
+      comment: 'Spans are made by whoever serves or calls: telemetry/ is handed what it traces and imports no layer that uses it.',
+      from: { path: '^src/telemetry/' },
+      to: { path: '^src/(schema|rest|http|completions|routing|usage|auth|catalog|db)/|' + COMPOSITION },
+    },
+    {
       name: 'usage-serves-no-http',
       severity: 'error',
       comment: 'usage/ collects figures; serving them (/metrics) is src/http/’s job.',

@@ -32,6 +32,7 @@ import { Router } from './routing/router.js';
 import type { Services } from './services.js';
 import { createObservability } from './usage/observability.js';
 import { UsageRecorder } from './usage/recorder.js';
+import { createTracing } from './telemetry/tracing.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -115,6 +116,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
 
+  const tracing = createTracing(config.tracing);
   // Observed: the access log learns which key a request authenticated with.
   const authenticator = observedAuthenticator(createAuthenticator(db, config.adminKey, clock));
   const graphql = createGraphQLServer(services, authenticator, logger);
@@ -134,6 +136,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       accessLog: createAccessLog(logger, observability.metrics),
       inflight,
       onShed: () => observability.metrics.shed('http'),
+      tracer: tracing.tracer,
       readinessChecks: coreReadinessChecks({ ping: database.ping, pendingMigrations: database.pendingMigrations, isDraining }),
     }),
   );
@@ -147,6 +150,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     logger,
     inflight,
     onShed: () => observability.metrics.shed('websocket'),
+    tracer: tracing.tracer,
   });
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
@@ -197,6 +201,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.closeAllConnections();
         await closed;
         await recorder.close();
+        // After the last request and ledger commit ended their spans, so the final batch holds them.
+        await tracing.shutdown();
         database.close();
         await closeHttpAgent();
         await services.upstreamGuard.close();

@@ -35,6 +35,9 @@ const envSchema = z.object({
   SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
   SWITCHBOARD_STORE_CONTENT: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The standard OpenTelemetry variables; an empty endpoint counts as unset, as the SDKs treat it.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.literal(''), z.string().url()]).optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
 }).merge(routingEnvSchema).merge(limitsEnvSchema);
 
 export interface Config {
@@ -72,6 +75,8 @@ export interface Config {
   storeContent: boolean;
   /** What the config file declared (src/config/file.ts); undefined when there is none. */
   configFile: LoadedConfigFile | undefined;
+  /** OpenTelemetry traces (src/telemetry/tracing.ts): exported over OTLP HTTP only when an endpoint is set. */
+  tracing: { otlpEndpoint: string | undefined; serviceName: string };
 }
 
 /** The parts of the config file buildApp applies itself; routing, limits and providers are already merged above. */
@@ -243,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
         ? { path, providerIds: declaredInFile.map((provider) => provider.id), models: file.models, keys: file.keys, lines: read?.lines ?? { models: [], keys: [] } }
         : undefined,
     storeContent: values.SWITCHBOARD_STORE_CONTENT === 'true',
+    tracing: { otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, serviceName: values.OTEL_SERVICE_NAME || 'switchboard' },
   };
 }
 

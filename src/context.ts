@@ -4,6 +4,7 @@ import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsB
 import type { Db } from './db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
 import type { Services } from './services.js';
+import type { TraceScope } from './telemetry/tracing.js';
 
 /** The context of one GraphQL operation (HTTP or WebSocket): who asks, the services, and per-operation loaders. */
 
@@ -25,6 +26,8 @@ export interface Context {
   loaders: Loaders;
   /** Aborts when the client goes away. */
   signal: AbortSignal | undefined;
+  /** The transport's span (HTTP request or WebSocket operation) when traced; completions hang their spans under it. */
+  trace?: TraceScope;
 }
 
 /** Fresh loaders per operation, so caching never outlives a request or leaks between callers. */
@@ -41,6 +44,6 @@ export function createLoaders(db: Db): Loaders {
   };
 }
 
-export function createContext(services: Services, viewer: Viewer, requestId: string, signal: AbortSignal | undefined): Context {
-  return { services, viewer, requestId, loaders: createLoaders(services.db), signal };
+export function createContext(services: Services, viewer: Viewer, requestId: string, signal: AbortSignal | undefined, trace?: TraceScope): Context {
+  return { services, viewer, requestId, loaders: createLoaders(services.db), signal, ...(trace ? { trace } : {}) };
 }

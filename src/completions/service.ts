@@ -8,12 +8,14 @@ import { ProviderError } from '../providers/errors.js';
 import { estimateUsage } from '../providers/normalize.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { CompletionRequest, StreamEvent, ToolCall, Usage } from '../providers/types.js';
-import type { AttemptRun, AttemptSink } from '../routing/attempts.js';
+import type { AttemptRun, AttemptSink, LiveAttempt } from '../routing/attempts.js';
 import { DEFAULT_ROUTING_CONFIG } from '../routing/config.js';
 import { resolveModel, type Candidate } from '../routing/resolve.js';
 import { Router, type Route } from '../routing/router.js';
 import { costPicos } from '../usage/cost.js';
 import type { UsageRecorder } from '../usage/recorder.js';
+import { recordCompletion, SPAN_NAMES, upstreamObserver } from '../telemetry/spans.js';
+import { inChildSpan } from '../telemetry/tracing.js';
 import { CancelledByShutdown, abortOnReturn } from './abortable.js';
 import { newId, servedModelId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
@@ -61,6 +63,7 @@ class GenerationTrace {
       started: (candidate) => {
         this.candidate = candidate;
       },
+      ...(this.caller.trace ? { trace: this.caller.trace } : {}),
     };
   }
 
@@ -138,7 +141,12 @@ interface OpenedStream {
   iterator: AsyncIterator<StreamEvent>;
   first: Exclude<StreamEvent, { type: 'start' }>;
   warnings: string[];
+  /** The model the provider says serves the stream, for the trace. */
+  model: string | undefined;
 }
+
+/** The part of a routing attempt the service reads: its span, parent of the upstream call's. */
+type AttemptTrace = Pick<LiveAttempt, 'trace'>;
 
 /**
  * The one completion path under GraphQL and the REST facade: validate, resolve the model to candidate endpoints,
@@ -190,7 +198,8 @@ export class CompletionService {
   private async admitted(input: CompletionInput, caller: Caller, streamed: boolean): Promise<{ route: Route; admission: Admission }> {
     try {
       const route = this.plan(input, streamed);
-      return { route, admission: await this.admission.admit(caller, input, route.candidates, streamed) };
+      const admission = await inChildSpan(caller.trace, SPAN_NAMES.admission, () => this.admission.admit(caller, input, route.candidates, streamed));
+      return { route, admission };
     } catch (error) {
       await this.recordRefusal(input, caller, streamed, error);
       throw error;
@@ -258,7 +267,8 @@ export class CompletionService {
     const run = this.router.start(route, controller.signal, trace.sink);
     try {
       const { attempt, value: response } = await run.first(
-        (candidate, attemptSignal) => candidate.adapter.complete(this.providerRequest(input, candidate, admission, trace), { signal: attemptSignal, requestId: caller.requestId }),
+        (candidate, attemptSignal, live) =>
+          candidate.adapter.complete(this.providerRequest(input, candidate, admission, trace), { signal: attemptSignal, requestId: caller.requestId, upstream: upstreamObserver(live.trace, caller.requestId) }),
         { lost: (late, loser) => loser.costs(late.usage ? priced(late.usage, loser.candidate).costPicos : null) },
       );
       const candidate = attempt.candidate;
@@ -266,9 +276,11 @@ export class CompletionService {
       for (const warning of response.warnings) trace.warnings.add(warning);
       const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
       const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
+      // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
+      recordCompletion([caller.trace, attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: response.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: response.finishReason, costPicos: usage.costPicos, generationId: trace.id });
       run.succeeded(usage);
       const finishedAt = this.clock.now();
-      await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }));
+      await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
       this.keepContent(trace, response.content, response.toolCalls, finishedAt);
       return {
         id: trace.id,
@@ -309,17 +321,19 @@ export class CompletionService {
   }
 
   /** Opens the upstream stream and reads it up to its first token, which is what decides a stream's attempt. */
-  private async openUpstream(request: CompletionRequest, candidate: Candidate, signal: AbortSignal, requestId: string): Promise<OpenedStream> {
-    const iterator = candidate.adapter.stream(request, { signal, requestId })[Symbol.asyncIterator]();
+  private async openUpstream(request: CompletionRequest, candidate: Candidate, signal: AbortSignal, requestId: string, attempt: AttemptTrace): Promise<OpenedStream> {
+    const iterator = candidate.adapter.stream(request, { signal, requestId, upstream: upstreamObserver(attempt.trace, requestId) })[Symbol.asyncIterator]();
     let warnings: string[] = [];
+    let model: string | undefined;
     for (;;) {
       const next = await iterator.next();
       if (next.done) throw new ProviderError(`${candidate.providerId} ended the stream without finishing it`, { provider: candidate.providerId, kind: 'stream_error' });
       if (next.value.type === 'start') {
         warnings = next.value.warnings;
+        model = next.value.model;
         continue;
       }
-      return { iterator, first: next.value, warnings };
+      return { iterator, first: next.value, warnings, model };
     }
   }
 
@@ -339,7 +353,7 @@ export class CompletionService {
     const run = this.router.start(route, signal, trace.sink);
 
     try {
-      const winner = await run.first((candidate, attemptSignal) => this.openUpstream(this.providerRequest(input, candidate, admission, trace), candidate, attemptSignal, caller.requestId), {
+      const winner = await run.first((candidate, attemptSignal, live) => this.openUpstream(this.providerRequest(input, candidate, admission, trace), candidate, attemptSignal, caller.requestId, live), {
         lost: (late) => void late.iterator.return?.().catch(() => undefined),
       });
       const { candidate } = winner.attempt;
@@ -354,9 +368,11 @@ export class CompletionService {
       for (;;) {
         if (event.type === 'finish') {
           const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
+          // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
+          recordCompletion([caller.trace, winner.attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: winner.value.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: event.finishReason, costPicos: usage.costPicos, generationId: trace.id });
           run.succeeded(usage);
           const finishedAt = this.clock.now();
-          await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }));
+          await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }), caller);
           recorded = true;
           this.keepContent(trace, answerText === '' && answerCalls.size > 0 ? null : answerText, [...answerCalls.values()], finishedAt);
           yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
@@ -423,6 +439,7 @@ export class CompletionService {
         errorCode: cancelled ? 'CANCELLED' : shown.code,
         errorMessage: cancelled ? 'cancelled' : shown.message,
       }),
+      trace.caller,
     );
     return shown;
   }
@@ -442,9 +459,10 @@ export class CompletionService {
   }
 
   /** Settles the caller's limits and budget with what the request really used, then commits its final row. */
-  private finish(admission: Admission, row: GenerationRow): Promise<void> {
+  private finish(admission: Admission, row: GenerationRow, caller: Caller): Promise<void> {
     admission.settle(row);
-    return this.recorder.finish(row);
+    // The span covers the wait for the group commit, which is what the answer waits for too.
+    return inChildSpan(caller.trace, SPAN_NAMES.ledgerCommit, () => this.recorder.finish(row));
   }
 
   /**

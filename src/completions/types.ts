@@ -1,6 +1,7 @@
 import type { ApiKeyRow, ModelRow } from '../db/schema.js';
 import type { GatewayError } from '../errors.js';
 import type { CompletionRequest, FinishReason, ToolCall, Usage } from '../providers/types.js';
+import type { TraceScope } from '../telemetry/tracing.js';
 
 /**
  * A completion request as both transports hand it to the service, before validation: the normalized request
@@ -41,6 +42,8 @@ export interface Caller {
   requestId: string;
   /** The calling key, whose limits, budget and allowlist apply; absent or null means none do. */
   key?: ApiKeyRow | null;
+  /** The transport's span (HTTP request or WebSocket operation) when traced: admission, attempts and the ledger commit go under it. */
+  trace?: TraceScope;
 }
 
 export interface PricedUsage extends Usage {

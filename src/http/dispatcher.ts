@@ -8,6 +8,9 @@ import { sendShed, type InflightLimiter } from './load-shedding.js';
 import { isLoopbackHostHeader } from './loopback.js';
 import { serveReadiness, type ReadinessCheck } from './readiness.js';
 import { requestIdFrom } from './request-id.js';
+import type { Tracer } from '@opentelemetry/api';
+import { traceHttpRequest } from '../telemetry/spans.js';
+import { routeTemplate } from './access-log.js';
 
 export interface DispatcherOptions {
   graphql: GraphQLServer;
@@ -28,6 +31,8 @@ export interface DispatcherOptions {
   onShed: () => void;
   /** What GET /readyz checks. */
   readinessChecks: readonly ReadinessCheck[];
+  /** Set only when traces are exported: each GraphQL and REST request then gets a span. */
+  tracer?: Tracer | undefined;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -77,6 +82,9 @@ function dispatch(options: DispatcherOptions, req: IncomingMessage, res: ServerR
     return;
   }
   if (draining) res.setHeader('connection', 'close');
+  if (options.tracer && (path === '/graphql' || path.startsWith('/graphql/') || path.startsWith('/v1/'))) {
+    traceHttpRequest(options.tracer, req, res, routeTemplate(path), requestId);
+  }
   if (path === '/graphql' || path.startsWith('/graphql/')) {
     void admitGraphQLBody(req, res, options.maxBodyBytes).then((admitted) => {
       if (admitted) void options.graphql(req, res, { req, res, requestId });

@@ -11,7 +11,10 @@ import type { Logger } from '../logger.js';
 import { maskError } from '../schema/errors.js';
 import type { Services } from '../services.js';
 import { logWebSocketOperation, requestScope } from './access-log.js';
-import type { GraphQLServer } from './graphql.js';
+import type { Tracer } from '@opentelemetry/api';
+import { traceWebSocketOperation } from '../telemetry/spans.js';
+import type { TraceScope } from '../telemetry/tracing.js';
+import { operationLabel, type GraphQLServer } from './graphql.js';
 import type { LimitsConfig } from './limits.js';
 import { SHED_RETRY_AFTER_SECONDS, type InflightLimiter } from './load-shedding.js';
 import { isLoopbackHostHeader } from './loopback.js';
@@ -27,6 +30,8 @@ export interface GraphQLWebSocketOptions {
   adminKey: string | undefined;
   /** True once shutdown began: new connections are refused. */
   isDraining: () => boolean;
+  /** Set only when traces are exported: each operation then gets a root span of its own. */
+  tracer?: Tracer | undefined;
   /** Where each operation's access-log line goes. */
   logger: Logger;
   /** Requests in flight, shared with HTTP: a new operation past the bound is refused at once. */
@@ -147,6 +152,13 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
   let operations = 0;
   const idle: Array<() => void> = [];
   const tracked = new WeakMap<WebSocket, Map<string, TrackedOperation>>();
+  // Each traced operation's span, ended when it completes or its signal aborts (client `complete`, socket closed).
+  const operationSpans = new WeakMap<WebSocket, Map<string, TraceScope>>();
+  const endOperationSpan = (socket: WebSocket, id: string): void => {
+    const spans = operationSpans.get(socket);
+    spans?.get(id)?.span.end();
+    spans?.delete(id);
+  };
 
   /** Writes the operation's access-log line and gives its in-flight slot back; once per operation. */
   const settle = (socket: WebSocket, id: string): void => {
@@ -202,6 +214,7 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
       },
       onComplete: (ctx, id) => {
         signals.finish(ctx.extra.socket, id);
+        endOperationSpan(ctx.extra.socket, id);
         settle(ctx.extra.socket, id);
         // graphql-ws sends the `complete` message right after this hook returns: count the operation done only
         // once that send is queued, so a shutdown's close frame can never overtake it.
@@ -267,6 +280,15 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
         // The context was built before the operation had an id; it gets its signal now, before anything runs.
         const contextValue = await enveloped.contextFactory();
         contextValue.signal = signals.start(ctx.extra.socket, id);
+        const label = options.tracer ? operationLabel(document, payload.operationName) : undefined;
+        const trace = label && traceWebSocketOperation(options.tracer, label.type, label.name, requestId);
+        if (trace) {
+          contextValue.trace = trace;
+          let spans = operationSpans.get(socket);
+          if (!spans) operationSpans.set(socket, (spans = new Map()));
+          spans.set(id, trace);
+          contextValue.signal.addEventListener('abort', () => endOperationSpan(socket, id), { once: true });
+        }
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, GraphQLError, Kind, type DocumentNode } from 'graphql';
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import { createContext, type Context } from '../context.js';
 import { GatewayError, isCancellation, logLevelFor, UnauthenticatedError } from '../errors.js';
@@ -13,6 +13,7 @@ import type { Services } from '../services.js';
 import { currentRequestId } from './access-log.js';
 import { useCsrfPrevention } from './csrf.js';
 import { corsOptions } from './transport.js';
+import { nameGraphQLOperation, requestScope } from '../telemetry/spans.js';
 
 /** What the node:http dispatcher and the WebSocket bridge hand to Yoga with each operation. */
 export interface GraphQLServerContext {
@@ -67,6 +68,28 @@ function authenticateRequest(authenticator: Authenticator, authorization: string
   }
 }
 
+/**
+ * Renames the transport span after the operation (`graphql mutation createCompletion`) once the document is parsed
+ * and valid: `POST /graphql` alone would lump every operation together. Named by the operation's name, or by its
+ * first root field when it has none.
+ */
+function useOperationSpanName(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const label = operationLabel(args.document, args.operationName);
+      if (label) nameGraphQLOperation(args.contextValue.trace, label.type, label.name);
+    },
+  };
+}
+
+/** An operation's type and name for its span: its own name, or its first root field when it has none. */
+export function operationLabel(document: DocumentNode, operationName: string | null | undefined): { type: string; name: string | undefined } | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
+  const field = operation.selectionSet.selections.find((selection) => selection.kind === Kind.FIELD);
+  return { type: operation.operation, name: operation.name?.value ?? (field?.kind === Kind.FIELD ? field.name.value : undefined) };
+}
+
 /** The Yoga instance behind /graphql: one pipeline (masking, limits, CSRF, context) for HTTP and WebSocket alike. */
 export function createGraphQLServer(services: Services, authenticator: Authenticator, logger: Logger): GraphQLServer {
   return createYoga<GraphQLServerContext, Context>({
@@ -76,7 +99,7 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
     graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits)],
+    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits), useOperationSpanName()],
     cors: corsOptions(services.config.limits.corsOrigins),
     // One operation per request: a batch would multiply every per-request limit above.
     batching: false,
@@ -86,7 +109,7 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logYogaError(logger, args),
     },
-    context: ({ request, requestId, prebuilt }) =>
-      prebuilt ?? createContext(services, authenticateRequest(authenticator, request.headers.get('authorization') ?? undefined), requestId, request.signal),
+    context: ({ request, req, requestId, prebuilt }) =>
+      prebuilt ?? createContext(services, authenticateRequest(authenticator, request.headers.get('authorization') ?? undefined), requestId, request.signal, requestScope(req)),
   });
 }

@@ -89,6 +89,22 @@ export interface UpstreamCall {
   describeError: ErrorDescriber;
   /** The provider's own connection pool (ProviderConfig.dispatcher); the shared one when absent. */
   dispatcher?: Dispatcher;
+  /** CallOptions.upstream, passed on by the adapter: headers to forward and where the outcome goes. */
+  observer?: UpstreamObserver;
+}
+
+/**
+ * Given from above through CallOptions (adapters are leaves and know nothing of tracing): told as each upstream
+ * request leaves, it returns the headers to forward with it (x-request-id, W3C traceparent) and hears how it ended.
+ */
+export interface UpstreamObserver {
+  start(request: { method: 'GET' | 'POST'; url: string }): UpstreamObservation;
+}
+
+export interface UpstreamObservation {
+  headers: Record<string, string>;
+  /** The response's status once its headers arrived, or the error when none did (an abort included). */
+  end(outcome: { status: number } | { error: unknown }): void;
 }
 
 function parseJsonOrText(text: string): unknown {
@@ -111,16 +127,20 @@ export function isAbortError(error: unknown, signal: AbortSignal): boolean {
  * An abort from our signal is rethrown untouched: cancellation is not a provider failure.
  */
 export async function callUpstream(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
+  const observation = call.observer?.start({ method: call.method, url: call.url });
+  // The observer's headers come last: a provider's configured headers must not replace the trace they belong to.
+  const sent = observation ? { ...call.headers, ...observation.headers } : call.headers;
   let response: Dispatcher.ResponseData;
   try {
     response = await request(call.url, {
       method: call.method,
-      headers: call.body === undefined ? call.headers : { 'content-type': 'application/json', ...call.headers },
+      headers: call.body === undefined ? sent : { 'content-type': 'application/json', ...sent },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       signal: call.signal,
       dispatcher: call.dispatcher ?? sharedAgent(),
     });
   } catch (error) {
+    observation?.end({ error });
     if (isAbortError(error, call.signal)) throw error;
     throw new ProviderError(`Could not reach ${call.provider}: ${error instanceof Error ? error.message : 'network error'}`, {
       provider: call.provider,
@@ -128,6 +148,7 @@ export async function callUpstream(call: UpstreamCall): Promise<Dispatcher.Respo
       cause: error,
     });
   }
+  observation?.end({ status: response.statusCode });
   if (response.statusCode >= 200 && response.statusCode < 300) return response;
 
   let text = '';

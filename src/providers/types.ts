@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { UpstreamObserver } from './http.js';
 
 /**
  * The normalized request, response and stream-event types: the spine of Switchboard.
@@ -120,6 +121,8 @@ export interface CallOptions {
   signal: AbortSignal;
   /** Our request id, forwarded where a provider accepts one. */
   requestId?: string;
+  /** Hands each upstream call the headers to forward (x-request-id, traceparent); given by the completion service. */
+  upstream?: UpstreamObserver;
 }
 
 export interface ProviderModelInfo {

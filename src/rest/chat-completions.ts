@@ -9,6 +9,7 @@ import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-reque
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError } from './errors.js';
 import { openAIParamNamer } from './param-names.js';
+import { requestScope } from '../telemetry/spans.js';
 
 /** Response headers naming what served the request, beside x-request-id. */
 export const GENERATION_ID_HEADER = 'x-switchboard-generation-id';
@@ -136,7 +137,8 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
   return async (req, res, viewer, requestId) => {
     const created = Math.floor(Date.now() / 1000);
     const request = parseChatCompletionRequest(await readJsonBody(req, services.config.limits.maxBodyBytes));
-    const caller: Caller = { apiKeyId: viewer.apiKeyId, requestId, key: viewer.key };
+    const trace = requestScope(req);
+    const caller: Caller = { apiKeyId: viewer.apiKeyId, requestId, key: viewer.key, ...(trace ? { trace } : {}) };
     if (request.stream) await respondStreaming(res, request, caller, created, requestId);
     else await respond(res, request, caller, created, requestId);
   };

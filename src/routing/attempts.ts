@@ -8,6 +8,8 @@ import type { EndpointHealth, RouterState } from './health.js';
 import type { Candidate } from './resolve.js';
 import { retryDelayMs } from './retry.js';
 import type { Route } from './route.js';
+import { endAttemptSpan, startAttemptSpan } from '../telemetry/spans.js';
+import type { TraceScope } from '../telemetry/tracing.js';
 
 /** Abort reasons routing gives its own attempts, so they are told apart from a client going away. */
 export class AttemptTimedOut extends Error {
@@ -29,6 +31,8 @@ export interface AttemptSink {
   attempts: AttemptRecord[];
   /** Called as each attempt starts, so a failed generation names the endpoint tried last. */
   started(candidate: Candidate): void;
+  /** The request's span, when it is traced: each attempt gets a span under it. */
+  trace?: TraceScope;
 }
 
 export interface RunEnvironment {
@@ -72,6 +76,8 @@ export class LiveAttempt {
   readonly controller = new AbortController();
   readonly record: AttemptRecord;
   readonly startedAt: number;
+  /** This attempt's span (ended with its end state), the parent of its upstream call's; undefined when untraced. */
+  readonly trace: TraceScope | undefined;
   private firstTokenAt: number | undefined;
   private isEnded = false;
 
@@ -94,6 +100,7 @@ export class LiveAttempt {
       startedAfterMs: this.startedAt - run.startedAt,
       ...(hedged ? { hedged: true } : {}),
     };
+    this.trace = startAttemptSpan(run.sink.trace, { providerId: candidate.providerId, providerModelId: candidate.providerModelId, retry, hedged });
   }
 
   get signal(): AbortSignal {
@@ -134,6 +141,7 @@ export class LiveAttempt {
     this.health.succeeded(now - this.startedAt, completionTokens, generatingMs, now);
     this.health.breaker.succeeded(this.permit, now);
     this.run.state.breakersMayHaveChanged();
+    endAttemptSpan(this.trace, this.record);
   }
 
   failed(error: GatewayError): void {
@@ -151,6 +159,7 @@ export class LiveAttempt {
       this.health.breaker.released(this.permit);
     }
     this.run.state.breakersMayHaveChanged();
+    endAttemptSpan(this.trace, this.record);
   }
 
   cancelled(code: 'CANCELLED' | 'HEDGE_LOST', message: string): void {
@@ -160,6 +169,7 @@ export class LiveAttempt {
     this.record.errorMessage = message;
     if (code === 'HEDGE_LOST') this.health.waited(now - this.startedAt, this.run.route.streamed);
     this.health.breaker.released(this.permit);
+    endAttemptSpan(this.trace, this.record);
   }
 
   /** Aborts the attempt because another one produced the first token first. */
@@ -336,7 +346,7 @@ export class AttemptRun {
    * Runs attempts until one's `start` resolves (its first token, or its whole answer when not streamed) and
    * returns that attempt, still live: the caller reports how it ends. Throws the error to show the caller.
    */
-  async first<T>(start: (candidate: Candidate, signal: AbortSignal) => Promise<T>, hooks: FirstTokenHooks<T> = {}): Promise<Winner<T>> {
+  async first<T>(start: (candidate: Candidate, signal: AbortSignal, attempt: LiveAttempt) => Promise<T>, hooks: FirstTokenHooks<T> = {}): Promise<Winner<T>> {
     const queue: Pending[] = this.route.candidates.map((candidate, position) => ({ candidate, position, retry: 0, readyAt: this.startedAt }));
     const racing = new Map<LiveAttempt, Promise<Settled<T>>>();
     const skipped: Candidate[] = [];
@@ -425,7 +435,7 @@ export class AttemptRun {
    * Resolves (never rejects) with the attempt's first outcome: its value, its error, or the abort of its signal,
    * whichever comes first, so an adapter slow to notice an abort cannot hold the run up.
    */
-  private settle<T>(attempt: LiveAttempt, start: (candidate: Candidate, signal: AbortSignal) => Promise<T>, hooks: FirstTokenHooks<T>): Promise<Settled<T>> {
+  private settle<T>(attempt: LiveAttempt, start: (candidate: Candidate, signal: AbortSignal, attempt: LiveAttempt) => Promise<T>, hooks: FirstTokenHooks<T>): Promise<Settled<T>> {
     return new Promise((resolve) => {
       let done = false;
       const finish = (outcome: Settled<T>): boolean => {
@@ -447,7 +457,7 @@ export class AttemptRun {
       attempt.signal.addEventListener('abort', onAbort, { once: true });
       let call: Promise<T>;
       try {
-        call = start(attempt.candidate, attempt.signal);
+        call = start(attempt.candidate, attempt.signal, attempt);
       } catch (error) {
         call = Promise.reject(error);
       }

@@ -250,7 +250,7 @@ export function toCompletionInput(input: CompletionInputShape): CompletionInput 
 }
 
 export function callerOf(context: Context): Caller {
-  return { apiKeyId: context.viewer.apiKeyId, requestId: context.requestId, key: context.viewer.key };
+  return { apiKeyId: context.viewer.apiKeyId, requestId: context.requestId, key: context.viewer.key, ...(context.trace ? { trace: context.trace } : {}) };
 }
 
 // ---- Outputs ----

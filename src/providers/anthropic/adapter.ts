@@ -28,7 +28,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
 
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
     const mapped = toAnthropicRequestBody(request, { provider, stream: false });
-    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, describeError: describeAnthropicError, dispatcher: config.dispatcher });
+    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, observer: options.upstream, describeError: describeAnthropicError, dispatcher: config.dispatcher });
     const json = await readJson(provider, response, options.signal);
     const parsed = messageSchema.safeParse(json);
     if (!parsed.success) {
@@ -39,7 +39,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
 
   async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
     const mapped = toAnthropicRequestBody(request, { provider, stream: true });
-    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, describeError: describeAnthropicError, dispatcher: config.dispatcher });
+    const response = await callUpstream({ provider, method: 'POST', url: `${baseUrl}/v1/messages`, headers, body: mapped.body, signal: options.signal, observer: options.upstream, describeError: describeAnthropicError, dispatcher: config.dispatcher });
     const mapper = new AnthropicStreamMapper({
       provider,
       warnings: mapped.warnings,
@@ -67,7 +67,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
     let afterId: string | undefined;
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const query = new URLSearchParams({ limit: String(MODELS_PAGE_LIMIT), ...(afterId !== undefined ? { after_id: afterId } : {}) });
-      const response = await callUpstream({ provider, method: 'GET', url: `${baseUrl}/v1/models?${query.toString()}`, headers, signal: options.signal, describeError: describeAnthropicError, dispatcher: config.dispatcher });
+      const response = await callUpstream({ provider, method: 'GET', url: `${baseUrl}/v1/models?${query.toString()}`, headers, signal: options.signal, observer: options.upstream, describeError: describeAnthropicError, dispatcher: config.dispatcher });
       const parsed = modelsPageSchema.safeParse(await readJson(provider, response, options.signal));
       if (!parsed.success) {
         throw new ProviderError(`${provider} sent a model list of an unexpected shape`, { provider, kind: 'malformed_response', cause: parsed.error });

@@ -36,7 +36,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     return new ProviderError(`${provider} sent ${what} that does not match the Gemini API`, { provider, kind: 'malformed_response', cause });
   }
 
-  async function call(method: 'GET' | 'POST', url: string, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async function call(method: 'GET' | 'POST', url: string, body: unknown, options: CallOptions): Promise<Dispatcher.ResponseData> {
     let bodyRetryAfterMs: number | undefined;
     try {
       return await callUpstream({
@@ -45,7 +45,8 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
         url,
         headers,
         body,
-        signal,
+        signal: options.signal,
+        observer: options.upstream,
         dispatcher: config.dispatcher,
         describeError: (status, errorBody) => {
           const described = describeGeminiError(status, errorBody);
@@ -71,7 +72,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
 
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
     const { body, warnings } = toGeminiRequestBody(request);
-    const response = await call('POST', `${root}/${modelPath(request.model)}:generateContent`, body, options.signal);
+    const response = await call('POST', `${root}/${modelPath(request.model)}:generateContent`, body, options);
     const json = await readJson(provider, response, options.signal);
     const errorInBody = geminiInBandError(provider, json);
     if (errorInBody) throw errorInBody;
@@ -85,7 +86,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
 
   async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
     const { body, warnings } = toGeminiRequestBody(request);
-    const response = await call('POST', `${root}/${modelPath(request.model)}:streamGenerateContent?alt=sse`, body, options.signal);
+    const response = await call('POST', `${root}/${modelPath(request.model)}:streamGenerateContent?alt=sse`, body, options);
     const mapper = new GeminiStreamMapper();
     let started = false;
     for await (const event of parseSse(streamBody(provider, response, options.signal))) {
@@ -115,7 +116,7 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const query = new URLSearchParams({ pageSize: String(MODELS_PAGE_SIZE) });
       if (pageToken !== undefined) query.set('pageToken', pageToken);
-      const response = await call('GET', `${root}/models?${query.toString()}`, undefined, options.signal);
+      const response = await call('GET', `${root}/models?${query.toString()}`, undefined, options);
       const parsed = listModelsResponseSchema.safeParse(await readJson(provider, response, options.signal));
       if (!parsed.success) throw malformed('a model list', parsed.error);
       models.push(...fromGeminiModelList(parsed.data));

@@ -25,14 +25,15 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     return new ProviderError(`${provider} sent ${what} that does not match the Ollama API`, { provider, kind: 'malformed_response', cause });
   }
 
-  function call(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal) {
+  function call(method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions) {
     return callUpstream({
       provider,
       method,
       url: `${root}${path}`,
       headers,
       body,
-      signal,
+      signal: options.signal,
+      observer: options.upstream,
       dispatcher: config.dispatcher,
       describeError: describeOllamaError,
     });
@@ -40,7 +41,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
 
   async function complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse> {
     const { body, warnings } = toOllamaRequestBody(request, false);
-    const response = await call('POST', '/api/chat', body, options.signal);
+    const response = await call('POST', '/api/chat', body, options);
     const json = await readJson(provider, response, options.signal);
     const error = ollamaErrorMessage(json);
     if (error !== undefined) throw ollamaInBandError(provider, error, 'server_error');
@@ -51,7 +52,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
 
   async function* stream(request: CompletionRequest, options: CallOptions): AsyncGenerator<StreamEvent> {
     const { body, warnings } = toOllamaRequestBody(request, true);
-    const response = await call('POST', '/api/chat', body, options.signal);
+    const response = await call('POST', '/api/chat', body, options);
     const mapper = new OllamaStreamMapper();
     let started = false;
     for await (const line of parseNdjson(streamBody(provider, response, options.signal))) {
@@ -67,7 +68,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
   }
 
   async function listModels(options: CallOptions): Promise<ProviderModelInfo[]> {
-    const response = await call('GET', '/api/tags', undefined, options.signal);
+    const response = await call('GET', '/api/tags', undefined, options);
     const parsed = tagsResponseSchema.safeParse(await readJson(provider, response, options.signal));
     if (!parsed.success) throw malformed('a model list', parsed.error);
     return fromOllamaModelList(parsed.data);

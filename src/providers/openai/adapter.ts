@@ -46,6 +46,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
       headers: requestHeaders(config, quirks, options, stream ? 'text/event-stream' : 'application/json'),
       body: mapping.body,
       signal: options.signal,
+      observer: options.upstream,
       describeError,
       dispatcher: config.dispatcher,
     });
@@ -102,6 +103,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
         url: endpoint(config.baseUrl, 'models'),
         headers: requestHeaders(config, quirks, options, 'application/json'),
         signal: options.signal,
+        observer: options.upstream,
         describeError,
         dispatcher: config.dispatcher,
       });
