@@ -11,6 +11,27 @@ export interface GenerationFilter {
   to?: number;
 }
 
+/** A recorded generation's usage and cost, in the shape every reader of the ledger answers with. */
+export function generationUsage(row: GenerationRow): {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedPromptTokens: number;
+  reasoningTokens: number;
+  estimated: boolean;
+  costPicos: number | null;
+} {
+  return {
+    promptTokens: row.promptTokens,
+    completionTokens: row.completionTokens,
+    totalTokens: row.totalTokens,
+    cachedPromptTokens: row.cachedPromptTokens,
+    reasoningTokens: row.reasoningTokens,
+    estimated: row.usageEstimated,
+    costPicos: row.costPicos,
+  };
+}
+
 export function findGeneration(db: Db, id: string): GenerationRow | undefined {
   return db.select().from(generations).where(eq(generations.id, id)).get();
 }

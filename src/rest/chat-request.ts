@@ -3,6 +3,7 @@ import type { CompletionInput, ProviderPreferences } from '../completions/types.
 import { BadRequestError, fieldPathText } from '../errors.js';
 import type { ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
 import type { MaxTokensParam } from './param-names.js';
+import { mostSpecific } from './zod-issues.js';
 
 /**
  * The OpenAI Chat Completions request, only as far as Switchboard uses it: unknown fields are dropped, and the
@@ -117,19 +118,6 @@ export interface ParsedChatRequest {
   includeUsage: boolean;
   /** Which of OpenAI's two names for maxTokens the caller sent, so an error about it names that one. */
   maxTokensParam: MaxTokensParam;
-}
-
-/** A union's own issue says only "Invalid input"; the branch that got furthest says what is actually wrong. */
-function mostSpecific(issue: ZodIssue): ZodIssue {
-  if (issue.code !== 'invalid_union') return issue;
-  let best: ZodIssue = issue;
-  for (const branch of issue.unionErrors) {
-    for (const inner of branch.issues) {
-      const candidate = mostSpecific(inner);
-      if (candidate.path.length > best.path.length) best = candidate;
-    }
-  }
-  return best;
 }
 
 /** When no branch of a union got further than the union itself, the types it would have taken say the most. */

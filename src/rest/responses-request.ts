@@ -2,6 +2,7 @@ import { z, type ZodIssue } from 'zod';
 import type { CompletionInput } from '../completions/types.js';
 import { BadRequestError, fieldPathText } from '../errors.js';
 import type { ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
+import { mostSpecific } from './zod-issues.js';
 
 /**
  * The OpenAI Responses request (wire-formats.md section 1b), only as far as Switchboard can serve it through the
@@ -117,19 +118,6 @@ export interface ParsedResponsesRequest {
   stream: boolean;
   /** Settings accepted but not passed on, said in the response header and the generation's warnings. */
   warnings: string[];
-}
-
-/** A union's own issue says only "Invalid input"; the branch that got furthest says what is actually wrong. */
-function mostSpecific(issue: ZodIssue): ZodIssue {
-  if (issue.code !== 'invalid_union') return issue;
-  let best: ZodIssue = issue;
-  for (const branch of issue.unionErrors) {
-    for (const inner of branch.issues) {
-      const candidate = mostSpecific(inner);
-      if (candidate.path.length > best.path.length) best = candidate;
-    }
-  }
-  return best;
 }
 
 function invalid(issue: ZodIssue): BadRequestError {

@@ -3,7 +3,7 @@ import { requireScope } from '../auth/scopes.js';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
 import { findContent } from '../db/contents.js';
-import { findGeneration } from '../db/generations.js';
+import { findGeneration, generationUsage } from '../db/generations.js';
 import type { GenerationRow, StoredContent } from '../db/schema.js';
 import { BadRequestError, InternalError, asGatewayError, type FieldNamer } from '../errors.js';
 import { servedModelId } from '../ids.js';
@@ -257,15 +257,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       // Only answered generations have content, so their finish reason is one the ledger wrote from a FinishReason.
       const { status, incomplete } = statusOf(row.finishReason === 'length' || row.finishReason === 'content_filter' ? row.finishReason : 'stop');
       const model = row.providerId && row.providerModelId ? servedModelId(row.modelId ? { id: row.modelId } : null, row.providerId, row.providerModelId) : row.requestedModel;
-      const usage = responsesUsage({
-        promptTokens: row.promptTokens,
-        completionTokens: row.completionTokens,
-        totalTokens: row.totalTokens,
-        cachedPromptTokens: row.cachedPromptTokens,
-        reasoningTokens: row.reasoningTokens,
-        estimated: row.usageEstimated,
-        costPicos: row.costPicos,
-      });
+      const usage = responsesUsage(generationUsage(row));
       const metadata = row.metadata ?? undefined;
       const body = JSON.stringify(
         responseObject(

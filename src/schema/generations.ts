@@ -1,7 +1,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { picosToUsd } from '../money.js';
-import { countGenerations, findGeneration, listGenerations, type GenerationFilter as GenerationListFilter } from '../db/generations.js';
+import { countGenerations, findGeneration, generationUsage, listGenerations, type GenerationFilter as GenerationListFilter } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
 import { canSee, ledgerErrorMessage, ledgerScope, scopedKeyFilter } from '../usage/access.js';
 import { FinishReasonEnum, UsageRef } from './completions.js';
@@ -74,15 +74,7 @@ export const GenerationRef = builder.objectRef<GenerationRow>('Generation').impl
     rawFinishReason: t.string({ nullable: true, resolve: (row) => row.rawFinishReason }),
     usage: t.field({
       type: UsageRef,
-      resolve: (row) => ({
-        promptTokens: row.promptTokens,
-        completionTokens: row.completionTokens,
-        totalTokens: row.totalTokens,
-        cachedPromptTokens: row.cachedPromptTokens,
-        reasoningTokens: row.reasoningTokens,
-        estimated: row.usageEstimated,
-        costPicos: row.costPicos,
-      }),
+      resolve: (row) => generationUsage(row),
     }),
     pricing: t.field({
       type: PricingRef,
