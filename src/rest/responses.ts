@@ -141,7 +141,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       return;
     }
     if (res.destroyed) return;
-    const model = servedModelId(result.model, result.providerId, result.providerModelId);
+    const model = result.servedModel;
     const { status, incomplete } = statusOf(result.finishReason);
     const body = JSON.stringify(
       responseObject(echoOf(request), {
@@ -188,7 +188,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
         let text = '';
         switch (event.type) {
           case 'started': {
-            const model = servedModelId(event.model, event.providerId, event.providerModelId);
+            const model = event.servedModel;
             writer = new ResponsesEventWriter(echoOf(request), event, model, createdAt);
             // Headers go out with the first token, so a failure before it still gets a real HTTP status.
             res.writeHead(200, {

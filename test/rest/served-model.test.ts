@@ -124,6 +124,23 @@ describe('after a fallback, every answer names the model that served', () => {
     await expectFallbackRecorded(response.headers.get('x-switchboard-generation-id') ?? '');
   });
 
+  it('the openai SDK, Responses API: responses.create and its streamed events name the serving model', async () => {
+    fixture.fake.enqueue({ kind: 'error', error: 'server_error' });
+    // `models` is Switchboard's fallback list, as on chat completions; the SDK passes unknown fields through.
+    const response = await client.responses.create({ model: REQUESTED, input: 'Which model are you?', models: [FALLBACK_ALIAS] } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(response.model).toBe(SERVED);
+    await expectFallbackRecorded(response.id.replace(/^resp_/, 'gen_'));
+
+    fixture.fake.enqueue({ kind: 'error', error: 'server_error' });
+    const stream = await client.responses.create({ model: REQUESTED, input: 'Which model are you?', models: [FALLBACK_ALIAS], stream: true } as OpenAI.Responses.ResponseCreateParamsStreaming);
+    const models: string[] = [];
+    for await (const event of stream) {
+      if ('response' in event) models.push(event.response.model);
+    }
+    expect(models.length).toBeGreaterThanOrEqual(2);
+    expect(models).toEqual(models.map(() => SERVED));
+  });
+
   it('the openai SDK: chat.completions.create reads the serving model as completion.model', async () => {
     fixture.fake.enqueue({ kind: 'error', error: 'server_error' });
     const completion = await client.chat.completions.create(withFallback);
