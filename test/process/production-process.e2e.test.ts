@@ -307,6 +307,11 @@ describe('the production process, end to end', () => {
     try {
       const url = await gateway.url;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // GraphiQL's page module is imported lazily, on the first browser GET: it must resolve from dist/ too.
+      const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html', authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(graphiql.status).toBe(200);
+      expect(graphiql.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await graphiql.text()).toContain('Switchboard');
       // The process that listens is npm's child (the script's shell replaced by node through `exec`).
       gatewayPid = childrenOf(gateway.child.pid ?? 0)[0];
       expect(gatewayPid).toBeDefined();
