@@ -23,7 +23,7 @@ const ADMIN_KEY = 'sk-process-test-admin-key';
 
 interface Dockerfile {
   builder: { run: string[]; copies: Array<{ from: string; to: string }> };
-  runtime: { env: Record<string, string>; copies: Array<{ from: string; to: string }>; cmd: string[]; healthcheck: string[] };
+  runtime: { env: Record<string, string>; copies: Array<{ from: string; to: string }>; cmd: string[]; healthcheck: string[]; user?: string; expose?: string };
 }
 
 /** Reads the stages, RUN commands, COPY lines, ENV, HEALTHCHECK and CMD of a two-stage Dockerfile. */
@@ -73,7 +73,14 @@ function parseDockerfile(text: string): Dockerfile {
   };
   return {
     builder: { run: builder.flatMap((line) => argument(line, 'RUN') ?? []), copies: copies(builder) },
-    runtime: { env, copies: copies(runtime), cmd: json('CMD'), healthcheck: json('HEALTHCHECK') },
+    runtime: {
+      env,
+      copies: copies(runtime),
+      cmd: json('CMD'),
+      healthcheck: json('HEALTHCHECK'),
+      user: runtime.map((line) => argument(line, 'USER')).findLast((value) => value !== undefined),
+      expose: runtime.map((line) => argument(line, 'EXPOSE')).find((value) => value !== undefined),
+    },
   };
 }
 
@@ -244,6 +251,8 @@ describe('the production process, end to end', () => {
     expect(existsSync(join(runtime, 'node_modules', 'typescript'))).toBe(false);
     expect(existsSync(join(runtime, 'node_modules', 'vitest'))).toBe(false);
     expect(dockerfile.runtime.cmd).toEqual(['node', 'dist/index.js']);
+    expect(dockerfile.runtime.user, 'the image runs as an unprivileged user').toBe('node');
+    expect(dockerfile.runtime.expose).toBe(dockerfile.runtime.env['PORT']);
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
