@@ -400,9 +400,16 @@ describe('the secret redactor', () => {
     for (const spelled of [secret, JSON.stringify(secret).slice(1, -1).replace(/[a-z]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), encodeURIComponent(encodeURIComponent(secret))]) {
       // The secret starts just before the bound, so a cut that came before redaction would leave its prefix behind.
       const text = 'x'.repeat(MAX_REDACTED_TEXT - 5) + spelled + 'y'.repeat(2_000_000);
-      const started = performance.now();
-      const clean = redactor.redact(text);
-      expect(performance.now() - started).toBeLessThan(50);
+      // The fastest of three runs: on a loaded machine (two cores, other suites compiling beside this one) a single
+      // run can lose its core for longer than the bound, while reading the whole text would be slow every time.
+      const timings: number[] = [];
+      let clean = '';
+      for (let run = 0; run < 3; run++) {
+        const started = performance.now();
+        clean = redactor.redact(text);
+        timings.push(performance.now() - started);
+      }
+      expect(Math.min(...timings)).toBeLessThan(50);
       expect(clean.length).toBeLessThan(MAX_REDACTED_TEXT + 100);
       expect(clean).toContain('more characters cut');
       expect(clean).not.toContain(secret.slice(0, 5));
