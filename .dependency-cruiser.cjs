@@ -64,8 +64,8 @@ module.exports = {
     {
       name: 'only-index-imports-app',
       severity: 'error',
-      comment: 'src/app.ts and src/index.ts are the top: only the entry point builds the app.',
-      from: { path: '^src/', pathNot: '^src/index\\.ts$' },
+      comment: 'src/app.ts and src/index.ts are the top: only the entry point builds the app (and the bin, src/cli.ts, loads the entry point).',
+      from: { path: '^src/', pathNot: '^src/(index|cli)\\.ts$' },
       to: { path: '^src/(app|index)\\.ts$' },
     },
     {
