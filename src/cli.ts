@@ -8,7 +8,9 @@
 const USAGE = `Usage: switchboard [command]
 
 Commands:
-  start   start the gateway (the default); configured by environment variables, see README "Running in production"
+  start                  start the gateway (the default); configured by environment variables and the config file,
+                         see README "Running in production" and "Configuration file"
+  check-config [file]    validate the config file and the environment without starting (exit 0 ok, 1 not)
   help    print this message`;
 
 type Command = (args: string[]) => Promise<void>;
@@ -18,8 +20,11 @@ const COMMANDS: Record<string, Command> = {
   start: async () => {
     await import('./index.js');
   },
-  // `check-config <file>` belongs here once src/cli/check-config.ts (the config file's validator) exists:
-  //   'check-config': async ([path]) => { const { checkConfig } = await import('./cli/check-config.js'); ... },
+  // Validates the config file (or ./switchboard.yaml, or SWITCHBOARD_CONFIG) with the environment, without starting.
+  'check-config': async ([path]) => {
+    const { runCheckConfig } = await import('./cli/check-config.js');
+    runCheckConfig(path);
+  },
 };
 
 const [name = 'start', ...args] = process.argv.slice(2);

@@ -27,10 +27,13 @@ export function checkConfig(path?: string, env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-// Run directly (npm run check-config, or a bin's subcommand importing checkConfig): print and set the exit code.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = checkConfig(process.argv[2]);
+/** Prints the result (one problem a line) and sets the exit code: 0 when the gateway would start, 1 otherwise. */
+export function runCheckConfig(path?: string): void {
+  const result = checkConfig(path);
   if (result.ok) console.log(result.path ? `${result.path}: ok` : 'no config file (set SWITCHBOARD_CONFIG or add ./switchboard.yaml); the environment is valid');
   else for (const line of result.errors) console.error(line);
   process.exitCode = result.ok ? 0 : 1;
 }
+
+// Run directly (npm run check-config); the bin's `switchboard check-config` calls runCheckConfig itself.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) runCheckConfig(process.argv[2]);
