@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,19 +88,28 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A node_modules holding links to only the production dependencies of `directory` (the `npm prune --omit=dev` result). */
+/**
+ * A node_modules holding links to only the production dependencies of `directory` (the `npm prune --omit=dev`
+ * result), read from the lock file's own `dev` marks: `npm ls --omit=dev` was tried first, but through a linked
+ * node_modules made by `npm ci` it reported every dev package as extraneous and listed it, so the lock file is the
+ * one answer that does not depend on how the install was made.
+ */
 function productionModules(directory: string, into: string): void {
   const installed = join(directory, 'node_modules');
-  const paths = run('npm', ['ls', '--omit=dev', '--all', '--parseable'], directory).split('\n');
+  const lock = JSON.parse(readFileSync(join(directory, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
   mkdirSync(into, { recursive: true });
-  for (const path of paths) {
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (!key.startsWith('node_modules/') || entry.dev === true || entry.devOptional === true) continue;
     // Top-level packages only (node_modules/x or node_modules/@scope/x): nested ones come with their parent.
-    const inside = relative(installed, path);
-    const parts = inside.split(sep);
-    if (inside.startsWith('..') || inside === '' || parts.includes('node_modules')) continue;
+    const inside = key.slice('node_modules/'.length);
+    const parts = inside.split('/');
+    if (parts.includes('node_modules')) continue;
     if (parts.length !== (parts[0]?.startsWith('@') ? 2 : 1)) continue;
+    const path = join(installed, ...parts);
+    // An optional dependency for another platform is in the lock file but not installed.
+    if (!existsSync(path)) continue;
     mkdirSync(join(into, ...parts.slice(0, -1)), { recursive: true });
-    if (!existsSync(join(into, inside))) symlinkSync(path, join(into, inside));
+    if (!existsSync(join(into, ...parts))) symlinkSync(path, join(into, ...parts));
   }
 }
 
