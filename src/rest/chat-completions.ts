@@ -15,6 +15,19 @@ import { requestScope } from '../telemetry/spans.js';
 export const GENERATION_ID_HEADER = 'x-switchboard-generation-id';
 export const PROVIDER_HEADER = 'x-switchboard-provider';
 export const MODEL_HEADER = 'x-switchboard-model';
+
+/** The headers that open a stream: sent with the first token, so a failure before it still gets a real HTTP status. */
+export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    [GENERATION_ID_HEADER]: started.id,
+    [PROVIDER_HEADER]: started.providerId,
+    [MODEL_HEADER]: started.servedModel,
+    ...extra,
+  };
+}
 export const COST_HEADER = 'x-switchboard-cost-usd';
 
 /** Resolves once the response can take more, or the client is gone. */
@@ -99,14 +112,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
             chunks = new ChunkFormatter(event.id, event.servedModel, created, request.includeUsage);
             // Headers go out with the first chunk, as soon as the first token arrived: an upstream that fails
             // before that still gets a proper HTTP error status below.
-            res.writeHead(200, {
-              'content-type': 'text/event-stream; charset=utf-8',
-              'cache-control': 'no-cache',
-              'x-accel-buffering': 'no',
-              [GENERATION_ID_HEADER]: event.id,
-              [PROVIDER_HEADER]: event.providerId,
-              [MODEL_HEADER]: event.servedModel,
-            });
+            res.writeHead(200, streamStartHeaders(event));
             text = chunks.role();
             break;
           case 'delta':

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import type { Message } from '../providers/types.js';
 import type { Services } from '../services.js';
 import { readJsonBody } from './body.js';
-import { COST_HEADER, GENERATION_ID_HEADER, MODEL_HEADER, PROVIDER_HEADER, abortOnDisconnect, drained } from './chat-completions.js';
+import { COST_HEADER, GENERATION_ID_HEADER, MODEL_HEADER, PROVIDER_HEADER, abortOnDisconnect, drained, streamStartHeaders } from './chat-completions.js';
 import { usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError, sendTransportError } from './errors.js';
 import { openAIParamName } from './param-names.js';
@@ -190,16 +190,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
           case 'started': {
             const model = event.servedModel;
             writer = new ResponsesEventWriter(echoOf(request), event, model, createdAt);
-            // Headers go out with the first token, so a failure before it still gets a real HTTP status.
-            res.writeHead(200, {
-              'content-type': 'text/event-stream; charset=utf-8',
-              'cache-control': 'no-cache',
-              'x-accel-buffering': 'no',
-              [GENERATION_ID_HEADER]: event.id,
-              [PROVIDER_HEADER]: event.providerId,
-              [MODEL_HEADER]: model,
-              ...warningsHeader([...request.warnings, ...event.warnings]),
-            });
+            res.writeHead(200, streamStartHeaders(event, warningsHeader([...request.warnings, ...event.warnings])));
             text = writer.open();
             break;
           }
