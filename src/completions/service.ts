@@ -206,6 +206,14 @@ export class CompletionService {
     }
   }
 
+  /**
+   * A transport refused an authenticated caller before a request could be built (a body that does not parse, a
+   * missing scope): it is in the ledger as a refusal like those above, under the model the caller named, if any.
+   */
+  recordRejected(caller: Caller, requestedModel: string, streamed: boolean, thrown: unknown): Promise<void> {
+    return this.recordRefusal({ model: requestedModel, messages: [] }, caller, streamed, thrown);
+  }
+
   private async recordRefusal(input: CompletionInput, caller: Caller, streamed: boolean, thrown: unknown): Promise<void> {
     const refusal = asGatewayError(thrown);
     try {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
-import { InternalError, asGatewayError } from '../errors.js';
+import { BadRequestError, InternalError, asGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
 import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
@@ -53,6 +53,15 @@ export function abortOnDisconnect(res: ServerResponse): AbortController {
     if (!res.writableFinished) controller.abort();
   });
   return controller;
+}
+
+/** The model a body names, as far as it can be read: a refusal's row keeps what the caller asked for. */
+function namedModel(body: unknown): string {
+  return typeof body === 'object' && body !== null && 'model' in body && typeof body.model === 'string' ? body.model : '';
+}
+
+function isStreamed(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'stream' in body && body.stream === true;
 }
 
 export type ChatCompletionsHandler = (req: IncomingMessage, res: ServerResponse, viewer: Viewer, requestId: string) => Promise<void>;
@@ -142,9 +151,19 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
 
   return async (req, res, viewer, requestId) => {
     const created = Math.floor(Date.now() / 1000);
-    const request = parseChatCompletionRequest(await readJsonBody(req, services.config.limits.maxBodyBytes));
     const trace = requestScope(req);
     const caller: Caller = { apiKeyId: viewer.apiKeyId, requestId, key: viewer.key, ...(trace ? { trace } : {}) };
+    let body: unknown;
+    let request: ParsedChatRequest;
+    try {
+      body = await readJsonBody(req, services.config.limits.maxBodyBytes);
+      request = parseChatCompletionRequest(body);
+    } catch (error) {
+      // A body that does not parse is the caller's mistake, and an authenticated caller's mistakes are in the ledger
+      // (an oversized or aborted body is the transport's business: it never reached a request).
+      if (error instanceof BadRequestError) await services.completions.recordRejected(caller, namedModel(body), isStreamed(body), error);
+      throw error;
+    }
     if (request.stream) await respondStreaming(res, request, caller, created, requestId);
     else await respond(res, request, caller, created, requestId);
   };

@@ -44,7 +44,13 @@ export function createRestHandler(services: Services, authenticator: Authenticat
         if (path === '/v1/chat/completions') {
           if (req.method !== 'POST') return methodNotAllowed(res, req.method, 'POST');
           const viewer = authenticator.authenticate(req.headers.authorization);
-          requireScope(viewer, 'COMPLETIONS');
+          try {
+            requireScope(viewer, 'COMPLETIONS');
+          } catch (error) {
+            // Authenticated, so the refusal is in the ledger too (a 401 above never is).
+            await services.completions.recordRejected({ apiKeyId: viewer.apiKeyId, requestId, key: viewer.key }, '', false, error);
+            throw error;
+          }
           await chatCompletions(req, res, viewer, requestId);
           return;
         }

@@ -116,6 +116,34 @@ describe('the access log and refusal metrics', () => {
     expect(row).toMatchObject({ errorCode: 'MODEL_NOT_FOUND', providerId: null });
   });
 
+  it('records an authenticated caller’s unparseable body and missing scope as FAILED rows, under the model it named', async () => {
+    const key = await createKey({ name: 'sloppy', scopes: ['COMPLETIONS'] });
+    const invalid = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key.secret}` },
+      body: JSON.stringify({ model: 'local/echo', messages: 'not a list', stream: true }),
+    });
+    expect(invalid.status).toBe(400);
+    const malformed = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key.secret}` },
+      body: '{"model": "local/echo", ',
+    });
+    expect(malformed.status).toBe(400);
+    const rows = await app.services.db.query.generations.findMany({ where: (row, { eq }) => eq(row.apiKeyId, key.id) });
+    expect(rows.map((row) => ({ status: row.status, errorCode: row.errorCode, requestedModel: row.requestedModel, streamed: row.streamed, providerId: row.providerId })).sort((a, b) => a.requestedModel.localeCompare(b.requestedModel))).toEqual([
+      // Unreadable JSON names no model; a readable body with a wrong field keeps the one it named.
+      { status: 'FAILED', errorCode: 'BAD_REQUEST', requestedModel: '', streamed: false, providerId: null },
+      { status: 'FAILED', errorCode: 'BAD_REQUEST', requestedModel: 'local/echo', streamed: true, providerId: null },
+    ]);
+
+    const reader = await createKey({ name: 'reader', scopes: ['READ'] });
+    const forbidden = await chat({ authorization: `Bearer ${reader.secret}` });
+    expect(forbidden.status).toBe(403);
+    const refused = await app.services.db.query.generations.findMany({ where: (row, { eq }) => eq(row.apiKeyId, reader.id) });
+    expect(refused.map((row) => ({ status: row.status, errorCode: row.errorCode }))).toEqual([{ status: 'FAILED', errorCode: 'FORBIDDEN' }]);
+  });
+
   it('logs and counts the gateway’s own 429 for a rate-limited key', async () => {
     const key = await createKey({ name: 'limited', scopes: ['COMPLETIONS'], rateLimit: { requestsPerMinute: 1 } });
     expect((await chat({ authorization: `Bearer ${key.secret}` })).status).toBe(200);
