@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, isNull, lt, type SQL } from 'drizzle-orm';
+import type { Usage } from '../providers/types.js';
 import type { Db } from './client.js';
 import { generations, type GenerationRow, type GenerationStatus } from './schema.js';
 
@@ -12,15 +13,7 @@ export interface GenerationFilter {
 }
 
 /** A recorded generation's usage and cost, in the shape every reader of the ledger answers with. */
-export function generationUsage(row: GenerationRow): {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  cachedPromptTokens: number;
-  reasoningTokens: number;
-  estimated: boolean;
-  costPicos: number | null;
-} {
+export function generationUsage(row: GenerationRow): Usage & { costPicos: number | null } {
   return {
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,

@@ -10,11 +10,11 @@ import { findGeneration, listGenerations } from '../../src/db/generations.js';
 import type { AttemptRecord, GenerationRow } from '../../src/db/schema.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import { AdapterRegistry } from '../../src/providers/registry.js';
-import type { CompletionResponse, ProviderAdapter, StreamEvent } from '../../src/providers/types.js';
+import type { ProviderAdapter, StreamEvent } from '../../src/providers/types.js';
 import { DEFAULT_ROUTING_CONFIG } from '../../src/routing/config.js';
 import { Router } from '../../src/routing/router.js';
 import { UsageRecorder } from '../../src/usage/recorder.js';
-import { routeOver, scriptedEndpoint, summary, testRouter, watch } from './helpers.js';
+import { response, routeOver, scriptedEndpoint, summary, testRouter, watch } from './helpers.js';
 
 // One failure opens it: these tests are about the probe, not about how many requests it takes to open.
 const probeBreaker = { failureThreshold: 1, failureRate: 1, minimumRequests: 100, minimumFailingRequests: 1, windowMs: 60_000, cooldownMs: 1_000 };
@@ -47,14 +47,7 @@ describe('the end states routing gives its attempts', () => {
 
   it('still records what a hedge that answered a moment too late cost', async () => {
     const { router, clock } = testRouter({ maxRetries: 0 });
-    const answer = (text: string): CompletionResponse => ({
-      content: text,
-      toolCalls: [],
-      finishReason: 'stop',
-      rawFinishReason: 'stop',
-      usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false },
-      warnings: [],
-    });
+    const answer = response;
     const winner = scriptedEndpoint('winner', { clock });
     // An upstream that ignores the abort and answers anyway, 5 ms after it lost.
     const deaf = scriptedEndpoint('deaf', { clock });
