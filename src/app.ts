@@ -1,10 +1,16 @@
 import { createServer, type Server } from 'node:http';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { AdmissionControl } from './auth/admission.js';
 import { BudgetTracker } from './auth/budget.js';
 import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
+import { DatabaseCacheStore } from './cache/database-store.js';
+import { CacheMetrics } from './cache/metrics.js';
+import { RedisCacheStore } from './cache/redis-store.js';
+import { ResponseCache } from './cache/response-cache.js';
+import type { ResponseCacheStore } from './cache/store.js';
 import { createAuthenticator } from './auth/viewer.js';
 import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
@@ -87,7 +93,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const budgets = new BudgetTracker(db);
   const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
   const router = new Router({ config: config.routing, clock });
-  const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent });
+  // TODO(lead, issue 20 ↔ scale-out): a client of the cache's own until the shared one from src/coordination/
+  // exists; swap it in here (RedisCacheStore takes any connected ioredis client) and drop the quit() in stop().
+  const cacheRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+  const cacheBound = { maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes };
+  const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(db, cacheBound, clock);
+  const cacheMetrics = new CacheMetrics(cacheStore);
+  const cache = new ResponseCache(cacheStore, config.cache.scope, cacheMetrics);
+  const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent, cache, clock });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
@@ -115,6 +128,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     defaultMetrics: true,
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
+  cacheMetrics.register(observability.metrics.registry);
 
   const tracing = createTracing(config.tracing);
   // Observed: the access log learns which key a request authenticated with.
@@ -204,6 +218,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         // After the last request and ledger commit ended their spans, so the final batch holds them.
         await tracing.shutdown();
         database.close();
+        await cacheRedis?.quit().catch(() => undefined);
         await closeHttpAgent();
         await services.upstreamGuard.close();
       })();

@@ -34,6 +34,11 @@ const envSchema = z.object({
   SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS: z.enum(['true', 'false']).default('false'),
   SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
   SWITCHBOARD_STORE_CONTENT: z.enum(['true', 'false']).default('false'),
+  REDIS_URL: z.string().url().optional(),
+  SWITCHBOARD_CACHE_SCOPE: z.enum(['key', 'global']).default('key'),
+  SWITCHBOARD_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  SWITCHBOARD_CACHE_MAX_BYTES: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
+  SWITCHBOARD_CACHE_REDIS_PREFIX: z.string().min(1).default('switchboard:cache:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The standard OpenTelemetry variables; an empty endpoint counts as unset, as the SDKs treat it.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.literal(''), z.string().url()]).optional(),
@@ -77,6 +82,10 @@ export interface Config {
   configFile: LoadedConfigFile | undefined;
   /** OpenTelemetry traces (src/telemetry/tracing.ts): exported over OTLP HTTP only when an endpoint is set. */
   tracing: { otlpEndpoint: string | undefined; serviceName: string };
+  /** REDIS_URL: shared state for several instances (the response cache's store, when set). */
+  redisUrl: string | undefined;
+  /** The response cache (src/cache/): who may hit whose answers, its size bound, its Redis key prefix. */
+  cache: { scope: 'key' | 'global'; maxEntries: number; maxBytes: number; redisPrefix: string };
 }
 
 /** The parts of the config file buildApp applies itself; routing, limits and providers are already merged above. */
@@ -249,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
         : undefined,
     storeContent: values.SWITCHBOARD_STORE_CONTENT === 'true',
     tracing: { otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, serviceName: values.OTEL_SERVICE_NAME || 'switchboard' },
+    redisUrl: values.REDIS_URL,
+    cache: {
+      scope: values.SWITCHBOARD_CACHE_SCOPE,
+      maxEntries: values.SWITCHBOARD_CACHE_MAX_ENTRIES,
+      maxBytes: values.SWITCHBOARD_CACHE_MAX_BYTES,
+      redisPrefix: values.SWITCHBOARD_CACHE_REDIS_PREFIX,
+    },
   };
 }
 

@@ -24,6 +24,11 @@ export interface Admission {
   completionCap(candidate: Candidate): number | undefined;
 }
 
+/** How a request is admitted. `budget: false`: one the response cache answers, which spends nothing. */
+export interface AdmitOptions {
+  budget?: boolean;
+}
+
 /** When the completion length is unknown, plan for this many tokens (the catalog's maximum is preferred). */
 const DEFAULT_RESERVED_COMPLETION_TOKENS = 4096;
 
@@ -99,7 +104,7 @@ export class AdmissionControl {
     return Math.max(0, ...candidates.map((candidate) => this.history.retryAfterMs(endpointOf(candidate.providerId, candidate.providerModelId))));
   }
 
-  async admit(caller: Caller, input: CompletionInput, candidates: Candidate[], streamed: boolean): Promise<Admission> {
+  async admit(caller: Caller, input: CompletionInput, candidates: Candidate[], streamed: boolean, options: AdmitOptions = {}): Promise<Admission> {
     const key = caller.key ?? null;
     if (key === null) return { settle: (row) => this.learn(row), completionCap: () => undefined };
 
@@ -148,7 +153,8 @@ export class AdmissionControl {
     let reservedPicos = 0;
     /** Completion caps by endpoint (routing may hand attempts copies of the candidates). */
     const caps = new Map<string, number>();
-    if (key.budgetLimitPicos !== null) {
+    // A cache hit spends nothing, so the budget neither holds it back nor refuses it.
+    if (key.budgetLimitPicos !== null && options.budget !== false) {
       for (const candidate of candidates) {
         if (expectedCostPicos(candidate.prices, promptEstimate, 0) === null) {
           refund();
@@ -196,7 +202,7 @@ export class AdmissionControl {
         this.learn(row);
         if (streamed && key.concurrentStreams !== null) this.releaseStream(key.id);
         if (key.tokensPerMinute !== null) void this.rates.adjust(`tpm:${key.id}`, reservedTokens - row.totalTokens, key.tokensPerMinute);
-        if (key.budgetLimitPicos !== null) this.budgets.settle(key.id, key.budgetPeriod, reservedPicos, row.costPicos ?? 0, row.createdAt);
+        if (key.budgetLimitPicos !== null && options.budget !== false) this.budgets.settle(key.id, key.budgetPeriod, reservedPicos, row.costPicos ?? 0, row.createdAt);
       },
     };
   }

@@ -3,6 +3,7 @@ import type { AuditEntry } from '../db/audit.js';
 import { findApiKey, findApiKeyByHash, insertApiKey, revokeApiKey as markRevoked } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
 import type { ApiKeyRow, BudgetPeriod, Scope } from '../db/schema.js';
+import { MAX_CACHE_TTL_SECONDS } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
 import { usdToPicos } from '../money.js';
 import { generateApiKey, hashSecret, KEY_PREFIX, type GeneratedKey } from './secrets.js';
@@ -27,6 +28,8 @@ export interface NewApiKey {
   budget?: { limitUsd: number; period?: BudgetPeriod | null | undefined } | null | undefined;
   expiresAt?: Date | null | undefined;
   metadata?: unknown;
+  /** The response cache TTL for this key's requests that set none; null or absent: they are not cached. */
+  cacheTtlSeconds?: number | null | undefined;
 }
 
 export interface CreatedApiKey {
@@ -63,6 +66,10 @@ export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId:
   if (input.budget && !(input.budget.limitUsd >= 0)) throw new BadRequestError('budget.limitUsd must be zero or more', 'budget.limitUsd');
   if (input.metadata != null && !isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
   const now = (deps.now ?? Date.now)();
+  const cacheTtl = input.cacheTtlSeconds ?? null;
+  if (cacheTtl !== null && !(Number.isInteger(cacheTtl) && cacheTtl >= 0 && cacheTtl <= MAX_CACHE_TTL_SECONDS)) {
+    throw new BadRequestError(`cacheTtlSeconds must be a whole number of seconds from 0 to ${MAX_CACHE_TTL_SECONDS}`, 'cacheTtlSeconds');
+  }
   if (input.expiresAt && input.expiresAt.getTime() <= now) throw new BadRequestError('expiresAt must be in the future', 'expiresAt');
   const key: ApiKeyRow = {
     id: newId('key', now),
@@ -78,6 +85,7 @@ export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId:
     budgetLimitPicos: input.budget ? usdToPicos(input.budget.limitUsd) : null,
     budgetPeriod: input.budget?.period ?? null,
     metadata: isObject(input.metadata) ? input.metadata : null,
+    cacheTtlSeconds: cacheTtl === 0 ? null : cacheTtl,
     expiresAt: input.expiresAt ? input.expiresAt.getTime() : null,
     revokedAt: null,
     createdAt: now,

@@ -1,4 +1,6 @@
 import type { AdmissionControl, Admission } from '../auth/admission.js';
+import { replayDeltas, type CachedAnswer, type CachedDelta } from '../cache/entry.js';
+import { NOT_CACHED, type CacheLookup, type ResponseCache } from '../cache/response-cache.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { saveContent } from '../db/contents.js';
@@ -34,6 +36,8 @@ export interface CompletionServiceDeps {
   clock?: Clock;
   /** SWITCHBOARD_STORE_CONTENT: keep each answered generation's messages and answer beside its row. */
   storeContent?: boolean;
+  /** The exact-match response cache for requests that opt in; absent: none. */
+  cache?: ResponseCache;
 }
 
 const ZERO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false };
@@ -100,6 +104,8 @@ class GenerationTrace {
       attempts: [...this.attempts],
       requestSummary: this.summary,
       metadata: this.input.metadata ?? null,
+      cacheHit: false,
+      savedPicos: null,
       createdAt: this.startedAt,
       finishedAt: status === 'IN_PROGRESS' ? null : now,
       ...details,
@@ -127,6 +133,25 @@ function usageColumns(usage: PricedUsage): Partial<GenerationRow> {
     usageEstimated: usage.estimated,
     costPicos: usage.costPicos,
   };
+}
+
+/** A cache hit's row: the cached answer's usage and serving endpoint, nothing paid upstream, and what that saved. */
+function cacheHitColumns(answer: CachedAnswer): Partial<GenerationRow> {
+  return {
+    ...usageColumns({ ...answer.usage, costPicos: 0 }),
+    modelId: answer.modelId,
+    providerId: answer.providerId,
+    providerModelId: answer.providerModelId,
+    finishReason: answer.finishReason,
+    rawFinishReason: answer.rawFinishReason,
+    cacheHit: true,
+    savedPicos: answer.costPicos,
+  };
+}
+
+/** The catalog row of the model a cached answer names, when one of the request's candidates still serves it. */
+function cachedModel(route: Route, answer: CachedAnswer): Candidate['model'] {
+  return route.candidates.find((candidate) => candidate.providerId === answer.providerId && candidate.providerModelId === answer.providerModelId)?.model ?? null;
 }
 
 function statusForAbort(signal: AbortSignal): GenerationStatus {
@@ -161,6 +186,7 @@ export class CompletionService {
   private readonly router: Router;
   private readonly clock: Clock;
   private readonly storeContent: boolean;
+  private readonly cache: ResponseCache | undefined;
   private readonly active = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
 
@@ -170,6 +196,7 @@ export class CompletionService {
     this.recorder = deps.recorder;
     this.admission = deps.admission;
     this.storeContent = deps.storeContent ?? false;
+    this.cache = deps.cache;
     this.clock = deps.clock ?? deps.router?.clock ?? systemClock;
     this.router = deps.router ?? new Router({ config: DEFAULT_ROUTING_CONFIG, clock: this.clock });
   }
@@ -195,11 +222,14 @@ export class CompletionService {
    * row with its code and no provider before it is thrown, so refused requests show in the ledger. Only
    * authenticated callers reach the service (the transports authenticate), so a flood of 401s writes nothing.
    */
-  private async admitted(input: CompletionInput, caller: Caller, streamed: boolean): Promise<{ route: Route; admission: Admission }> {
+  private async admitted(input: CompletionInput, caller: Caller, streamed: boolean): Promise<{ route: Route; admission: Admission; cached: CacheLookup }> {
     try {
       const route = this.plan(input, streamed);
-      const admission = await inChildSpan(caller.trace, SPAN_NAMES.admission, () => this.admission.admit(caller, input, route.candidates, streamed));
-      return { route, admission };
+      // Looked up before admission decides, because a hit pays nothing: it must neither reserve nor be refused by the
+      // budget. It is still admitted (allowlist, rate limits, streams), and no upstream call is made for it.
+      const cached = this.cache ? await this.cache.lookup(input, caller) : NOT_CACHED;
+      const admission = await inChildSpan(caller.trace, SPAN_NAMES.admission, () => this.admission.admit(caller, input, route.candidates, streamed, { budget: cached.answer === undefined }));
+      return { route, admission, cached };
     } catch (error) {
       await this.recordRefusal(input, caller, streamed, error);
       throw error;
@@ -267,7 +297,8 @@ export class CompletionService {
 
   /** A non-streamed completion; resolves once its generation row is committed. */
   async complete(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<CompletionResult> {
-    const { route, admission } = await this.admitted(input, caller, false);
+    const { route, admission, cached } = await this.admitted(input, caller, false);
+    if (cached.answer) return this.completeFromCache(route, input, caller, admission, cached.answer);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, false, this.clock.now());
     trace.candidate = route.candidates[0];
@@ -290,6 +321,7 @@ export class CompletionService {
       const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
       this.keepContent(trace, response.content, response.toolCalls, finishedAt);
+      await this.remember(cached, { candidate, content: response.content, reasoning: response.reasoning ?? null, toolCalls: response.toolCalls, finishReason: response.finishReason, rawFinishReason: response.rawFinishReason, usage, deltas: null });
       return {
         id: trace.id,
         requestedModel: input.model,
@@ -305,6 +337,7 @@ export class CompletionService {
         usage,
         latencyMs: finishedAt - trace.startedAt,
         warnings: [...trace.warnings],
+        cacheStatus: cached.status,
       };
     } catch (error) {
       // The ledger keeps the (redacted) upstream text for admins; the caller is told what it may read.
@@ -320,12 +353,13 @@ export class CompletionService {
    * events. Ending the iteration early aborts the upstream call and records the generation as CANCELLED.
    */
   async openStream(input: CompletionInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<CompletionEvent>> {
-    const { route, admission } = await this.admitted(input, caller, true);
+    const { route, admission, cached } = await this.admitted(input, caller, true);
     const controller = this.track(signal);
     const trace = new GenerationTrace(newId('gen'), input, caller, true, this.clock.now());
+    if (cached.answer) return abortOnReturn(this.replayFromCache(route, trace, controller, admission, cached.answer), controller);
     trace.candidate = route.candidates[0];
     this.recorder.start(trace.row('IN_PROGRESS', trace.startedAt));
-    return abortOnReturn(this.runStream(route, trace, controller, admission), controller);
+    return abortOnReturn(this.runStream(route, trace, controller, admission, cached), controller);
   }
 
   /** Opens the upstream stream and reads it up to its first token, which is what decides a stream's attempt. */
@@ -349,13 +383,16 @@ export class CompletionService {
    * Routing runs the attempts up to the first token and ends every attempt (`run.succeeded`, `run.end`,
    * `run.dispose`); this reads the committed stream out to the client and records the generation.
    */
-  private async *runStream(route: Route, trace: GenerationTrace, controller: AbortController, admission: Admission): AsyncGenerator<CompletionEvent> {
+  private async *runStream(route: Route, trace: GenerationTrace, controller: AbortController, admission: Admission, cached: CacheLookup): AsyncGenerator<CompletionEvent> {
     const { input, caller } = trace;
     const signal = controller.signal;
     let text = '';
-    // The answer as the client saw it, kept when content is stored: its text, and each call by its stream index.
+    // The answer as the client saw it, kept when content is stored or cached: its text, and each call by its stream index.
     let answerText = '';
+    let answerReasoning = '';
     const answerCalls = new Map<number, ToolCall>();
+    const caching = (cached.plan?.ttlSeconds ?? 0) > 0;
+    const keptDeltas: CachedDelta[] = [];
     let recorded = false;
     const partialUsage = (): PricedUsage => usageSoFar(trace, text);
     const run = this.router.start(route, signal, trace.sink);
@@ -371,7 +408,7 @@ export class CompletionService {
       for (const warning of warnings) trace.warnings.add(warning);
       trace.firstTokenAt = this.clock.now();
       const servedModel = servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
-      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings] };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings], cacheStatus: cached.status };
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {
@@ -382,15 +419,21 @@ export class CompletionService {
           const finishedAt = this.clock.now();
           await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }), caller);
           recorded = true;
-          this.keepContent(trace, answerText === '' && answerCalls.size > 0 ? null : answerText, [...answerCalls.values()], finishedAt);
+          const content = answerText === '' && answerCalls.size > 0 ? null : answerText;
+          this.keepContent(trace, content, [...answerCalls.values()], finishedAt);
+          if (caching) {
+            await this.remember(cached, { candidate, content, reasoning: answerReasoning === '' ? null : answerReasoning, toolCalls: [...answerCalls.values()], finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, deltas: keptDeltas });
+          }
           yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
           return;
         }
         if (event.type !== 'start') {
           const delta = toDelta(trace.id, event);
           text += delta.text + delta.toolCalls.map((call) => (call.name ?? '') + call.argumentsDelta).join('');
-          if (this.storeContent) {
+          if (caching) keptDeltas.push({ text: delta.text, reasoning: delta.reasoning, toolCalls: delta.toolCalls.map((call) => ({ ...call })) });
+          if (this.storeContent || caching) {
             answerText += delta.text;
+            answerReasoning += delta.reasoning;
             for (const call of delta.toolCalls) {
               const kept = answerCalls.get(call.index) ?? { id: call.id ?? '', name: call.name ?? '', arguments: '' };
               if (call.id !== undefined && kept.id === '') kept.id = call.id;
@@ -421,6 +464,80 @@ export class CompletionService {
         this.untrack(controller);
       }
     }
+  }
+
+  /** A non-streamed hit: its row, then the cached answer; no provider is called. */
+  private async completeFromCache(route: Route, input: CompletionInput, caller: Caller, admission: Admission, answer: CachedAnswer): Promise<CompletionResult> {
+    const trace = new GenerationTrace(newId('gen'), input, caller, false, this.clock.now());
+    const finishedAt = this.clock.now();
+    await this.finish(admission, trace.row('SUCCEEDED', finishedAt, cacheHitColumns(answer)), caller);
+    this.cache?.served(answer);
+    this.keepContent(trace, answer.content, answer.toolCalls, finishedAt);
+    return {
+      id: trace.id,
+      requestedModel: input.model,
+      servedModel: answer.servedModel,
+      model: cachedModel(route, answer),
+      providerId: answer.providerId,
+      providerModelId: answer.providerModelId,
+      content: answer.content,
+      reasoning: answer.reasoning,
+      toolCalls: answer.toolCalls,
+      finishReason: answer.finishReason,
+      rawFinishReason: answer.rawFinishReason,
+      usage: { ...answer.usage, costPicos: 0 },
+      latencyMs: finishedAt - trace.startedAt,
+      warnings: [],
+      cacheStatus: 'HIT',
+    };
+  }
+
+  /**
+   * A streamed hit: the cached answer's deltas as its original stream sent them (or, for an answer that was not
+   * streamed, its parts whole), its row committed before `done` like any stream's, CANCELLED if the client left.
+   */
+  private async *replayFromCache(route: Route, trace: GenerationTrace, controller: AbortController, admission: Admission, answer: CachedAnswer): AsyncGenerator<CompletionEvent> {
+    const { input, caller } = trace;
+    let recorded = false;
+    try {
+      trace.firstTokenAt = this.clock.now();
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel: answer.servedModel, model: cachedModel(route, answer), providerId: answer.providerId, providerModelId: answer.providerModelId, warnings: [], cacheStatus: 'HIT' };
+      for (const delta of replayDeltas(answer)) {
+        if (controller.signal.aborted) return;
+        yield { type: 'delta', id: trace.id, text: delta.text, reasoning: delta.reasoning, toolCalls: delta.toolCalls };
+      }
+      const finishedAt = this.clock.now();
+      await this.finish(admission, trace.row('SUCCEEDED', finishedAt, cacheHitColumns(answer)), caller);
+      recorded = true;
+      this.cache?.served(answer);
+      this.keepContent(trace, answer.content, answer.toolCalls, finishedAt);
+      yield { type: 'done', id: trace.id, finishReason: answer.finishReason, rawFinishReason: answer.rawFinishReason, usage: { ...answer.usage, costPicos: 0 }, latencyMs: finishedAt - trace.startedAt };
+    } finally {
+      try {
+        if (!recorded) {
+          const row = trace.row(statusForAbort(controller.signal), this.clock.now(), { ...cacheHitColumns(answer), ...usageColumns({ ...ZERO_USAGE, costPicos: 0 }), savedPicos: null, finishReason: 'cancelled', rawFinishReason: null, errorCode: 'CANCELLED', errorMessage: 'cancelled' });
+          await this.finish(admission, row, caller);
+        }
+      } finally {
+        this.untrack(controller);
+      }
+    }
+  }
+
+  /** Keeps an answer for requests that opted in; a cache that fails costs the request nothing. */
+  private async remember(cached: CacheLookup, answer: Omit<CachedAnswer, 'servedModel' | 'modelId' | 'providerId' | 'providerModelId' | 'costPicos' | 'usage'> & { candidate: Candidate; usage: PricedUsage }): Promise<void> {
+    if (!this.cache || (cached.plan?.ttlSeconds ?? 0) <= 0) return;
+    const { candidate, usage, ...rest } = answer;
+    const { costPicos: cost, ...tokens } = usage;
+    await this.cache.save(cached, {
+      ...rest,
+      servedModel: servedModelId(candidate.model, candidate.providerId, candidate.providerModelId),
+      modelId: candidate.model?.id ?? null,
+      providerId: candidate.providerId,
+      providerModelId: candidate.providerModelId,
+      usage: tokens,
+      costPicos: cost,
+    });
   }
 
   /**

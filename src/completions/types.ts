@@ -15,7 +15,19 @@ export interface CompletionInput extends Omit<CompletionRequest, 'model' | 'defa
   metadata?: Record<string, unknown>;
   /** How to choose among the endpoints that serve the model. */
   provider?: ProviderPreferences;
+  /** The response cache: opting in (a TTL) or skipping the lookup; absent: the key's default TTL, if any. */
+  cache?: CacheOptions;
 }
+
+export interface CacheOptions {
+  /** Keep the answer this long for identical requests; 0 does not store (overriding the key's default). */
+  ttlSeconds?: number;
+  /** Skip the lookup and ask a provider; with a TTL the fresh answer replaces the cached one. */
+  bypass?: boolean;
+}
+
+/** What the response cache did for a request that opted in. */
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
 export type ProviderSort = 'price' | 'latency' | 'throughput';
 
@@ -73,6 +85,8 @@ export interface CompletionResult {
   usage: PricedUsage;
   latencyMs: number;
   warnings: string[];
+  /** Null when the request did not opt in to the response cache. */
+  cacheStatus: CacheStatus | null;
 }
 
 export interface ToolCallDelta {
@@ -84,7 +98,7 @@ export interface ToolCallDelta {
 
 export type CompletionEvent =
   /** The stream is committed to an endpoint; `servedModel` as on CompletionResult. */
-  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[] }
+  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[]; cacheStatus: CacheStatus | null }
   | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[] }
   | { type: 'done'; id: string; finishReason: FinishReason; rawFinishReason: string | null; usage: PricedUsage; latencyMs: number }
   /** The stream failed after it started; always the last event. */

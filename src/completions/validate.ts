@@ -1,3 +1,4 @@
+import { MAX_CACHE_TTL_SECONDS } from '../cache/response-cache.js';
 import type { ModelRow } from '../db/schema.js';
 import { BadRequestError, type FieldNamer, type FieldPath } from '../errors.js';
 import type { Message } from '../providers/types.js';
@@ -145,6 +146,11 @@ export function validateCompletionInput(input: CompletionInput): void {
   }
   range(input.temperature, 'temperature', 0, 2);
   range(input.topP, 'topP', 0, 1);
+  const ttl = input.cache?.ttlSeconds;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 0 && ttl <= MAX_CACHE_TTL_SECONDS)) {
+    const path = ['cache', 'ttlSeconds'];
+    throw invalid(path, (name) => `${name(path)} must be a whole number of seconds from 0 to ${MAX_CACHE_TTL_SECONDS}`);
+  }
   if (input.seed !== undefined && !Number.isSafeInteger(input.seed)) throw invalid(['seed'], (name) => `${name(['seed'])} must be an integer`);
   if (input.stop && input.stop.length > 4) throw invalid(['stop'], (name) => `${name(['stop'])} takes at most 4 sequences`);
   const toolNames = new Set<string>();

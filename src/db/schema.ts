@@ -124,6 +124,10 @@ export const generations = sqliteTable(
     requestSummary: text('request_summary', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** The caller's own metadata from the request, for their reports. */
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Answered from the response cache (src/cache/): no provider was called, so costPicos is 0. */
+    cacheHit: integer('cache_hit', { mode: 'boolean' }).notNull().default(false),
+    /** On a cache hit, what the cached answer cost when a provider produced it (pico-dollars); null otherwise or when unknown. */
+    savedPicos: integer('saved_picos'),
     /** Unix milliseconds. */
     createdAt: integer('created_at').notNull(),
     finishedAt: integer('finished_at'),
@@ -209,6 +213,8 @@ export const apiKeys = sqliteTable(
     budgetLimitPicos: integer('budget_limit_picos'),
     budgetPeriod: text('budget_period', { enum: budgetPeriods }),
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The response cache's TTL for this key's requests that say nothing themselves; null: they are not cached. */
+    cacheTtlSeconds: integer('cache_ttl_seconds'),
     expiresAt: integer('expires_at'),
     revokedAt: integer('revoked_at'),
     createdAt: integer('created_at').notNull(),
@@ -235,4 +241,27 @@ export const auditLog = sqliteTable(
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * The response cache's database store (src/cache/database-store.ts): one answer per request hash. Rows past
+ * `expires_at` are never read and are deleted as new ones come in; the oldest go first when the table is over its
+ * size bound. Only a hit reads a row; nothing lists them.
+ */
+export const responseCache = sqliteTable(
+  'response_cache',
+  {
+    /** SHA-256 (hex) of the scope and the normalized request (src/cache/key.ts). */
+    key: text('key').primaryKey(),
+    /** The cached answer as JSON text (src/cache/entry.ts `CachedAnswer`). */
+    answer: text('answer').notNull(),
+    /** Bytes of `answer` in UTF-8, summed for the size bound. */
+    sizeBytes: integer('size_bytes').notNull(),
+    /** Unix milliseconds; the oldest rows are evicted first. */
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (table) => [index('response_cache_created_idx').on(table.createdAt), index('response_cache_expires_idx').on(table.expiresAt)],
+);
+
+export type ResponseCacheRow = typeof responseCache.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
+import type { CacheStatus, Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 import { BadRequestError, InternalError, asGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
+import { applyCacheHeaders, cacheStatusHeaders } from './cache-headers.js';
 import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-request.js';
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError } from './errors.js';
@@ -17,7 +18,7 @@ export const PROVIDER_HEADER = 'x-switchboard-provider';
 export const MODEL_HEADER = 'x-switchboard-model';
 
 /** The headers that open a stream: sent with the first token, so a failure before it still gets a real HTTP status. */
-export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string; cacheStatus: CacheStatus | null }, extra: Record<string, string> = {}): Record<string, string> {
   return {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -25,6 +26,7 @@ export function streamStartHeaders(started: { id: string; providerId: string; se
     [GENERATION_ID_HEADER]: started.id,
     [PROVIDER_HEADER]: started.providerId,
     [MODEL_HEADER]: started.servedModel,
+    ...cacheStatusHeaders(started.cacheStatus),
     ...extra,
   };
 }
@@ -85,6 +87,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       [GENERATION_ID_HEADER]: result.id,
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: result.servedModel,
+      ...cacheStatusHeaders(result.cacheStatus),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);
@@ -158,6 +161,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
     try {
       body = await readJsonBody(req, services.config.limits.maxBodyBytes);
       request = parseChatCompletionRequest(body);
+      applyCacheHeaders(request.input, req.headers);
     } catch (error) {
       // A body that does not parse is the caller's mistake, and an authenticated caller's mistakes are in the ledger
       // (an oversized or aborted body is the transport's business: it never reached a request).

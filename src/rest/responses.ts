@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { Message } from '../providers/types.js';
 import type { Services } from '../services.js';
 import { readJsonBody } from './body.js';
+import { applyCacheHeaders, cacheStatusHeaders } from './cache-headers.js';
 import { COST_HEADER, GENERATION_ID_HEADER, MODEL_HEADER, PROVIDER_HEADER, abortOnDisconnect, drained, streamStartHeaders } from './chat-completions.js';
 import { usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError, sendTransportError } from './errors.js';
@@ -160,6 +161,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       [GENERATION_ID_HEADER]: result.id,
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: model,
+      ...cacheStatusHeaders(result.cacheStatus),
       ...warningsHeader([...request.warnings, ...result.warnings]),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
@@ -226,6 +228,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       let request: ParsedResponsesRequest;
       try {
         request = parse(raw, viewer);
+        applyCacheHeaders(request.input, req.headers);
       } catch (error) {
         if (error instanceof ResponseNotFoundError) return notFound(res, error);
         throw error;

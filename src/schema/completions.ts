@@ -131,6 +131,23 @@ const ProviderPreferencesInput = builder.inputType('ProviderPreferences', {
   }),
 });
 
+const CacheInput = builder.inputType('CacheInput', {
+  description: 'The exact-match response cache: identical requests that opted in are answered without calling a provider',
+  fields: (t) => ({
+    ttlSeconds: t.int({ description: 'Keep the answer this many seconds for identical requests; 0 does not store it (over the key’s default)' }),
+    bypass: t.boolean({ description: 'Skip the lookup and ask a provider; with a TTL the fresh answer replaces the cached one' }),
+  }),
+});
+
+const CacheStatusEnum = builder.enumType('CacheStatus', {
+  description: 'What the response cache did for a request that opted in',
+  values: {
+    HIT: { description: 'Answered from the cache; no provider was called' },
+    MISS: { description: 'Not in the cache: a provider answered (and the answer was stored)' },
+    BYPASS: { description: 'The lookup was skipped (bypass: true)' },
+  } as const,
+});
+
 export const CompletionInputRef = builder.inputType('CompletionInput', {
   fields: (t) => ({
     model: t.string({ required: true, description: 'A catalog id, an alias, or `<provider>/<provider model id>`' }),
@@ -146,6 +163,7 @@ export const CompletionInputRef = builder.inputType('CompletionInput', {
     responseFormat: t.field({ type: ResponseFormatInput }),
     provider: t.field({ type: ProviderPreferencesInput, description: 'Routing preferences: order, allowFallbacks, sort, only, ignore, hedge' }),
     metadata: t.field({ type: 'JSON', description: 'Your own data, kept on the generation' }),
+    cache: t.field({ type: CacheInput, description: 'Response cache: a TTL opts the request in; omitted, the key’s default TTL applies' }),
   }),
 });
 
@@ -246,6 +264,10 @@ export function toCompletionInput(input: CompletionInputShape): CompletionInput 
     result.metadata = input.metadata;
   }
   if (input.provider) result.provider = toProviderPreferences(input.provider);
+  if (input.cache) {
+    const { ttlSeconds, bypass } = input.cache;
+    result.cache = { ...(ttlSeconds != null ? { ttlSeconds } : {}), ...(bypass != null ? { bypass } : {}) };
+  }
   return result;
 }
 
@@ -342,6 +364,7 @@ const CompletionRef = builder.objectRef<CompletionResult>('Completion').implemen
     usage: t.field({ type: UsageRef, resolve: (result) => result.usage }),
     latencyMs: t.exposeInt('latencyMs'),
     warnings: t.exposeStringList('warnings', { description: 'Request settings the provider could not honour' }),
+    cache: t.field({ type: CacheStatusEnum, nullable: true, description: 'What the response cache did; null when the request did not opt in', resolve: (result) => result.cacheStatus }),
   }),
 });
 
@@ -357,6 +380,7 @@ const CompletionStartedRef = builder.objectRef<Started>('CompletionStarted').imp
     model: t.field({ type: ModelRef, description: SERVING_MODEL_DESCRIPTION, resolve: servingModel }),
     provider: t.field({ type: ProviderRef, resolve: (event, _args, context) => loadProvider(context, event.providerId) }),
     warnings: t.exposeStringList('warnings'),
+    cache: t.field({ type: CacheStatusEnum, nullable: true, description: 'What the response cache did; null when the request did not opt in', resolve: (event) => event.cacheStatus }),
   }),
 });
 

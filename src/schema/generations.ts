@@ -99,6 +99,12 @@ export const GenerationRef = builder.objectRef<GenerationRow>('Generation').impl
       resolve: (row) => (row.requestSummary ? readRequestSummary(row.requestSummary) : null),
     }),
     metadata: t.field({ type: 'JSON', nullable: true, resolve: (row) => row.metadata }),
+    cacheHit: t.exposeBoolean('cacheHit', { description: 'Answered from the response cache: no provider was called and it cost nothing' }),
+    savedUsd: t.float({
+      nullable: true,
+      description: 'On a cache hit, what the cached answer cost when a provider produced it; null otherwise, or when its price was unknown',
+      resolve: (row) => (row.savedPicos === null ? null : picosToUsd(row.savedPicos)),
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (row) => row.createdAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.finishedAt }),
   }),

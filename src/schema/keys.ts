@@ -64,6 +64,7 @@ export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey').implement({
     revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.revokedAt }),
     createdAt: t.field({ type: 'DateTime', resolve: (key) => key.createdAt }),
     lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.lastUsedAt }),
+    cacheTtlSeconds: t.int({ nullable: true, description: 'The response cache TTL of this key’s requests that set none; null: they are not cached', resolve: (key) => key.cacheTtlSeconds }),
   }),
 });
 
@@ -98,6 +99,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     budget: t.field({ type: BudgetInput }),
     expiresAt: t.field({ type: 'DateTime' }),
     metadata: t.field({ type: 'JSON' }),
+    cacheTtlSeconds: t.int({ description: 'Cache this key’s answers for this many seconds unless a request says otherwise (the response cache)' }),
   }),
 });
 

@@ -37,6 +37,7 @@ describe('key expiry and revocation, on the injected clock', () => {
       revokedAt: times.revokedIn === undefined ? null : now + times.revokedIn,
       createdAt: now,
       lastUsedAt: null,
+      cacheTtlSeconds: null,
     });
     const authenticator = createAuthenticator(database.db, ADMIN, clock);
     return { clock, authenticate: () => authenticator.authenticate(`Bearer ${generated.secret}`) };

@@ -63,7 +63,7 @@ function seedRows(count: number): GenerationRow[] {
       warnings: [],
       attempts: [],
       requestSummary: { messages: 1 },
-      metadata: null,
+      metadata: null, cacheHit: false, savedPicos: null,
       createdAt: T0 + Math.floor(next() * 3 * DAY),
       finishedAt: null,
     });
