@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildApp, type App } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 
 export interface TestServer {
@@ -24,7 +25,7 @@ export interface GraphQLBody<T> {
  * Starts the real gateway on 127.0.0.1 port 0 with its own SQLite file, configured from `env` exactly as
  * `npm start` reads the environment.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: { onStatement?: (sql: string) => void } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { onStatement?: (sql: string) => void; clock?: Clock } = {}): Promise<TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   const databasePath = join(directory, 'test.db');
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${databasePath}`, SWITCHBOARD_LOCAL_DELAY_MS: '0', ...env });

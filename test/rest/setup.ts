@@ -17,7 +17,7 @@ export interface RestFixture {
  * The real gateway on port 0 with the OpenAI provider pointed at a fake upstream, so `openai/<model>` goes there
  * and `local/echo` stays in process.
  */
-export async function startRestFixture(env: Record<string, string> = {}, options: { onStatement?: (sql: string) => void } = {}): Promise<RestFixture> {
+export async function startRestFixture(env: Record<string, string> = {}, options: Parameters<typeof startTestServer>[1] = {}): Promise<RestFixture> {
   const fake = await startFakeOpenAI();
   const server = await startTestServer({ OPENAI_API_KEY: FAKE_OPENAI_KEY, OPENAI_BASE_URL: fake.url, ...env }, options);
   const adminKey = env['SWITCHBOARD_ADMIN_KEY'];
