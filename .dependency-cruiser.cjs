@@ -31,7 +31,7 @@ module.exports = {
       severity: 'error',
       comment: 'src/db/ is storage: it knows nothing of GraphQL, REST or HTTP, and nothing of the layers that use it.',
       from: { path: '^src/db/' },
-      to: { path: '^src/(schema|rest|http|completions|routing|usage|auth|catalog)/|' + COMPOSITION },
+      to: { path: '^src/(schema|rest|http|completions|routing|usage|auth|catalog|cache)/|' + COMPOSITION },
     },
     {
       name: 'completions-know-no-transport',
@@ -73,7 +73,7 @@ module.exports = {
       severity: 'error',
       comment: 'Spans are made by whoever serves or calls: telemetry/ is handed what it traces and imports no layer that uses it.',
       from: { path: '^src/telemetry/' },
-      to: { path: '^src/(schema|rest|http|completions|routing|usage|auth|catalog|db)/|' + COMPOSITION },
+      to: { path: '^src/(schema|rest|http|completions|routing|usage|auth|catalog|cache|db)/|' + COMPOSITION },
     },
     {
       name: 'usage-serves-no-http',

@@ -57,10 +57,7 @@ export class ResponseCache {
   async lookup(input: CompletionInput, caller: Caller): Promise<CacheLookup> {
     const plan = this.plan(input, caller);
     if (plan === null) return NOT_CACHED;
-    if (plan.bypass) {
-      this.metrics.bypasses.inc();
-      return { plan, status: 'BYPASS' };
-    }
+    if (plan.bypass) return { plan, status: 'BYPASS' };
     let stored: string | undefined;
     try {
       stored = await this.store.get(plan.key);
@@ -69,12 +66,15 @@ export class ResponseCache {
     }
     const answer = stored === undefined ? undefined : decodeAnswer(stored);
     if (stored !== undefined && answer === undefined) void this.store.evict(plan.key).catch(() => this.metrics.errors.inc());
-    if (answer === undefined) {
-      this.metrics.misses.inc();
-      return { plan, status: 'MISS' };
-    }
-    this.metrics.hits.inc();
+    if (answer === undefined) return { plan, status: 'MISS' };
     return { plan, status: 'HIT', answer };
+  }
+
+  /** Counts what the cache did for a request admission let through (a refused one was not served either way). */
+  admitted(lookup: CacheLookup): void {
+    if (lookup.status === 'HIT') this.metrics.hits.inc();
+    else if (lookup.status === 'MISS') this.metrics.misses.inc();
+    else if (lookup.status === 'BYPASS') this.metrics.bypasses.inc();
   }
 
   /** Keeps a fresh answer for the request's TTL (a bypassed request's answer replaces the stale one). */

@@ -229,6 +229,7 @@ export class CompletionService {
       // budget. It is still admitted (allowlist, rate limits, streams), and no upstream call is made for it.
       const cached = this.cache ? await this.cache.lookup(input, caller) : NOT_CACHED;
       const admission = await inChildSpan(caller.trace, SPAN_NAMES.admission, () => this.admission.admit(caller, input, route.candidates, streamed, { budget: cached.answer === undefined }));
+      this.cache?.admitted(cached);
       return { route, admission, cached };
     } catch (error) {
       await this.recordRefusal(input, caller, streamed, error);
