@@ -248,8 +248,24 @@ describe('the response cache over REST chat completions', () => {
     const first = await send();
     const second = await send();
     expect([first.cache, second.cache]).toEqual(['MISS', 'HIT']);
+    expect(first.text).not.toBe('');
     expect(second.text).toBe(first.text);
     expect(Number(second.costHeader)).toBe(0);
+
+    const streamed = await fetch(`${fixture.server.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...TTL },
+      body: JSON.stringify({ model: MODEL, input: 'responses cache question', store: false, stream: true }),
+    });
+    expect(streamed.headers.get('x-switchboard-cache')).toBe('HIT');
+    const text = (await streamed.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice('data: '.length)) as { type: string; delta?: string })
+      .filter((event) => event.type === 'response.output_text.delta')
+      .map((event) => event.delta)
+      .join('');
+    expect(text).toBe(first.text);
     expect(upstreamCalls() - before).toBe(1);
   });
 
