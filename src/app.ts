@@ -96,6 +96,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   // TODO(lead, issue 20 ↔ scale-out): a client of the cache's own until the shared one from src/coordination/
   // exists; swap it in here (RedisCacheStore takes any connected ioredis client) and drop the quit() in stop().
   const cacheRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+  // A Redis that is down costs each request a failed read (counted as a cache error), never the request itself.
+  cacheRedis?.on('error', (error: unknown) => logger.warn({ err: error }, 'response cache: Redis error'));
   const cacheBound = { maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes };
   const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(db, cacheBound, clock);
   const cacheMetrics = new CacheMetrics(cacheStore);

@@ -90,7 +90,8 @@ export class AdmissionControl {
 
   /** Succeeded answers teach the history what each endpoint's completions use and how long they take. */
   private learn(row: GenerationRow): void {
-    if (row.status !== 'SUCCEEDED' || row.providerId === null || row.providerModelId === null) return;
+    // A cache hit took no time at the endpoint: it would make the endpoint look faster than it is.
+    if (row.status !== 'SUCCEEDED' || row.cacheHit || row.providerId === null || row.providerModelId === null) return;
     this.history.record(endpointOf(row.providerId, row.providerModelId), row.completionTokens, row.latencyMs);
   }
 

@@ -40,6 +40,9 @@ export async function putCacheEntry(db: Db, entry: StoredCacheEntry, bounds: Cac
       .onConflictDoUpdate({ target: responseCache.key, set: { answer: entry.answer, sizeBytes, createdAt: entry.createdAt, expiresAt: entry.expiresAt } })
       .run();
     tx.delete(responseCache).where(lte(responseCache.expiresAt, now)).run();
+    // The window query below sorts the whole table; most writes are within the bound and need only these sums.
+    const totals = tx.select({ entries: count(), bytes: sum(responseCache.sizeBytes) }).from(responseCache).get();
+    if ((totals?.entries ?? 0) <= bounds.maxEntries && Number(totals?.bytes ?? 0) <= bounds.maxBytes) return 0;
     // A running total over the newest rows first: everything from the row that crosses a bound onwards goes.
     const evicted = tx.run(sql`
       delete from response_cache where key in (
