@@ -1,4 +1,4 @@
-import { and, count, eq, gt, lte, sql, sum } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lte, sum } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { responseCache } from './schema.js';
 
@@ -28,9 +28,13 @@ export async function findCacheEntry(db: Db, key: string, now: number): Promise<
     .get()?.answer;
 }
 
+/** How many of the oldest rows are read at a time while choosing which to evict. */
+const EVICTION_BATCH = 256;
+
 /**
- * Stores (or replaces) an entry, then deletes expired rows and, newest kept first, every row past the entry or byte
- * bound; all in one transaction. Returns how many rows went because of the bound (expired ones are not evictions).
+ * Stores (or replaces) an entry, then deletes expired rows and, oldest first, as many rows as it takes to be within
+ * both bounds again; all in one transaction. Returns how many rows went because of the bound (expired ones are not
+ * evictions). The totals and the oldest rows are read from the covering age index, never from the answers' pages.
  */
 export async function putCacheEntry(db: Db, entry: StoredCacheEntry, bounds: CacheBounds, now: number): Promise<number> {
   const sizeBytes = Buffer.byteLength(entry.answer);
@@ -40,20 +44,30 @@ export async function putCacheEntry(db: Db, entry: StoredCacheEntry, bounds: Cac
       .onConflictDoUpdate({ target: responseCache.key, set: { answer: entry.answer, sizeBytes, createdAt: entry.createdAt, expiresAt: entry.expiresAt } })
       .run();
     tx.delete(responseCache).where(lte(responseCache.expiresAt, now)).run();
-    // The window query below sorts the whole table; most writes are within the bound and need only these sums.
     const totals = tx.select({ entries: count(), bytes: sum(responseCache.sizeBytes) }).from(responseCache).get();
-    if ((totals?.entries ?? 0) <= bounds.maxEntries && Number(totals?.bytes ?? 0) <= bounds.maxBytes) return 0;
-    // A running total over the newest rows first: everything from the row that crosses a bound onwards goes.
-    const evicted = tx.run(sql`
-      delete from response_cache where key in (
-        select key from (
-          select key,
-                 sum(size_bytes) over (order by created_at desc, key desc) as running_bytes,
-                 row_number() over (order by created_at desc, key desc) as position
-          from response_cache
-        ) where running_bytes > ${bounds.maxBytes} or position > ${bounds.maxEntries}
-      )`);
-    return evicted.changes;
+    let excessEntries = (totals?.entries ?? 0) - bounds.maxEntries;
+    let excessBytes = Number(totals?.bytes ?? 0) - bounds.maxBytes;
+    const doomed: string[] = [];
+    for (let offset = 0; excessEntries > 0 || excessBytes > 0; offset += EVICTION_BATCH) {
+      const oldest = tx
+        .select({ key: responseCache.key, sizeBytes: responseCache.sizeBytes })
+        .from(responseCache)
+        .orderBy(asc(responseCache.createdAt), asc(responseCache.key))
+        .limit(EVICTION_BATCH)
+        .offset(offset)
+        .all();
+      if (oldest.length === 0) break;
+      for (const row of oldest) {
+        if (excessEntries <= 0 && excessBytes <= 0) break;
+        doomed.push(row.key);
+        excessEntries--;
+        excessBytes -= row.sizeBytes;
+      }
+    }
+    for (let start = 0; start < doomed.length; start += EVICTION_BATCH) {
+      tx.delete(responseCache).where(inArray(responseCache.key, doomed.slice(start, start + EVICTION_BATCH))).run();
+    }
+    return doomed.length;
   });
 }
 

@@ -260,7 +260,8 @@ export const responseCache = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
-  (table) => [index('response_cache_created_idx').on(table.createdAt), index('response_cache_expires_idx').on(table.expiresAt)],
+  // Covering the size bound's reads (totals, then the oldest rows) so they never touch the answers' pages.
+  (table) => [index('response_cache_age_idx').on(table.createdAt, table.key, table.sizeBytes), index('response_cache_expires_idx').on(table.expiresAt)],
 );
 
 export type ResponseCacheRow = typeof responseCache.$inferSelect;
