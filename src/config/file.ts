@@ -136,6 +136,8 @@ const keySchema = z
     allowedModels: z.array(z.string().min(1)).optional(),
     rateLimit: z.object({ requestsPerMinute: positiveInt.optional(), tokensPerMinute: positiveInt.optional(), concurrentStreams: positiveInt.optional() }).strict().optional(),
     budget: z.object({ limitUsd: z.number().min(0), period: z.enum(budgetPeriods).optional() }).strict().optional(),
+    /** The response cache TTL of the key's requests that set none (checked against its bound by the key service). */
+    cacheTtlSeconds: z.number().int().min(0).optional(),
   })
   .strict();
 
