@@ -45,8 +45,11 @@ export async function endpointHistory(db: Db, query: HistoryQuery): Promise<Hist
     sql`created_at < ${query.to}`,
   ];
   if (query.providerModelId !== undefined) conditions.push(sql`provider_model_id = ${query.providerModelId}`);
+  // The bucket goes in as an integer literal: a bound JavaScript number arrives as a REAL and the division would
+  // not floor. It is an integer computed here, never caller text.
+  const width = sql.raw(String(bucket));
   const records = db.all<HistoryRecord>(sql`
-    select (created_at / ${bucket}) * ${bucket} as k_start,
+    select (created_at / ${width}) * ${width} as k_start,
       count(*) as requests,
       sum(status in ('FAILED', 'INTERRUPTED')) as failures,
       percentile_cont(latency_ms, 0.5) as p50,
