@@ -155,8 +155,22 @@ describe('the dashboard in a browser with no internet', () => {
     expect(Number(await page.getByTestId('figure-tokens').getAttribute('data-value'))).toBe(total.promptTokens + total.completionTokens);
     expect(Number(await page.getByTestId('figure-spend').getAttribute('data-value'))).toBe(total.costUsd);
     expect(Number(await page.getByTestId('figure-error-rate').getAttribute('data-value'))).toBe(total.errors / total.requests);
-    expect(await page.getByTestId('top-models').innerText()).toContain('openai/gpt-4o-mini');
+    // Tables sort by a click on a column: requests, most first (3 through the fake, 1 local), then reversed.
+    const models = page.getByTestId('top-models');
+    await models.getByRole('button', { name: 'Requests' }).click();
+    expect(await models.locator('tbody tr').first().innerText()).toContain('openai/gpt-4o-mini');
+    await models.getByRole('button', { name: 'Requests' }).click();
+    expect(await models.locator('tbody tr').first().innerText()).toContain('local/echo');
     await shoot(page, 'overview');
+    // The day window charts by the hour and agrees with the same query.
+    await page.getByTestId('window-day').click();
+    await expect.poll(async () => (await figures.getAttribute('data-from')) !== from, { timeout: 10_000 }).toBe(true);
+    const dayFrom = await figures.getAttribute('data-from');
+    const dayTo = await figures.getAttribute('data-to');
+    expect(Date.parse(dayTo!) - Date.parse(dayFrom!)).toBe(86_400_000);
+    const day = await server.graphql<{ usage: UsageFigures[] }>('query($filter: UsageFilter) { usage(filter: $filter) { requests } }', { filter: { from: dayFrom, to: dayTo } }, asAdmin);
+    await expect.poll(async () => Number(await page.getByTestId('figure-requests').getAttribute('data-value'))).toBe(day.data!.usage[0]!.requests);
+    expect(Number(await page.getByTestId('chart-requests').getAttribute('data-points'))).toBeGreaterThan(0);
   }, 60_000);
 
   it('live: a new generation shows within a second of it finishing, and opens its detail page', async () => {
