@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { BadRequestError } from '../errors.js';
 import { AttemptRun, type AttemptSink } from './attempts.js';
 import type { HedgeDelay, ModelRoutingConfig, RoutingConfig, RoutingStrategy } from './config.js';
-import { RouterState } from './health.js';
+import { EndpointHealth, RouterState } from './health.js';
 import { allowedByPreferences, applyOrder, meetsRequirements, requirementsOf, unmetRequirement, type UnmetRequirement } from './preferences.js';
 import type { Candidate, Resolution } from './resolve.js';
 import type { Route } from './route.js';
@@ -129,7 +129,12 @@ export class Router {
       streamed,
       promptTokens: requirements.promptTokensRoughly,
       expectedCompletionTokens: input.maxTokens ?? EXPECTED_COMPLETION_TOKENS,
-      health: (candidate) => this.state.endpoint({ providerId: candidate.providerId, providerModelId: candidate.providerModelId, modelId: candidate.model?.id ?? null }),
+      health: (candidate) => {
+        const ref = { providerId: candidate.providerId, providerModelId: candidate.providerModelId, modelId: candidate.model?.id ?? null };
+        // A dry run reads health without adding endpoints nobody called to Provider.health.
+        if (dryRun) return this.state.find(ref) ?? new EndpointHealth(ref, this.config.breaker);
+        return this.state.endpoint(ref);
+      },
       random: this.random,
       exploreEvery: this.exploreEvery,
       dryRun,
