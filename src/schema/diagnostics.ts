@@ -142,7 +142,7 @@ const RateLimitUseRef = builder.objectRef<RateLimitUseShape>('RateLimitUse').imp
   description: 'What a key used in the current one-minute rate-limit window (the last 60 seconds of the ledger), against its limits',
   fields: (t) => ({
     windowStart: t.field({ type: 'DateTime', resolve: (use) => use.windowStart }),
-    requests: t.int({ description: 'Requests started in the window, in flight ones included', resolve: (use) => use.requests }),
+    requests: t.int({ description: 'Requests started in the window, in flight ones included; those the rate limiter refused took nothing and are left out', resolve: (use) => use.requests }),
     tokens: t.int({ description: 'Prompt and completion tokens of those requests (in-flight ones count when they finish)', resolve: (use) => use.tokens }),
     requestsPerMinute: t.int({ nullable: true, resolve: (use) => use.key.requestsPerMinute }),
     tokensPerMinute: t.int({ nullable: true, resolve: (use) => use.key.tokensPerMinute }),

@@ -119,7 +119,7 @@ describe('rate-limit use in the current window', () => {
   it('counts the key’s requests and tokens of the last minute against its limits', async () => {
     const created = await server.graphql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
       'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }',
-      { input: { name: 'limited', scopes: ['COMPLETIONS', 'READ'], rateLimit: { requestsPerMinute: 10, tokensPerMinute: 1000 } } },
+      { input: { name: 'limited', scopes: ['COMPLETIONS', 'READ'], rateLimit: { requestsPerMinute: 3, tokensPerMinute: 1000 } } },
       { authorization: `Bearer ${ADMIN}` },
     );
     const { secret, apiKey } = created.data!.createApiKey;
@@ -128,6 +128,9 @@ describe('rate-limit use in the current window', () => {
       const done = await server.graphql('mutation($input: CompletionInput!) { createCompletion(input: $input) { id } }', { input: { model: 'local/echo', messages: [{ role: 'USER', content: text }] } }, auth);
       expect(done.errors).toBeUndefined();
     }
+    // A fourth is refused by the limiter: it has a ledger row, but took nothing from the window.
+    const refused = await server.graphql('mutation($input: CompletionInput!) { createCompletion(input: $input) { id } }', { input: { model: 'local/echo', messages: [{ role: 'USER', content: 'four' }] } }, auth);
+    expect(refused.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
     // A request of this key from two minutes ago is outside the window.
     server.app.services.db.insert(generations).values(row('gen_before_window', Date.now() - 120_000, 'SUCCEEDED', 5, 'echo', apiKey.id)).run();
     const body = await server.graphql<{ me: { rateLimitUse: { requests: number; tokens: number; requestsUsed: number; tokensUsed: number; requestsPerMinute: number } } }>(
@@ -144,10 +147,11 @@ describe('rate-limit use in the current window', () => {
     );
     const total = ledger.data!.usage[0]!;
     expect(use.requests).toBe(3);
-    expect(total.requests).toBe(3);
+    expect(total.requests).toBe(4);
+    // The refusal used no tokens, so the window's tokens are the ledger's.
     expect(use.tokens).toBe(total.promptTokens + total.completionTokens);
-    expect(use.requestsUsed).toBeCloseTo(0.3, 10);
+    expect(use.requestsUsed).toBe(1);
     expect(use.tokensUsed).toBeCloseTo(use.tokens / 1000, 10);
-    expect(use.requestsPerMinute).toBe(10);
+    expect(use.requestsPerMinute).toBe(3);
   });
 });
