@@ -259,3 +259,41 @@ describe('the dashboard in a browser with no internet', () => {
     expect(requested.some((url) => url.startsWith('ws://') && url.endsWith('/graphql'))).toBe(true);
   });
 });
+
+describe('the dashboard in open local mode', () => {
+  let bundle: string;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    bundle = mkdtempSync(join(tmpdir(), 'switchboard-dashboard-open-'));
+    await buildDashboard(bundle);
+    server = await startTestServer({}, { dashboardDirectory: bundle });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (bundle) rmSync(bundle, { recursive: true, force: true });
+  });
+
+  it('just works without a key: figures, live updates and keys', async () => {
+    const page = await browser.newPage();
+    await page.route('**/*', (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+    expect((await server.graphql(COMPLETE, ask('local/echo', 'open mode'))).errors).toBeUndefined();
+    await page.goto(`${server.url}/dashboard#/overview`);
+    await expect.poll(async () => Number(await page.getByTestId('figure-requests').getAttribute('data-value')), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator('.error').count()).toBe(0);
+    await page.goto(`${server.url}/dashboard#/live`);
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor({ timeout: 15_000 });
+    const body = await server.graphql<{ createCompletion: { id: string } }>(COMPLETE, ask('local/echo', 'seen live'));
+    await page.locator(`[data-generation="${body.data!.createCompletion.id}"]`).waitFor({ timeout: 5_000 });
+    await page.goto(`${server.url}/dashboard#/keys`);
+    await page.getByTestId('keys-table').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.error').count()).toBe(0);
+    await page.close();
+  }, 60_000);
+});
