@@ -3,9 +3,10 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { buildDashboard, DASHBOARD_OUTPUT, DASHBOARD_SOURCE } from './dashboard.js';
 
 // `npm run build`: compiles src/ to dist/ and copies the files the compiled code reads next to itself at run time
-// (the seed catalog), so `node dist/index.js` runs without tsx. dist/ is emptied first: a module deleted or
+// (the seed catalog), and bundles the dashboard, so `node dist/index.js` runs without tsx. dist/ is emptied first: a module deleted or
 // renamed in src/ must not linger in dist/ and be loaded by a stale import. Migrations are not copied: the client
 // finds them at `<package>/migrations` from both src/db and dist/db.
 
@@ -17,7 +18,8 @@ const dist = join(root, 'dist');
 function runtimeAssets(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return runtimeAssets(path);
+    // The dashboard's sources are bundled below, not read at run time.
+    if (entry.isDirectory()) return path === DASHBOARD_SOURCE ? [] : runtimeAssets(path);
     return entry.name.endsWith('.json') ? [path] : [];
   });
 }
@@ -31,6 +33,9 @@ if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 for (const asset of runtimeAssets(src)) {
   cpSync(asset, join(dist, relative(src, asset)));
 }
+
+// The dashboard (GET /dashboard): bundled into static files the gateway serves from dist/dashboard.
+await buildDashboard(DASHBOARD_OUTPUT);
 
 // The bin entry: npm links it executable when the package is installed, but a build in place must be runnable too.
 const cli = join(dist, 'cli.js');

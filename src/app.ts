@@ -22,6 +22,7 @@ import { openDatabase } from './db/client.js';
 import { markInterrupted } from './db/generations.js';
 import { readCatalogSeed, seedCatalog } from './db/seed.js';
 import { createAccessLog, observedAuthenticator } from './http/access-log.js';
+import { createDashboardHandler } from './http/dashboard.js';
 import { createDispatcher } from './http/dispatcher.js';
 import { createGraphQLServer } from './http/graphql.js';
 import { createGraphQLWebSocketBridge } from './http/graphql-ws.js';
@@ -46,6 +47,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Sees every SQL statement Drizzle runs (tests count them to keep N+1 queries out). */
   onStatement?: (sql: string) => void;
+  /** Where the built dashboard is (tests build their own); <package>/dist/dashboard by default. */
+  dashboardDirectory?: string;
   /** How reloadConfig() reads the configuration again; by default the process environment and the same file. */
   loadConfig?: () => Config;
 }
@@ -154,6 +157,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       onShed: () => observability.metrics.shed('http'),
       tracer: tracing.tracer,
       readinessChecks: coreReadinessChecks({ ping: database.ping, pendingMigrations: database.pendingMigrations, isDraining }),
+      dashboard: createDashboardHandler(options.dashboardDirectory),
     }),
   );
   const webSockets = createGraphQLWebSocketBridge({

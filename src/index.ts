@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   if (!config.adminKey) {
     logger.warn('open local mode: no SWITCHBOARD_ADMIN_KEY is set, so every caller is admin; listening on loopback only');
   }
-  logger.info({ url, providers: app.services.registry.ids() }, `Switchboard is listening: GraphiQL at ${url}/graphql`);
+  logger.info({ url, providers: app.services.registry.ids() }, `Switchboard is listening: GraphiQL at ${url}/graphql, the dashboard at ${url}/dashboard`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 
-export const usageDimensions = ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR'] as const;
+export const usageDimensions = ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR', 'MINUTE'] as const;
 export type UsageDimension = (typeof usageDimensions)[number];
 
 export interface UsageFilter {
@@ -23,6 +23,8 @@ export interface UsageBucket {
   day: number | null;
   /** Start of the UTC hour, unix milliseconds. */
   hour: number | null;
+  /** Start of the minute, unix milliseconds. */
+  minute: number | null;
   requests: number;
   /** FAILED and INTERRUPTED; a caller's cancellation is not an error. */
   errors: number;
@@ -41,6 +43,7 @@ export interface UsageBucket {
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 
 /** The bucket key columns; fixed expressions, never caller text. Integer division floors the instant to its UTC day or hour. */
 const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: string }> = {
@@ -49,10 +52,11 @@ const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: str
   KEY: { alias: 'k_key', expression: 'api_key_id' },
   DAY: { alias: 'k_day', expression: `(created_at / ${DAY_MS}) * ${DAY_MS}` },
   HOUR: { alias: 'k_hour', expression: `(created_at / ${HOUR_MS}) * ${HOUR_MS}` },
+  MINUTE: { alias: 'k_minute', expression: `(created_at / ${MINUTE_MS}) * ${MINUTE_MS}` },
 };
 
 /** Time first, so a chart's buckets come out in order. */
-const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MODEL', 'PROVIDER', 'KEY'];
+const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY'];
 
 interface BucketRecord {
   k_model?: string | null;
@@ -60,6 +64,7 @@ interface BucketRecord {
   k_key?: string | null;
   k_day?: number | null;
   k_hour?: number | null;
+  k_minute?: number | null;
   requests: number;
   errors: number;
   cancellations: number;
@@ -133,6 +138,7 @@ function toBucket(record: BucketRecord): UsageBucket {
     apiKeyId: record.k_key ?? null,
     day: record.k_day ?? null,
     hour: record.k_hour ?? null,
+    minute: record.k_minute ?? null,
     requests: record.requests,
     errors: record.errors,
     cancellations: record.cancellations,

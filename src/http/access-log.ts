@@ -42,7 +42,7 @@ export function observedAuthenticator(authenticator: Authenticator): Authenticat
 }
 
 const MODELS_PREFIX = '/v1/models/';
-const FIXED_ROUTES = new Set(['/', '/graphql', '/healthz', '/readyz', '/metrics', '/v1/chat/completions', '/v1/models', '/v1/responses']);
+const FIXED_ROUTES = new Set(['/', '/graphql', '/healthz', '/readyz', '/metrics', '/dashboard', '/v1/chat/completions', '/v1/models', '/v1/responses']);
 
 /**
  * The route template of a path, the only form of it a metric label may take: a raw path would let any caller mint
@@ -52,6 +52,7 @@ export function routeTemplate(path: string): string {
   if (FIXED_ROUTES.has(path)) return path;
   if (path.startsWith(MODELS_PREFIX)) return '/v1/models/{id}';
   if (path.startsWith('/graphql/')) return '/graphql';
+  if (path.startsWith('/dashboard/')) return '/dashboard/{file}';
   return 'unmatched';
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RestHandler } from '../rest/handler.js';
 import { requestScope, type AccessLog } from './access-log.js';
 import { admitGraphQLBody } from './body-limit.js';
+import type { DashboardHandler } from './dashboard.js';
 import { refuseRestRequest } from './csrf.js';
 import type { GraphQLServer } from './graphql.js';
 import { sendShed, type InflightLimiter } from './load-shedding.js';
@@ -31,6 +32,8 @@ export interface DispatcherOptions {
   onShed: () => void;
   /** What GET /readyz checks. */
   readinessChecks: readonly ReadinessCheck[];
+  /** GET /dashboard and its assets (src/http/dashboard.ts). */
+  dashboard?: DashboardHandler;
   /** Set only when traces are exported: each GraphQL and REST request then gets a span. */
   tracer?: Tracer | undefined;
 }
@@ -75,7 +78,11 @@ function dispatch(options: DispatcherOptions, req: IncomingMessage, res: ServerR
     void options.serveMetrics(req, res);
     return;
   }
-  // Probes and scrapes above are exempt: an overloaded gateway must still say so, and be seen.
+  if (options.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'))) {
+    options.dashboard(req, res, path);
+    return;
+  }
+  // Probes, scrapes and the dashboard's static files above are exempt: an overloaded gateway must still say so, and be seen.
   if (!options.inflight.holdUntilClosed(res)) {
     options.onShed();
     sendShed(res, options.inflight.max);

@@ -51,16 +51,24 @@ export function requirementsOf(input: CompletionInput): Requirements {
   };
 }
 
+/** Why the catalog says an endpoint cannot take the request; null when it can. */
+export type UnmetRequirement = 'capability' | 'contextLength';
+
 /**
- * Whether the catalog says this endpoint can take the request: tools, images, and a prompt within its context.
- * An endpoint the catalog knows nothing of (a model addressed directly) is given the benefit of the doubt.
+ * What the catalog says keeps this endpoint from taking the request: tools or images it lacks, or a prompt over its
+ * context. An endpoint the catalog knows nothing of (a model addressed directly) is given the benefit of the doubt.
  */
-export function meetsRequirements(candidate: Candidate, requirements: Requirements): boolean {
+export function unmetRequirement(candidate: Candidate, requirements: Requirements): UnmetRequirement | null {
   const model = candidate.model;
-  if (!model) return true;
-  if (requirements.tools && !model.supportedParameters.includes('tools')) return false;
-  if (requirements.images && !model.inputModalities.includes('IMAGE')) return false;
+  if (!model) return null;
+  if (requirements.tools && !model.supportedParameters.includes('tools')) return 'capability';
+  if (requirements.images && !model.inputModalities.includes('IMAGE')) return 'capability';
   const contextLength = candidate.endpoint?.contextLength ?? model.contextLength;
-  if (contextLength > 0 && requirements.promptTokensAtMost > contextLength && requirements.promptTokens() > contextLength) return false;
-  return true;
+  if (contextLength > 0 && requirements.promptTokensAtMost > contextLength && requirements.promptTokens() > contextLength) return 'contextLength';
+  return null;
+}
+
+/** Whether the catalog says this endpoint can take the request: tools, images, and a prompt within its context. */
+export function meetsRequirements(candidate: Candidate, requirements: Requirements): boolean {
+  return unmetRequirement(candidate, requirements) === null;
 }

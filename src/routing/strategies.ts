@@ -13,6 +13,8 @@ export interface RankingContext {
   random(): number;
   /** The latency and throughput strategies put an endpoint first after it was passed over this many times. */
   exploreEvery: number;
+  /** A dry run (explainRoute): ranks without counting the decision, so explaining a route never changes the next one. */
+  dryRun?: boolean;
 }
 
 /** Orders one model's candidates, best first. Ties keep the catalog order. */
@@ -76,6 +78,7 @@ function explore(ranked: Candidate[], context: RankingContext): Candidate[] {
     }
   }
   const order = explored ? [explored, ...ranked.filter((candidate) => candidate !== explored)] : ranked;
+  if (context.dryRun) return order;
   for (const [index, candidate] of order.entries()) {
     const health = context.health(candidate);
     health.passedOver = index === 0 ? 0 : health.passedOver + 1;

@@ -9,6 +9,7 @@ import './usage.js';
 import './audit.js';
 import './keys.js';
 import './catalog-admin.js';
+import './diagnostics.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -12,7 +12,7 @@ function bigPicosToUsd(picos: bigint): number {
 }
 
 const UsageDimensionEnum = builder.enumType('UsageDimension', {
-  description: 'What usage buckets are grouped by. DAY and HOUR are UTC.',
+  description: 'What usage buckets are grouped by. DAY and HOUR are UTC; MINUTE is for short windows such as the last hour.',
   values: usageDimensions,
 });
 
@@ -36,6 +36,7 @@ const UsageBucketKeyRef = builder.objectRef<UsageBucket>('UsageBucketKey').imple
     apiKeyId: t.string({ nullable: true, description: 'Null also for requests made with the admin key or in open local mode', resolve: (bucket) => bucket.apiKeyId }),
     day: t.field({ type: 'DateTime', nullable: true, description: 'Start of the UTC day', resolve: (bucket) => bucket.day }),
     hour: t.field({ type: 'DateTime', nullable: true, description: 'Start of the UTC hour', resolve: (bucket) => bucket.hour }),
+    minute: t.field({ type: 'DateTime', nullable: true, description: 'Start of the minute', resolve: (bucket) => bucket.minute }),
   }),
 });
 

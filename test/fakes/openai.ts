@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { z } from 'zod';
 import type { FakeUpstream, ReceivedRequest, Script, ScriptedError } from '../conformance/harness.js';
 import { sendJson, startFakeServer, streamPieces } from './server.js';
@@ -185,6 +186,22 @@ type ChatRequest = z.infer<typeof requestSchema>;
 
 const textPartsSchema = z.array(z.object({ type: z.string(), text: z.string().optional() }));
 
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  const parts = textPartsSchema.safeParse(content);
+  return parts.success ? parts.data.map((part) => part.text ?? '').join('') : '';
+}
+
+/**
+ * Prompt tokens as OpenAI counts a chat with o200k_base: 3 per message plus its role and content, 3 to prime the
+ * reply (OpenAI's cookbook formula, which the API's usage matches for text messages).
+ */
+function chatPromptTokens(request: ChatRequest): number {
+  let tokens = 3;
+  for (const message of request.messages ?? []) tokens += 3 + countO200k(message.role) + countO200k(contentText(message.content));
+  return tokens;
+}
+
 function lastUserText(request: ChatRequest): string {
   const user = [...(request.messages ?? [])].reverse().find((message) => message.role === 'user');
   if (typeof user?.content === 'string') return user.content;
@@ -210,7 +227,7 @@ function planFor(script: Script | undefined, request: ChatRequest, flavor: ChatW
   if (script === undefined) {
     // With nothing queued the fake echoes, so it can serve benchmarks and end-to-end tests without scripting.
     const text = `You said: ${lastUserText(request)}`;
-    const promptTokens = Math.max(1, Math.ceil(JSON.stringify(request.messages ?? []).length / 4));
+    const promptTokens = chatPromptTokens(request);
     return { reasoning: '', text, finishReason: 'stop', usage: counts({ promptTokens, completionTokens: streamPieces(text).length }) };
   }
   switch (script.kind) {

@@ -25,7 +25,7 @@ export interface GraphQLBody<T> {
  * Starts the real gateway on 127.0.0.1 port 0 with its own SQLite file, configured from `env` exactly as
  * `npm start` reads the environment.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: { onStatement?: (sql: string) => void; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { onStatement?: (sql: string) => void; clock?: Clock; dashboardDirectory?: string } = {}): Promise<TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   const databasePath = join(directory, 'test.db');
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${databasePath}`, SWITCHBOARD_LOCAL_DELAY_MS: '0', ...env });

@@ -81,13 +81,14 @@ function percentile(values: number[], q: number): number | null {
   return Math.round(sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower));
 }
 
-function keyOf(row: GenerationRow, groupBy: readonly UsageDimension[]): Pick<UsageBucket, 'modelId' | 'providerId' | 'apiKeyId' | 'day' | 'hour'> {
+function keyOf(row: GenerationRow, groupBy: readonly UsageDimension[]): Pick<UsageBucket, 'modelId' | 'providerId' | 'apiKeyId' | 'day' | 'hour' | 'minute'> {
   return {
     modelId: groupBy.includes('MODEL') ? row.modelId : null,
     providerId: groupBy.includes('PROVIDER') ? row.providerId : null,
     apiKeyId: groupBy.includes('KEY') ? row.apiKeyId : null,
     day: groupBy.includes('DAY') ? Math.floor(row.createdAt / DAY) * DAY : null,
     hour: groupBy.includes('HOUR') ? Math.floor(row.createdAt / HOUR) * HOUR : null,
+    minute: groupBy.includes('MINUTE') ? Math.floor(row.createdAt / 60_000) * 60_000 : null,
   };
 }
 
@@ -127,7 +128,7 @@ function expectedBuckets(rows: GenerationRow[], groupBy: readonly UsageDimension
 }
 
 const byKey = (buckets: UsageBucket[]): UsageBucket[] =>
-  [...buckets].sort((a, b) => JSON.stringify([a.day, a.hour, a.modelId, a.providerId, a.apiKeyId]).localeCompare(JSON.stringify([b.day, b.hour, b.modelId, b.providerId, b.apiKeyId])));
+  [...buckets].sort((a, b) => JSON.stringify([a.day, a.hour, a.minute, a.modelId, a.providerId, a.apiKeyId]).localeCompare(JSON.stringify([b.day, b.hour, b.minute, b.modelId, b.providerId, b.apiKeyId])));
 
 describe('queryUsage', () => {
   let database: DatabaseHandle;
@@ -143,7 +144,7 @@ describe('queryUsage', () => {
   });
   afterAll(() => database.close());
 
-  const groupings: UsageDimension[][] = [[], ['MODEL'], ['PROVIDER'], ['KEY'], ['DAY'], ['HOUR'], ['MODEL', 'PROVIDER'], ['MODEL', 'DAY'], ['PROVIDER', 'KEY', 'HOUR'], ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR']];
+  const groupings: UsageDimension[][] = [[], ['MODEL'], ['PROVIDER'], ['KEY'], ['DAY'], ['HOUR'], ['MODEL', 'PROVIDER'], ['MODEL', 'DAY'], ['PROVIDER', 'KEY', 'HOUR'], ['MINUTE'], ['MODEL', 'MINUTE'], ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR']];
 
   it.each(groupings.map((groupBy) => [groupBy.join('+') || 'nothing', groupBy] as const))('buckets by %s equal the sums of their generations, in one statement', (_name, groupBy) => {
     statements.length = 0;
