@@ -27,7 +27,7 @@ export async function run(options: { quick?: boolean; streams?: number } = {}): 
     const idleRssKb = gateway.rssKb();
     const variables = { input: { model: 'local/echo', messages: [{ role: 'USER', content: words(WORDS) }] } };
     // Warm the schema and the local provider with a handful of streams first.
-    const warm = wsClient(gateway.wsUrl);
+    const warm = wsClient(gateway.wsUrl, gateway.authorization);
     await Promise.all(Array.from({ length: 5 }, () => graphqlWsStream(warm, variables)));
     await warm.dispose();
     const warmRssKb = gateway.rssKb();
@@ -35,7 +35,7 @@ export async function run(options: { quick?: boolean; streams?: number } = {}): 
     // Open every socket first (in batches, as a crowd of clients would), so stream timings exclude the handshakes.
     const connectStarted = performance.now();
     for (let index = 0; index < count; index += 100) {
-      const batch = Array.from({ length: Math.min(100, count - index) }, () => wsClient(gateway.wsUrl));
+      const batch = Array.from({ length: Math.min(100, count - index) }, () => wsClient(gateway.wsUrl, gateway.authorization));
       clients.push(...batch);
       await Promise.all(batch.map((client) => connected(client)));
     }

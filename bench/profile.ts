@@ -21,7 +21,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
       const upstream = await startUpstreamProcess();
       const gateway = await startGatewayProcess({ upstream, cpuProfDir: join(directory, api) });
       try {
-        const target = api === 'rest' ? restTarget(gateway.url, gateway.pid) : graphqlTarget(gateway.url, gateway.pid);
+        const target = api === 'rest' ? restTarget(gateway.url, gateway.pid, gateway.headers) : graphqlTarget(gateway.url, gateway.pid, gateway.headers);
         const point = await measureTarget(target, 10, plan);
         console.log(`\n### ${api} at c=10: ${point.rps} req/s, p50 ${point.p50Ms} ms, ${point.cpuMsPerRequest ?? '-'} ms CPU/request`);
       } finally {

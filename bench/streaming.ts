@@ -78,12 +78,12 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
     for (const concurrency of plan.concurrencies) {
       const direct = pool(upstreamUrl.origin, concurrency);
       const viaGateway = pool(gateway.url, concurrency);
-      const clients: Client[] = Array.from({ length: concurrency }, () => wsClient(gateway.wsUrl));
+      const clients: Client[] = Array.from({ length: concurrency }, () => wsClient(gateway.wsUrl, gateway.authorization));
       try {
         const targets: Array<[string, OpenStream]> = [
           ['direct', () => openAIStream(direct, `${upstreamUrl.pathname}/chat/completions`, directBody, { authorization: `Bearer ${upstream.key}` })],
-          ['rest-sse', () => openAIStream(viaGateway, '/v1/chat/completions', restBody, {})],
-          ['graphql-sse', () => graphqlSseStream(viaGateway, variables)],
+          ['rest-sse', () => openAIStream(viaGateway, '/v1/chat/completions', restBody, gateway.headers)],
+          ['graphql-sse', () => graphqlSseStream(viaGateway, variables, gateway.headers)],
           ['graphql-ws', (lane) => graphqlWsStream(clients[lane] as Client, variables)],
         ];
         for (const [target, open] of targets) {
