@@ -160,6 +160,8 @@ export async function run(options: { quick?: boolean; rounds?: number } = {}): P
     console.log(`PEER UNAVAILABLE: ${peerProblem.slice(0, 300)}`);
   }
   const idleRss: number[] = [];
+  const startedRss: number[] = [];
+  const idleMs = options.quick ? 3000 : 30_000;
   const systems: System[] = [
     {
       label: 'bare node:http + undici proxy (reference)',
@@ -190,8 +192,13 @@ export async function run(options: { quick?: boolean; rounds?: number } = {}): P
       label: 'Switchboard (dist/, auth on, default logging)',
       async start(upstream) {
         const gateway = await startGatewayProcess({ upstream });
-        // Idle: started, nothing served yet, a moment to settle.
+        // Idle: started and left alone. V8 gives back the young generation it grew while loading only once its
+        // memory reducer sees the process idle (after ~20 s), so the idle figure is read after IDLE_MS; the RSS
+        // a second after start-up is reported beside it.
         await new Promise((resolveWait) => setTimeout(resolveWait, 1000));
+        const startedKb = gateway.rssKb();
+        if (startedKb !== null) startedRss.push(startedKb / 1024);
+        await new Promise((resolveWait) => setTimeout(resolveWait, idleMs - 1000));
         const kb = gateway.rssKb();
         if (kb !== null) idleRss.push(kb / 1024);
         return { child: gateway, targets: [restTarget(gateway.url, gateway.pid, gateway.headers), graphqlTarget(gateway.url, gateway.pid, gateway.headers)] };
@@ -265,6 +272,8 @@ export async function run(options: { quick?: boolean; rounds?: number } = {}): P
   );
 
   const idleRssMb = idleRss.length > 0 ? round(median(idleRss), 1) : null;
+  const startedRssMb = startedRss.length > 0 ? round(median(startedRss), 1) : null;
+  console.log(`\ngateway RSS: ${fmt(startedRssMb, 1)} MB one second after start-up, ${fmt(idleRssMb, 1)} MB after ${idleMs / 1000} s idle`);
   const gatewayRss50 = rssAt50('rest', 'graphql');
   const targets: TargetCheck[] = [
     check('REST CPU per request c=10 ÷ bare proxy', ratio(at('rest', 10)?.cpuMsPerRequest, at('rest-ref', 10)?.cpuMsPerRequest), '<=', 2, '×'),
@@ -272,7 +281,7 @@ export async function run(options: { quick?: boolean; rounds?: number } = {}): P
     check('REST added p50 c=1 ÷ bare proxy', ratio(added('rest'), added('rest-ref')), '<=', 2, '×'),
     check('GraphQL throughput c=50 ÷ plain Yoga', ratio(at('graphql', 50)?.rps, at('yoga-ref', 50)?.rps), '>=', 1, '×'),
     check('GraphQL CPU per request c=10 ÷ plain Yoga', ratio(at('graphql', 10)?.cpuMsPerRequest, at('yoga-ref', 10)?.cpuMsPerRequest), '<=', 1, '×'),
-    check('idle RSS', idleRssMb, '<=', 120, 'MB'),
+    check(`idle RSS (${idleMs / 1000} s after start-up, no traffic)`, idleRssMb, '<=', 120, 'MB'),
     check('RSS at c=50 ÷ plain Yoga', ratio(gatewayRss50, rssAt50('yoga-ref')), '<=', 1, '×'),
   ];
   printTargets(targets);
@@ -282,6 +291,8 @@ export async function run(options: { quick?: boolean; rounds?: number } = {}): P
     peerProblem,
     summary,
     idleRssMb,
+    startedRssMb,
+    idleMs,
     medians: table,
     points,
     targets,

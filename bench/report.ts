@@ -132,7 +132,7 @@ export function writeResults(results: Record<string, unknown>): string {
     '| --- | --- | --- | --- | --- |',
     ...targets.map(
       (target) =>
-        `| ${target.scenario} | ${target.what} | ${target.target} | ${target.value === null ? 'n/a' : `${target.value} ${target.unit}`.trim()} | ${target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`,
+        `| ${target.scenario} | ${target.what} | ${target.target} | ${target.value === null ? 'n/a' : `${target.value} ${target.unit}`.trim()} | ${target.target === 'reported' ? 'reported' : target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`,
     ),
   ].join('\n');
   const row = `| ${now.toISOString().slice(0, 16).replace('T', ' ')} | ${machineText} | ${quick ? 'quick' : 'full'} | ${HISTORY_COLUMNS.map(([, what]) => {
