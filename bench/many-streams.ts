@@ -19,8 +19,9 @@ export async function run(options: { quick?: boolean; streams?: number; rounds?:
   const rounds = options.rounds ?? 3;
   pinSelf();
   const count = options.streams ?? (options.quick ? 200 : 1000);
-  // All 1,000 sockets come from one caller (open local mode), above the default per-key connection cap.
-  const gateway = await startGatewayProcess({ env: { SWITCHBOARD_LOCAL_DELAY_MS: String(DELAY_MS), SWITCHBOARD_WS_MAX_CONNECTIONS_PER_KEY: '2000' } });
+  // All 1,000 sockets come from one key, above the default per-key connection cap; pinned to one core, the
+  // default in-flight bound is 256 (per core), below the 1,000 streams this scenario holds open.
+  const gateway = await startGatewayProcess({ env: { SWITCHBOARD_LOCAL_DELAY_MS: String(DELAY_MS), SWITCHBOARD_WS_MAX_CONNECTIONS_PER_KEY: '2000', SWITCHBOARD_MAX_INFLIGHT: '4000' } });
   const clients: Client[] = [];
   const rssSamples: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
