@@ -2,6 +2,7 @@ import {
   createSourceEventStream,
   getOperationAST,
   getVariableValues,
+  GraphQLError,
   GraphQLScalarType,
   GraphQLSchema,
   Kind,
@@ -9,8 +10,11 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type FieldNode,
+  type FragmentDefinitionNode,
   type NamedTypeNode,
   type OperationDefinitionNode,
+  type SelectionNode,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
@@ -78,7 +82,7 @@ export function useCompiledExecution(): Plugin {
         if (!entry) return fallback(executeArgs);
         const variables = getVariableValues(executeArgs.schema, entry.operation.variableDefinitions ?? [], executeArgs.variableValues ?? {});
         if (variables.errors) return { errors: variables.errors };
-        return entry.query.query(executeArgs.rootValue, executeArgs.contextValue, variables.coerced);
+        return withNodes(entry.query.query(executeArgs.rootValue, executeArgs.contextValue, variables.coerced), executeArgs.document, entry.operation);
       });
     },
     onSubscribe({ subscribeFn, setSubscribeFn }) {
@@ -92,7 +96,7 @@ export function useCompiledExecution(): Plugin {
         // resolver, its auth scopes and its errors as before.
         const source = await createSourceEventStream(subscribeArgs);
         if (!isAsyncIterable(source)) return source;
-        return mapEvents(source, (event) => entry.query.query(event, subscribeArgs.contextValue, variables.coerced));
+        return mapEvents(source, (event) => withNodes(entry.query.query(event, subscribeArgs.contextValue, variables.coerced), subscribeArgs.document, entry.operation));
       });
     },
   };
@@ -112,6 +116,49 @@ function compile(schema: GraphQLSchema, document: DocumentNode, operationName: s
   } catch {
     return null;
   }
+}
+
+/**
+ * graphql-jit's errors carry a path but not the field's AST node, which graphql-js's do; maskError reads the node
+ * to tell which of a field's arguments an error's field path starts at (`input.messages`). The node is found again
+ * from the path, only for results that have errors.
+ */
+function withNodes(result: ExecutionResult | Promise<ExecutionResult>, document: DocumentNode, operation: OperationDefinitionNode): ExecutionResult | Promise<ExecutionResult> {
+  if (result instanceof Promise) return result.then((settled) => withNodes(settled, document, operation));
+  if (!result.errors || result.errors.length === 0) return result;
+  return { ...result, errors: result.errors.map((error) => (error.nodes || !error.path ? error : located(error, fieldAt(document, operation, error.path)))) };
+}
+
+function located(error: GraphQLError, node: FieldNode | undefined): GraphQLError {
+  if (!node) return error;
+  return new GraphQLError(error.message, { nodes: [node], path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? undefined });
+}
+
+function fieldAt(document: DocumentNode, operation: OperationDefinitionNode, path: ReadonlyArray<string | number>): FieldNode | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  let selections: readonly SelectionNode[] = operation.selectionSet.selections;
+  let found: FieldNode | undefined;
+  for (const segment of path) {
+    if (typeof segment === 'number') continue;
+    found = fieldIn(selections, segment, fragments);
+    if (!found) return undefined;
+    selections = found.selectionSet?.selections ?? [];
+  }
+  return found;
+}
+
+function fieldIn(selections: readonly SelectionNode[], key: string, fragments: ReadonlyMap<string, FragmentDefinitionNode>): FieldNode | undefined {
+  for (const selection of selections) {
+    if (selection.kind === Kind.FIELD) {
+      if ((selection.alias?.value ?? selection.name.value) === key) return selection;
+      continue;
+    }
+    const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet;
+    const found = inner ? fieldIn(inner.selections, key, fragments) : undefined;
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
