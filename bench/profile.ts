@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphqlTarget, measureTarget, restTarget } from './lib/nonstreaming.js';
 import { pinSelf, startGatewayProcess, startUpstreamProcess } from './lib/processes.js';
-import { hotSpots, newestProfile, printHotSpots } from './lib/profile.js';
+import { hotSpots, layers, newestProfile, printHotSpots, printLayers } from './lib/profile.js';
 
 export const name = 'profile';
 
@@ -37,7 +37,9 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
       // Only the load (plus the short shutdown), not the start-up's module loading.
       const spots = hotSpots(file, 20, plan.warmupMs + plan.measureMs + 300);
       printHotSpots(spots);
-      results[api] = spots;
+      const byLayer = layers(file, plan.warmupMs + plan.measureMs + 300);
+      printLayers(byLayer);
+      results[api] = { ...spots, layers: byLayer };
     }
   } finally {
     if (process.env['KEEP_CPUPROF'] === undefined) rmSync(directory, { recursive: true, force: true });

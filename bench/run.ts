@@ -32,9 +32,10 @@ const scenarios: Scenario[] = [hotPath, streaming, manyStreams, overhead, peer, 
 
 /**
  * Scenarios run only when named, loaded only when their module is there: bench/scale-out.ts (several gateways behind
- * one Redis) is written on its own and needs more than this machine's two cores to mean much.
+ * one Redis) is written on its own and needs more than this machine's two cores to mean much; profile prints where
+ * the gateway's CPU goes under REST and GraphQL load (`node --cpu-prof`), by function, file and layer.
  */
-const OPTIONAL = ['scale-out'];
+const OPTIONAL = ['scale-out', 'profile'];
 
 function isScenario(value: unknown): value is Scenario {
   if (typeof value !== 'object' || value === null) return false;
