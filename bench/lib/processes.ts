@@ -166,6 +166,8 @@ export interface GatewayOptions {
    * logging at its default level.
    */
   open?: boolean;
+  /** Another built checkout to run instead of this one (a baseline to compare with); its dist/ must be built. */
+  root?: string;
 }
 
 /** The calling key of a production-like gateway: limits high enough never to refuse the bench, but present. */
@@ -214,7 +216,7 @@ export async function startGatewayProcess(options: GatewayOptions = {}): Promise
   const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-gw-'));
   const production = options.open !== true;
   if (production) {
-    ensureBuilt();
+    if (options.root === undefined) ensureBuilt();
     writeFileSync(join(directory, 'switchboard.yaml'), BENCH_CONFIG);
   }
   const env: NodeJS.ProcessEnv = {
@@ -235,7 +237,7 @@ export async function startGatewayProcess(options: GatewayOptions = {}): Promise
   if (options.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   args.push(production ? 'dist/index.js' : 'src/index.ts');
   // At the default level the gateway logs a line per request: stdout goes to /dev/null, not to an unread pipe.
-  const child = launch(process.execPath, args, env, cpuLayout().server, { stdout: production ? 'ignore' : 'pipe' });
+  const child = launch(process.execPath, args, env, cpuLayout().server, { stdout: production ? 'ignore' : 'pipe', ...(options.root !== undefined ? { cwd: options.root } : {}) });
   // Node itself runs under taskset when pinned; the pid is taskset's until exec, which keeps the same pid.
   const url = `http://127.0.0.1:${port}`;
   try {
