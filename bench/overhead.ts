@@ -19,7 +19,7 @@ export async function run(options: { quick?: boolean; cpuProfDir?: string } = {}
   });
   try {
     console.log(`overhead: ${plan.warmupMs} ms warm-up + ${plan.measureMs} ms measured per point; gateway pid ${gateway.pid}`);
-    const points = await measureAll([directTarget(upstream), restTarget(gateway.url, gateway.pid), graphqlTarget(gateway.url, gateway.pid)], plan);
+    const points = await measureAll([directTarget(upstream), restTarget(gateway.url, gateway.pid, gateway.headers), graphqlTarget(gateway.url, gateway.pid, gateway.headers)], plan);
     printPoints(points);
     const targets = [
       check('REST overhead p50 at c=1', overheadP50(points, 'rest', 1), '<=', 0.5, 'ms'),

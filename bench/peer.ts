@@ -19,7 +19,7 @@ const PEER_DIR = join(ROOT, 'bench', '.peer');
 const PEER_ENTRY = join(PEER_DIR, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
 
 /** Installs the peer into bench/.peer/ when it is not there yet; returns its version or throws why not. */
-function ensurePeer(): string {
+export function ensurePeer(): string {
   if (!existsSync(PEER_ENTRY)) {
     console.log(`installing ${PEER_PACKAGE}@${PEER_VERSION} into bench/.peer/ …`);
     const result = spawnSync('npm', ['install', '--prefix', PEER_DIR, `${PEER_PACKAGE}@${PEER_VERSION}`, '--no-audit', '--no-fund', '--no-save'], {
@@ -35,12 +35,12 @@ function ensurePeer(): string {
   return manifest.version ?? 'unknown';
 }
 
-interface Peer extends Child {
+export interface Peer extends Child {
   url: string;
 }
 
 /** Starts the peer with its Node start script (`--port=`, `--headless`), bound to 127.0.0.1 by a preload. */
-async function startPeer(): Promise<Peer> {
+export async function startPeer(): Promise<Peer> {
   const port = await freePort();
   const args = ['--require', join(ROOT, 'bench', 'lib', 'loopback-only.cjs'), PEER_ENTRY, `--port=${port}`, '--headless'];
   const child = launch(process.execPath, args, { PATH: process.env['PATH'], HOME: process.env['HOME'], NODE_ENV: 'production' }, cpuLayout().server, {
@@ -57,7 +57,7 @@ async function startPeer(): Promise<Peer> {
   return peer;
 }
 
-function peerTarget(peer: Peer, upstream: Upstream): Target {
+export function peerTarget(peer: Peer, upstream: Upstream): Target {
   return {
     name: 'portkey',
     pid: peer.pid,
@@ -96,7 +96,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
     if (peerProblem !== null) console.log(`PEER UNAVAILABLE: ${peerProblem}; measuring our side only`);
     else console.log(`peer: ${PEER_PACKAGE} ${peerVersion ?? ''} (pid ${peer?.pid ?? '?'}) at ${peer?.url ?? ''}`);
 
-    const targets: Target[] = [directTarget(upstream), restTarget(gateway.url, gateway.pid), graphqlTarget(gateway.url, gateway.pid)];
+    const targets: Target[] = [directTarget(upstream), restTarget(gateway.url, gateway.pid, gateway.headers), graphqlTarget(gateway.url, gateway.pid, gateway.headers)];
     if (peer !== null) targets.push(peerTarget(peer, upstream));
     console.log(`peer comparison: ${plan.warmupMs} ms warm-up + ${plan.measureMs} ms measured per point`);
     const points = await measureAll(targets, plan);

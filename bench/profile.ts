@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphqlTarget, measureTarget, restTarget } from './lib/nonstreaming.js';
 import { pinSelf, startGatewayProcess, startUpstreamProcess } from './lib/processes.js';
-import { hotSpots, newestProfile, printHotSpots } from './lib/profile.js';
+import { hotSpots, layers, newestProfile, printHotSpots, printLayers } from './lib/profile.js';
 
 export const name = 'profile';
 
@@ -21,7 +21,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
       const upstream = await startUpstreamProcess();
       const gateway = await startGatewayProcess({ upstream, cpuProfDir: join(directory, api) });
       try {
-        const target = api === 'rest' ? restTarget(gateway.url, gateway.pid) : graphqlTarget(gateway.url, gateway.pid);
+        const target = api === 'rest' ? restTarget(gateway.url, gateway.pid, gateway.headers) : graphqlTarget(gateway.url, gateway.pid, gateway.headers);
         const point = await measureTarget(target, 10, plan);
         console.log(`\n### ${api} at c=10: ${point.rps} req/s, p50 ${point.p50Ms} ms, ${point.cpuMsPerRequest ?? '-'} ms CPU/request`);
       } finally {
@@ -37,7 +37,9 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
       // Only the load (plus the short shutdown), not the start-up's module loading.
       const spots = hotSpots(file, 20, plan.warmupMs + plan.measureMs + 300);
       printHotSpots(spots);
-      results[api] = spots;
+      const byLayer = layers(file, plan.warmupMs + plan.measureMs + 300);
+      printLayers(byLayer);
+      results[api] = { ...spots, layers: byLayer };
     }
   } finally {
     if (process.env['KEEP_CPUPROF'] === undefined) rmSync(directory, { recursive: true, force: true });

@@ -31,6 +31,7 @@ export async function run(options: { minutes?: number } = {}): Promise<Record<st
   const databasePath = join(directory, 'soak.db');
   const upstream = await startUpstreamProcess();
   const gateway = await startGatewayProcess({
+    open: true,
     upstream,
     env: {
       DATABASE_URL: `file:${databasePath}`,

@@ -4,7 +4,8 @@
  */
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../test/fakes/openai.js';
 
-const fake = await startFakeOpenAI();
+// The reference servers (bench/references/proxy.mjs, used unchanged) send `Bearer x`: the bench's fake takes any key.
+const fake = await startFakeOpenAI({ apiKey: null });
 process.stdout.write(`${JSON.stringify({ url: fake.url, key: FAKE_OPENAI_KEY })}\n`);
 // The fake records every request; in a benchmark that is an unbounded leak, so drop the log now and then.
 const trim = setInterval(() => {

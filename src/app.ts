@@ -33,7 +33,6 @@ import { httpServerOptions } from './http/transport.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeHttpAgent, setMaxUpstreamBodyBytes } from './providers/http.js';
 import { AdapterRegistry } from './providers/registry.js';
-import { warmTokenizer } from './providers/tokenizer.js';
 import { createRestHandler } from './rest/handler.js';
 import { Router } from './routing/router.js';
 import type { Services } from './services.js';
@@ -87,7 +86,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   syncKnownProviders(db, config.providers);
   seedCatalog(db, readCatalogSeed());
 
-  warmTokenizer();
   const registry = new AdapterRegistry(startupAdapterConfigs(config.providers), { localDelayMs: config.localDelayMs });
   const recorder = new UsageRecorder(db, {
     clock,

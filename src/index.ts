@@ -1,7 +1,7 @@
 import { buildApp } from './app.js';
 import { StoredSecretError } from './catalog/providers.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushLogger } from './logger.js';
 
 /** The entry point: the only module with side effects. */
 async function main(): Promise<void> {
@@ -44,11 +44,11 @@ async function main(): Promise<void> {
     app.stop().then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        void flushLogger(logger).finally(() => process.exit(0));
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        void flushLogger(logger).finally(() => process.exit(1));
       },
     );
   };

@@ -36,13 +36,13 @@ export function directTarget(upstream: Upstream): Target {
   };
 }
 
-export function restTarget(gatewayUrl: string, pid: number): Target {
+export function restTarget(gatewayUrl: string, pid: number, headers: Record<string, string> = {}): Target {
   return {
     name: 'rest',
     pid,
     origin: gatewayUrl,
     path: '/v1/chat/completions',
-    headers: {},
+    headers,
     body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: USER_MESSAGE }] }),
     validate: expectReply,
   };
@@ -52,13 +52,13 @@ export const CREATE_COMPLETION = `mutation Bench($input: CompletionInput!) {
   createCompletion(input: $input) { id message { content } finishReason usage { promptTokens completionTokens totalTokens } }
 }`;
 
-export function graphqlTarget(gatewayUrl: string, pid: number): Target {
+export function graphqlTarget(gatewayUrl: string, pid: number, headers: Record<string, string> = {}): Target {
   return {
     name: 'graphql',
     pid,
     origin: gatewayUrl,
     path: '/graphql',
-    headers: { accept: 'application/graphql-response+json, application/json' },
+    headers: { accept: 'application/graphql-response+json, application/json', ...headers },
     body: JSON.stringify({ query: CREATE_COMPLETION, variables: { input: { model: 'openai/gpt-4o-mini', messages: [{ role: 'USER', content: USER_MESSAGE }] } } }),
     validate: (text) => {
       if (text.includes('"errors"')) throw new Error(`GraphQL errors: ${text.slice(0, 300)}`);

@@ -3,7 +3,7 @@
  * pinned to a CPU with taskset), so the load generator does not share their event loops.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -146,6 +146,10 @@ export async function waitHealthy(url: string, child: Child, timeoutMs = 30_000)
 export interface Gateway extends Child {
   url: string;
   wsUrl: string;
+  /** The calling key's `Authorization` header value (empty in open local mode). */
+  authorization: string;
+  /** Headers every request to the gateway carries (the calling key's Authorization, when auth is on). */
+  headers: Record<string, string>;
   /** Resident set size in KiB (VmRSS), or null when /proc is not readable. */
   rssKb(): number | null;
 }
@@ -155,6 +159,45 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Directory for `node --cpu-prof` output; no profiling when undefined. */
   cpuProfDir?: string;
+  /**
+   * Open local mode run from src/ through tsx (every caller admin, logging silenced), as the older scenarios were
+   * measured. By default the gateway runs as in production (issue 15): the built dist/ under plain node, auth on,
+   * the calling key with a requests-per-minute limit far above the load, a tokens-per-minute limit and a budget,
+   * logging at its default level.
+   */
+  open?: boolean;
+  /** Another built checkout to run instead of this one (a baseline to compare with); its dist/ must be built. */
+  root?: string;
+}
+
+/** The calling key of a production-like gateway: limits high enough never to refuse the bench, but present. */
+const BENCH_KEY_SECRET = 'sk-bench-0123456789abcdef0123456789abcdef';
+const BENCH_ADMIN_KEY = 'sk-bench-admin-0123456789abcdef0123456789';
+const BENCH_CONFIG = `keys:
+  - name: bench
+    secret: \${SWITCHBOARD_BENCH_KEY}
+    scopes: [COMPLETIONS, READ]
+    rateLimit:
+      requestsPerMinute: 10000000
+      tokensPerMinute: 2000000000
+      concurrentStreams: 100000
+    budget:
+      limitUsd: 1000000
+      period: MONTHLY
+`;
+
+/** Builds dist/ (what `npm start` runs) once per process; `npm run bench -- --no-build` reuses the one there. */
+let built = false;
+export function ensureBuilt(skip = false): void {
+  if (built) return;
+  if (skip && existsSync(join(ROOT, 'dist', 'index.js'))) {
+    built = true;
+    return;
+  }
+  console.log('building dist/ (npm run build) for the production-like gateway …');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`npm run build failed (${String(result.status)})`);
+  built = true;
 }
 
 /** Reads VmRSS (KiB) of a process from /proc. */
@@ -171,6 +214,11 @@ export function readRssKb(pid: number): number | null {
 export async function startGatewayProcess(options: GatewayOptions = {}): Promise<Gateway> {
   const port = await freePort();
   const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-gw-'));
+  const production = options.open !== true;
+  if (production) {
+    if (options.root === undefined) ensureBuilt();
+    writeFileSync(join(directory, 'switchboard.yaml'), BENCH_CONFIG);
+  }
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
     HOME: process.env['HOME'],
@@ -178,15 +226,18 @@ export async function startGatewayProcess(options: GatewayOptions = {}): Promise
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: `file:${join(directory, 'bench.db')}`,
-    LOG_LEVEL: 'silent',
     SWITCHBOARD_LOCAL_DELAY_MS: '0',
+    ...(production
+      ? { SWITCHBOARD_ADMIN_KEY: BENCH_ADMIN_KEY, SWITCHBOARD_CONFIG: join(directory, 'switchboard.yaml'), SWITCHBOARD_BENCH_KEY: BENCH_KEY_SECRET }
+      : { LOG_LEVEL: 'silent' }),
     ...(options.upstream ? { OPENAI_API_KEY: options.upstream.key, OPENAI_BASE_URL: options.upstream.url } : {}),
     ...options.env,
   };
-  const args = ['--import', 'tsx'];
+  const args: string[] = production ? [] : ['--import', 'tsx'];
   if (options.cpuProfDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  args.push('src/index.ts');
-  const child = launch(process.execPath, args, env, cpuLayout().server);
+  args.push(production ? 'dist/index.js' : 'src/index.ts');
+  // At the default level the gateway logs a line per request: stdout goes to /dev/null, not to an unread pipe.
+  const child = launch(process.execPath, args, env, cpuLayout().server, { stdout: production ? 'ignore' : 'pipe', ...(options.root !== undefined ? { cwd: options.root } : {}) });
   // Node itself runs under taskset when pinned; the pid is taskset's until exec, which keeps the same pid.
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -196,10 +247,13 @@ export async function startGatewayProcess(options: GatewayOptions = {}): Promise
     rmSync(directory, { recursive: true, force: true });
     throw error;
   }
+  const authorization = production ? `Bearer ${BENCH_KEY_SECRET}` : '';
   return {
     ...child,
     url,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    authorization,
+    headers: production ? { authorization } : {},
     rssKb: () => readRssKb(child.pid),
     async stop() {
       await child.stop();

@@ -107,3 +107,57 @@ export function printHotSpots(spots: ReturnType<typeof hotSpots>): void {
   console.log('\nInclusive time by file / package:');
   printTable(['file', 'ms', '%'], spots.totalByFile.map((spot) => [spot.name, fmt(spot.ms, 1), fmt(spot.percent, 1)]));
 }
+
+/** Layers of a request, matched against a sample's whole stack in this order (the first that matches takes it). */
+const LAYERS: Array<[string, RegExp]> = [
+  ['key authentication (SQL lookup + hash per request)', /findApiKeyByHash|auth\/viewer|db\/api-keys/],
+  ['catalog + route resolution (SQL per request)', /db\/catalog\.|routing\/resolve/],
+  ['ledger (recorder, Drizzle mapping, SQLite commit)', /usage\/recorder|better-sqlite3|db\/generations/],
+  ['tokenizer (prompt estimate, exact counts)', /gpt-tokenizer|providers\/tokenizer/],
+  ['logging', /node_modules\/pino|logger\.|access-log|request-log|sonic-boom/],
+  ['REST request validation', /parseChatCompletionRequest/],
+  ['GraphQL (Yoga, envelop, graphql, compiled execution, whatwg-node)', /graphql-yoga|@envelop|node_modules\/graphql\/|graphql-jit|@whatwg-node|http\/graphql|compiled-execution|@pothos/],
+  ['admission, limits, budget', /auth\/admission|auth\/budget|rate-limiter/],
+  ['upstream call (undici, adapter, response parsing)', /node_modules\/undici|\/providers\//],
+  ['metrics', /prom-client|usage\/metrics/],
+];
+
+/** Busy time by layer of a request, in percent of the busy samples of the profile's final `lastMs`. */
+export function layers(file: string, lastMs?: number): Array<{ layer: string; percent: number }> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const fromUs = lastMs === undefined ? Number.NEGATIVE_INFINITY : profile.endTime - lastMs * 1000;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const selfUs = new Map<number, number>();
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (at >= fromUs) selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
+  const byLayer = new Map<string, number>();
+  let busy = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === '(idle)') continue;
+    busy += us;
+    let layer = node.callFrame.functionName === '(garbage collector)' ? 'garbage collector' : undefined;
+    if (layer === undefined) {
+      const frames: string[] = [];
+      for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
+        const frame = byId.get(current)?.callFrame;
+        if (frame) frames.push(`${frame.functionName} ${frame.url}`);
+      }
+      layer = LAYERS.find(([, pattern]) => frames.some((frame) => pattern.test(frame)))?.[0];
+    }
+    layer ??= 'HTTP, routing, the completion service and the rest';
+    byLayer.set(layer, (byLayer.get(layer) ?? 0) + us);
+  }
+  return [...byLayer.entries()].sort((a, b) => b[1] - a[1]).map(([layer, us]) => ({ layer, percent: round((us / Math.max(1, busy)) * 100, 1) }));
+}
+
+export function printLayers(rows: ReturnType<typeof layers>): void {
+  console.log('\nBusy time by layer:');
+  printTable(['layer', '%'], rows.map((row) => [row.layer, fmt(row.percent, 1)]));
+}

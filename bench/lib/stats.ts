@@ -74,6 +74,6 @@ export function printTargets(targets: readonly TargetCheck[]): void {
   console.log('\nTargets:');
   printTable(
     ['what', 'target', 'measured', 'status'],
-    targets.map((target) => [target.what, target.target, target.value === null ? 'n/a' : `${fmt(target.value, 3)} ${target.unit}`.trim(), target.met === null ? 'NOT MEASURED' : target.met ? 'met' : 'MISSED']),
+    targets.map((target) => [target.what, target.target, target.value === null ? 'n/a' : `${fmt(target.value, 3)} ${target.unit}`.trim(), target.target === 'reported' ? 'reported' : target.met === null ? 'NOT MEASURED' : target.met ? 'met' : 'MISSED']),
   );
 }

@@ -96,13 +96,13 @@ class EventTracker {
 }
 
 /** A GraphQL subscription over SSE (Yoga's distinct-connections mode). */
-export async function graphqlSseStream(dispatcher: Dispatcher, variables: Record<string, unknown>): Promise<StreamTiming> {
+export async function graphqlSseStream(dispatcher: Dispatcher, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<StreamTiming> {
   const tracker = new EventTracker();
   const response = await dispatcher.request({
     method: 'POST',
     path: '/graphql',
     body: JSON.stringify({ query: COMPLETION_STREAM, variables }),
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
   });
   if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${(await response.body.text()).slice(0, 300)}`);
   for await (const event of parseSse(response.body as AsyncIterable<Uint8Array>)) {
@@ -117,8 +117,8 @@ export async function graphqlSseStream(dispatcher: Dispatcher, variables: Record
 }
 
 /** A graphql-ws client that keeps one socket open across operations. */
-export function wsClient(url: string): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, keepAlive: 0 });
+export function wsClient(url: string, authorization = ''): Client {
+  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, keepAlive: 0, ...(authorization ? { connectionParams: { authorization } } : {}) });
 }
 
 /** Resolves once the client's socket is open and acknowledged (or rejects after `timeoutMs`). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, Kind, type DocumentNode } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useCompiledExecution } from './compiled-execution.js';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import { createContext, type Context } from '../context.js';
 import { GatewayError, isCancellation, logLevelFor, UnauthenticatedError } from '../errors.js';
@@ -99,7 +100,10 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
     graphiql: services.config.graphiql ? { title: 'Switchboard' } : false,
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits), useOperationSpanName()],
+    // Compiled execution (see compiled-execution.ts): graphql-js walking the selection set was most of a mutation's
+    // CPU and all of a streamed event's. Yoga's parser and validation caches keep one parsed document per text,
+    // which is what the compiled code is cached by.
+    plugins: [useRequestErrorCodes(), useCsrfPrevention(), ...graphqlLimitPlugins(services.config.limits), useOperationSpanName(), useCompiledExecution()],
     cors: corsOptions(services.config.limits.corsOrigins),
     // One operation per request: a batch would multiply every per-request limit above.
     batching: false,

@@ -1,8 +1,6 @@
+import { createRequire } from 'node:module';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import bpeRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
-import { countTokens as libraryCount, decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
-import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 
 /*
  * A real BPE tokenizer (OpenAI's o200k_base), from gpt-tokenizer: about a third of js-tiktoken's memory for the same
@@ -41,7 +39,39 @@ const SLICE_MS = 2;
  * base64 (all new pieces) single 512-character segments took 30-200 ms. Whole-token pieces (most words) never reach
  * the cache, so a small one keeps the repeats that matter and the eviction cheap.
  */
-setMergeCacheSize(2000);
+const MERGE_CACHE_SIZE = 2000;
+
+type Encoding = typeof import('gpt-tokenizer/encoding/o200k_base');
+
+interface Library {
+  countTokens: Encoding['countTokens'];
+  encode: Encoding['encode'];
+  decode: Encoding['decode'];
+  bpeRanks: (typeof import('gpt-tokenizer/bpeRanks/o200k_base'))['default'];
+  splitRegex: RegExp;
+}
+
+let loaded: Library | undefined;
+
+/**
+ * The library and its o200k tables, loaded on first use: they are ~70 MB of a process's memory, which a gateway
+ * holds for nothing until a request needs a count (and a process that only serves the catalog never does). Loaded
+ * synchronously (the CommonJS build, through require) because the estimators are synchronous.
+ */
+function library(): Library {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const encoding = require('gpt-tokenizer/encoding/o200k_base') as Encoding;
+  const ranks = require('gpt-tokenizer/bpeRanks/o200k_base') as typeof import('gpt-tokenizer/bpeRanks/o200k_base');
+  const constants = require('gpt-tokenizer/encodingParams/constants') as typeof import('gpt-tokenizer/encodingParams/constants');
+  encoding.setMergeCacheSize(MERGE_CACHE_SIZE);
+  loaded = { countTokens: encoding.countTokens, encode: encoding.encode, decode: encoding.decode, bpeRanks: ranks.default, splitRegex: constants.O200K_TOKEN_SPLIT_REGEX };
+  return loaded;
+}
+
+function libraryCount(text: string, options: typeof NO_SPECIAL): number {
+  return library().countTokens(text, options);
+}
 
 /** Special-token text such as `<|endoftext|>` in a prompt is ordinary text to count, not an error or a control token. */
 const NO_SPECIAL = { disallowedSpecial: new Set<string>() };
@@ -52,7 +82,7 @@ const NONE = 0x7fffffff;
 
 /** Decoding is linear in the tokens, so it stays synchronous (local/echo decodes at most maxTokens of them). */
 export function decodeTokens(tokens: number[]): string {
-  return decode(tokens);
+  return library().decode(tokens);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -87,11 +117,11 @@ let rankTable: RankTable | undefined;
 
 /**
  * Byte sequence → rank, built from the library's public rank data (the library keeps its own table private). Costs
- * ~15 MB and ~150 ms, paid at startup by warmTokenizer.
+ * ~15 MB and ~150 ms, paid by the first long piece (or by warmTokenizer, which tests and benchmarks call).
  */
 function rankTableOf(): RankTable {
   if (rankTable) return rankTable;
-  const encoded = bpeRanks.map((value) => (value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value)));
+  const encoded = library().bpeRanks.map((value) => (value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value)));
   const offsets = new Int32Array(encoded.length + 1);
   for (let rank = 0; rank < encoded.length; rank++) offsets[rank + 1] = offsets[rank]! + (encoded[rank]?.length ?? 0);
   const tokenBytes = new Uint8Array(offsets[encoded.length]!);
@@ -298,7 +328,8 @@ export function* mergeLongPiece(piece: string): Generator<undefined, number[]> {
 
 function splitPattern(): RegExp {
   // A fresh copy: the library's regex is global and stateful (lastIndex).
-  return new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+  const { splitRegex } = library();
+  return new RegExp(splitRegex.source, splitRegex.flags);
 }
 
 function pieceEndsSync(text: string): Int32Array {
@@ -400,7 +431,7 @@ async function forEachToken(text: string, sink: (tokens: number[] | null, count:
   // Counting needs no token arrays: fewer allocations, less GC on a 2 MB text.
   const run = (segment: string): boolean => {
     if (countOnly) return sink(null, libraryCount(segment, NO_SPECIAL));
-    const tokens = encode(segment, NO_SPECIAL);
+    const tokens = library().encode(segment, NO_SPECIAL);
     return sink(tokens, tokens.length);
   };
   if (text === '') return;
@@ -583,7 +614,7 @@ export function createTokenEstimator(): TokenEstimator {
 export function warmTokenizer(): void {
   // Text of every character class the split regex knows, so its first real use does not compile or load anything.
   const sample = 'Warm up: naïve café, 数据 😀, 1234 <|endoftext|> \n\t '.repeat(64);
-  encode(sample, NO_SPECIAL);
+  library().encode(sample, NO_SPECIAL);
   createTokenEstimator().count(sample);
   rankTableOf();
   // Compiles the long-piece merge, and starts the split worker: spawning one costs the main thread tens of ms, which

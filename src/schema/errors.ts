@@ -29,7 +29,8 @@ export function maskError(error: unknown): Error {
   }
   // A GraphQLError raised by graphql-js itself (or thrown as such by a scalar) is about the request.
   if (graphqlError && (!graphqlError.originalError || isGraphQLError(graphqlError.originalError))) {
-    const code = typeof graphqlError.extensions['code'] === 'string' ? graphqlError.extensions['code'] : 'BAD_REQUEST';
+    // graphql-jit's own errors (compiled execution) may come without an extensions object.
+    const code = typeof graphqlError.extensions?.['code'] === 'string' ? graphqlError.extensions['code'] : 'BAD_REQUEST';
     return new GraphQLError(graphqlError.message, { ...location, extensions: { ...graphqlError.extensions, code } });
   }
   return new GraphQLError('Unexpected error', { ...location, extensions: { code: 'INTERNAL' } });

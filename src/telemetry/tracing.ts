@@ -1,9 +1,18 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { createRequire } from 'node:module';
+import type { W3CTraceContextPropagator } from '@opentelemetry/core';
+
+type Core = typeof import('@opentelemetry/core');
+type Exporter = typeof import('@opentelemetry/exporter-trace-otlp-http');
+type Resources = typeof import('@opentelemetry/resources');
+type TraceSdk = typeof import('@opentelemetry/sdk-trace-base');
+type Conventions = typeof import('@opentelemetry/semantic-conventions');
+
+/**
+ * The SDK, the exporter and the propagator are loaded only when traces are exported (several MB of a process that
+ * does not trace); synchronously, through require, because createTracing and traceHeaders are synchronous.
+ */
+const load = createRequire(import.meta.url);
 
 /**
  * OpenTelemetry traces: a provider exporting over OTLP HTTP when an endpoint is configured, nothing otherwise.
@@ -39,6 +48,10 @@ const TRACER_NAME = 'switchboard';
 
 export function createTracing(config: TracingConfig): Tracing {
   if (!config.otlpEndpoint) return { tracer: undefined, shutdown: async () => undefined };
+  const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as Exporter;
+  const { resourceFromAttributes } = load('@opentelemetry/resources') as Resources;
+  const { BasicTracerProvider, BatchSpanProcessor } = load('@opentelemetry/sdk-trace-base') as TraceSdk;
+  const { ATTR_SERVICE_NAME } = load('@opentelemetry/semantic-conventions') as Conventions;
   const exporter = new OTLPTraceExporter({ url: `${config.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
@@ -89,12 +102,17 @@ export async function inChildSpan<T>(parent: TraceScope | undefined, name: strin
   }
 }
 
-const propagator = new W3CTraceContextPropagator();
+let w3c: W3CTraceContextPropagator | undefined;
+/** Only spans that exist carry headers, so this loads only once tracing is on. */
+function propagator(): W3CTraceContextPropagator {
+  w3c ??= new (load('@opentelemetry/core') as Core).W3CTraceContextPropagator();
+  return w3c;
+}
 
 /** The W3C `traceparent` (and `tracestate`) naming `scope`'s span as the parent of what the headers go with. */
 export function traceHeaders(scope: TraceScope): Record<string, string> {
   const headers: Record<string, string> = {};
-  propagator.inject(trace.setSpan(ROOT_CONTEXT, scope.span), headers, {
+  propagator().inject(trace.setSpan(ROOT_CONTEXT, scope.span), headers, {
     set: (carrier, key, value) => {
       carrier[key] = value;
     },
@@ -104,7 +122,7 @@ export function traceHeaders(scope: TraceScope): Record<string, string> {
 
 /** A server span continuing the caller's trace when it sent a valid `traceparent`. */
 export function startServerSpan(tracer: Tracer, name: string, headers: Record<string, string | string[] | undefined>, attributes: Attributes): TraceScope {
-  const parent = propagator.extract(ROOT_CONTEXT, headers, {
+  const parent = propagator().extract(ROOT_CONTEXT, headers, {
     get: (carrier, key) => carrier[key],
     keys: (carrier) => Object.keys(carrier),
   });

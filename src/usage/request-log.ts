@@ -1,7 +1,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys, type GenerationRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
+import { fixedFieldLogger, type Logger } from '../logger.js';
 import { picosToUsd } from '../money.js';
 import type { FinishedListener } from './events.js';
 
@@ -13,7 +13,9 @@ const PREFIX_CACHE_LIMIT = 10_000;
  * status, latency, tokens and cost. The row holds no prompt or completion text, and the error message (which an
  * upstream may fill with echoes of the request) stays in the ledger: only the error code is logged.
  */
-export function createRequestLog(db: Db, logger: Logger): FinishedListener {
+export function createRequestLog(db: Db, redacting: Logger): FinishedListener {
+  // Every field below is one the ledger row holds and none is a secret: no redaction pass over the line.
+  const logger = fixedFieldLogger(redacting);
   const prefixes = new Map<string, string | null>();
 
   const lookUpPrefixes = (rows: readonly GenerationRow[]): void => {
