@@ -117,7 +117,7 @@ describe('crash safety', () => {
     children.push(second);
     second.kill('SIGTERM');
     await exited(second);
-    expect(second.exitCode).toBe(0);
+    expect({ code: second.exitCode, signal: second.signalCode }).toEqual({ code: 0, signal: null });
 
     const db = new Database(databasePath, { readonly: true });
     try {
