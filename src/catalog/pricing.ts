@@ -9,7 +9,7 @@ import type { Prices } from '../usage/cost.js';
  * prices known" and ranks by the same prompt + completion, and test/catalog/pricing.test.ts checks the two agree.
  */
 
-type PricedFields = Pick<ModelEndpointRow, 'status' | 'promptPriceMicros' | 'completionPriceMicros' | 'cachedPromptPriceMicros'>;
+type PricedFields = Pick<ModelEndpointRow, 'status' | 'promptPriceMicros' | 'completionPriceMicros' | 'cachedPromptPriceMicros'> & Partial<Pick<ModelEndpointRow, 'cacheWritePriceMicros'>>;
 
 /** An endpoint that can price its model: active, with both prices known. */
 export function isPricedEndpoint<T extends PricedFields>(endpoint: T): endpoint is T & { promptPriceMicros: number; completionPriceMicros: number } {
@@ -36,5 +36,10 @@ export const UNKNOWN_PRICES: Prices = { promptPriceMicros: null, completionPrice
 export function modelPrices(endpoints: readonly PricedFields[]): Prices {
   const cheapest = cheapestPricedEndpoint(endpoints);
   if (!cheapest) return UNKNOWN_PRICES;
-  return { promptPriceMicros: cheapest.promptPriceMicros, completionPriceMicros: cheapest.completionPriceMicros, cachedPromptPriceMicros: cheapest.cachedPromptPriceMicros };
+  return {
+    promptPriceMicros: cheapest.promptPriceMicros,
+    completionPriceMicros: cheapest.completionPriceMicros,
+    cachedPromptPriceMicros: cheapest.cachedPromptPriceMicros,
+    cacheWritePriceMicros: cheapest.cacheWritePriceMicros ?? null,
+  };
 }

@@ -53,7 +53,7 @@ function seedRows(count: number): GenerationRow[] {
       costPicos: priced ? promptTokens * 150_000 + completionTokens * 600_000 : null,
       promptPriceMicros: null,
       completionPriceMicros: null,
-      cachedPromptPriceMicros: null,
+      cachedPromptPriceMicros: null, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0,
       // Some rows without a latency (cancelled before any answer): they count, but not in the percentiles.
       latencyMs: next() < 0.1 ? null : Math.floor(next() * 3000),
       timeToFirstTokenMs: null,
