@@ -252,6 +252,7 @@ export class CompletionService {
       toolChoice: input.toolChoice,
       responseFormat: input.responseFormat,
       user: input.user,
+      thinking: input.thinking,
     };
   }
 
