@@ -30,7 +30,7 @@ export function cheapestPricedEndpoint<T extends PricedFields>(endpoints: readon
   return best;
 }
 
-export const UNKNOWN_PRICES: Prices = { promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null };
+export const UNKNOWN_PRICES: Prices = { promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null, cacheWritePriceMicros: null };
 
 /** A model's prices, from its endpoints: the cheapest priced one's, or unknown when none is priced. */
 export function modelPrices(endpoints: readonly PricedFields[]): Prices {
