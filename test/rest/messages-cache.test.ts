@@ -156,3 +156,50 @@ describe('prompt caching on /v1/messages', () => {
     expect(uncachedPicos - totalPicos).toBe(savingPicos);
   });
 });
+
+describe('breakpoints from the other transports reach Anthropic', () => {
+  it('Chat Completions: cache_control on content parts (OpenRouter’s convention), writes reported and priced', async () => {
+    fake.enqueue({ kind: 'text', text: 'ok', promptTokens: 1_010, cacheWriteTokens: 1_000, cacheWrite1hTokens: 400, completionTokens: 1 });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({
+        model: MODEL,
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: 'Handbook…', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+          { role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral' } }] },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const sent = fake.received.at(-1)!.body as { system: unknown; messages: unknown };
+    expect(sent.system).toEqual([{ type: 'text', text: 'Handbook…', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+    expect(sent.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral' } }] }]);
+    const body = (await response.json()) as { usage: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number; cache_write_tokens: number }; cost_usd: number } };
+    expect(body.usage.prompt_tokens).toBe(1_010);
+    expect(body.usage.prompt_tokens_details).toEqual({ cached_tokens: 0, cache_write_tokens: 1_000 });
+    expect(body.usage.cost_usd).toBe((10 * prices.prompt + 600 * prices.write + 400 * 2 * prices.prompt + prices.completion) / 1e12);
+  });
+
+  it('GraphQL CompletionInput: cacheControl on a message, a part and a tool', async () => {
+    fake.enqueue({ kind: 'text', text: 'ok', promptTokens: 50, completionTokens: 1 });
+    const data = await graphql<{ createCompletion: { usage: { cacheWriteTokens: number } } }>(
+      `mutation {
+        createCompletion(input: {
+          model: "${MODEL}"
+          maxTokens: 20
+          messages: [
+            { role: SYSTEM, content: "Handbook…", cacheControl: { ttl: ONE_HOUR } }
+            { role: USER, parts: [{ type: TEXT, text: "Question", cacheControl: {} }] }
+          ]
+          tools: [{ name: "lookup", parameters: { type: "object", properties: {} }, cacheControl: { ttl: FIVE_MINUTES } }]
+        }) { usage { cacheWriteTokens } }
+      }`,
+    );
+    expect(data.createCompletion.usage.cacheWriteTokens).toBe(0);
+    const sent = fake.received.at(-1)!.body as { system: unknown; messages: unknown; tools: unknown };
+    expect(sent.system).toEqual([{ type: 'text', text: 'Handbook…', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+    expect(sent.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral' } }] }]);
+    expect(sent.tools).toEqual([{ name: 'lookup', input_schema: { type: 'object', properties: {} }, cache_control: { type: 'ephemeral', ttl: '5m' } }]);
+  });
+});
