@@ -100,8 +100,11 @@ export interface CompletionRequest {
   responseFormat?: ResponseFormat;
   /** An opaque end-user id some providers accept for abuse monitoring. */
   user?: string;
-  /** Extended thinking with a token budget (Anthropic's `thinking`); providers without a budget knob warn. */
-  thinking?: { type: 'enabled'; budgetTokens: number } | { type: 'disabled' };
+  /**
+   * Extended thinking (Anthropic's `thinking`): with a token budget, left to the model (`adaptive`), or off.
+   * Providers with a budget knob (Gemini's thinkingBudget) take it; those without one warn.
+   */
+  thinking?: { type: 'enabled'; budgetTokens: number } | { type: 'adaptive' } | { type: 'disabled' };
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'cancelled';

@@ -77,7 +77,11 @@ export const messagesBodySchema = z.object({
     .optional(),
   metadata: z.object({ user_id: z.string().nullish() }).optional(),
   thinking: z
-    .discriminatedUnion('type', [z.object({ type: z.literal('enabled'), budget_tokens: z.number().int().min(1) }), z.object({ type: z.literal('disabled') })])
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('enabled'), budget_tokens: z.number().int().min(1) }),
+      z.object({ type: z.literal('adaptive') }),
+      z.object({ type: z.literal('disabled') }),
+    ])
     .optional(),
   stream: z.boolean().optional(),
   service_tier: z.string().optional(),
@@ -259,7 +263,7 @@ export function parseMessagesRequest(raw: unknown): ParsedMessagesRequest {
   if (body.stop_sequences !== undefined && body.stop_sequences.length > 0) input.stop = body.stop_sequences;
   if (choice !== undefined) input.toolChoice = toolChoice(choice);
   if (body.metadata?.user_id != null) input.user = body.metadata.user_id;
-  if (body.thinking !== undefined) input.thinking = body.thinking.type === 'enabled' ? { type: 'enabled', budgetTokens: body.thinking.budget_tokens } : { type: 'disabled' };
+  if (body.thinking !== undefined) input.thinking = body.thinking.type === 'enabled' ? { type: 'enabled', budgetTokens: body.thinking.budget_tokens } : { type: body.thinking.type };
   return { input, stream: body.stream === true, warnings };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openAIQuirks } from '../../src/providers/openai/quirks.js';
 import { openRouterQuirks } from '../../src/providers/openai-compatible/quirks.js';
 import { toAnthropicRequestBody } from '../../src/providers/anthropic/request.js';
+import { toGeminiRequestBody } from '../../src/providers/gemini/request.js';
 import { toOpenAIRequestBody } from '../../src/providers/openai/request.js';
 import type { CompletionRequest } from '../../src/providers/types.js';
 import { parseMessagesRequest } from '../../src/rest/messages-request.js';
@@ -129,5 +130,17 @@ describe('Messages body -> normalized -> Anthropic wire', () => {
     expect(openRouter).toContain('{"type":"text","text":"A long shared context worth caching for an hour.","cache_control":{"type":"ephemeral","ttl":"1h"}}');
     expect(JSON.stringify(openAI)).not.toContain('cache_control');
     expect(openAI.messages[0]).toEqual({ role: 'system', content: 'You are terse.' });
+  });
+
+  it('thinking: a budget goes to Anthropic and Gemini as given, adaptive as each spells it, and OpenAI warns', () => {
+    const base = { model: 'claude-sonnet-4-6', max_tokens: 4096, messages: [{ role: 'user', content: 'Hi' }] };
+    const budget = providerRequest({ ...base, thinking: { type: 'enabled', budget_tokens: 2048 } });
+    const adaptive = providerRequest({ ...base, thinking: { type: 'adaptive' } });
+    expect(toAnthropicRequestBody(budget, { provider: 'anthropic', stream: false }).body.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(toAnthropicRequestBody(adaptive, { provider: 'anthropic', stream: false }).body.thinking).toEqual({ type: 'adaptive' });
+    expect(toGeminiRequestBody(budget).body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 2048 });
+    expect(toGeminiRequestBody(adaptive).body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: -1 });
+    expect(toOpenAIRequestBody(budget, { stream: false, quirks: openAIQuirks, providerName: 'OpenAI' }).warnings.join(' ')).toContain('thinking budget');
+    expect(() => parseMessagesRequest({ ...base, thinking: { type: 'enabled', budget_tokens: 0 } })).toThrow(/thinking\.budget_tokens/);
   });
 });

@@ -53,7 +53,7 @@ export interface AnthropicRequestBody {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id: string };
-  thinking?: { type: 'enabled'; budget_tokens: number } | { type: 'disabled' };
+  thinking?: { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' } | { type: 'disabled' };
   stream?: boolean;
 }
 
@@ -304,7 +304,7 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
   // Without tools there is nothing to choose from; the API would reject a tool_choice, and "none" is already the case.
 
   if (request.thinking !== undefined) {
-    body.thinking = request.thinking.type === 'enabled' ? { type: 'enabled', budget_tokens: request.thinking.budgetTokens } : { type: 'disabled' };
+    body.thinking = request.thinking.type === 'enabled' ? { type: 'enabled', budget_tokens: request.thinking.budgetTokens } : { type: request.thinking.type };
   }
 
   if (options.stream) body.stream = true;
