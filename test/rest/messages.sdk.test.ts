@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FakeUpstream, ReceivedRequest } from '../conformance/harness.js';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOpenAICompatible } from '../fakes/openai-compatible.js';
@@ -348,5 +348,52 @@ describe('errors map onto the SDK’s typed exceptions, in Anthropic’s shape',
     const get = await fetch(`${server.url}/v1/messages`, { headers: { 'x-api-key': ADMIN_KEY } });
     expect(get.status).toBe(405);
     expect(await get.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+});
+
+describe('nothing lost: every Messages request has its ledger row', () => {
+  async function generation(id: string): Promise<{ status: string; streamed: boolean; requestedModel: string; errorCode: string | null } | null> {
+    const body = await server.graphql<{ generation: { status: string; streamed: boolean; requestedModel: string; errorCode: string | null } | null }>(
+      'query ($id: ID!) { generation(id: $id) { status streamed requestedModel errorCode } }',
+      { id },
+      { authorization: `Bearer ${ADMIN_KEY}` },
+    );
+    return body.data?.generation ?? null;
+  }
+
+  it('a stream the SDK aborts is cancelled upstream and recorded CANCELLED', async () => {
+    anthropicFake.enqueue({ kind: 'hang', textBefore: 'a partial answer' });
+    const stream = client.messages.stream({ model: 'anthropic/claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'A long story' }] });
+    let text = '';
+    stream.on('text', (delta) => {
+      text += delta;
+      if (text === 'a partial answer') stream.abort();
+    });
+    const outcome = await stream.done().catch((caught: unknown) => caught);
+    expect(outcome).toBeInstanceOf(Anthropic.APIUserAbortError);
+    const { response } = await stream.withResponse();
+    const id = response.headers.get('x-switchboard-generation-id') ?? '';
+    expect(id).not.toBe('');
+    await vi.waitFor(() => expect(anthropicFake.activeResponses()).toBe(0), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect(await generation(id)).toMatchObject({ status: 'CANCELLED', streamed: true }), { timeout: 5000, interval: 20 });
+  });
+
+  it('a body refused as invalid by an authenticated key is a FAILED row under the model it named', async () => {
+    // READ lets the key list its own generations, and only those.
+    const key = await createKey('messages-refused', ['COMPLETIONS', 'READ']);
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining("'document'") } });
+    const body = await server.graphql<{ generations: { edges: Array<{ node: { status: string; requestedModel: string; errorCode: string | null } }> } }>(
+      'query ($filter: GenerationFilter) { generations(filter: $filter, first: 5) { edges { node { status requestedModel errorCode } } } }',
+      { filter: {} },
+      { authorization: `Bearer ${key}` },
+    );
+    expect(body.data?.generations.edges.map((edge) => edge.node)).toEqual([{ status: 'FAILED', requestedModel: 'openai/gpt-4o-mini', errorCode: 'BAD_REQUEST' }]);
+    expect(openaiFake.received).toHaveLength(0);
   });
 });
