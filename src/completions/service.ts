@@ -512,6 +512,8 @@ function toDelta(id: string, event: Exclude<StreamEvent, { type: 'start' } | { t
       return { type: 'delta', id, text: '', reasoning: event.text, toolCalls: [] };
     case 'reasoning-signature':
       return { type: 'delta', id, text: '', reasoning: '', toolCalls: [], reasoningSignature: event.signature };
+    case 'redacted-reasoning':
+      return { type: 'delta', id, text: '', reasoning: '', toolCalls: [], redactedReasoning: event.data };
     case 'tool-call-delta': {
       const call: ToolCallDelta = { index: event.index, argumentsDelta: event.argumentsDelta };
       if (event.id !== undefined) call.id = event.id;

@@ -87,8 +87,11 @@ export interface ToolCallDelta {
 export type CompletionEvent =
   /** The stream is committed to an endpoint; `servedModel` as on CompletionResult. */
   | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[] }
-  /** `reasoningSignature` closes the reasoning streamed so far (Anthropic's thinking signature). */
-  | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[]; reasoningSignature?: string }
+  /**
+   * `reasoningSignature` closes the reasoning streamed so far (Anthropic's thinking signature); `redactedReasoning`
+   * is a whole block of encrypted reasoning. Transports that show neither skip a delta that carries nothing else.
+   */
+  | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[]; reasoningSignature?: string; redactedReasoning?: string }
   | { type: 'done'; id: string; finishReason: FinishReason; rawFinishReason: string | null; usage: PricedUsage; latencyMs: number }
   /** The stream failed after it started; always the last event. */
   | { type: 'error'; id: string; error: GatewayError; usage: PricedUsage };

@@ -150,6 +150,8 @@ export type StreamEvent =
   | { type: 'reasoning-delta'; text: string }
   /** The signature closing the reasoning streamed since the last one (Anthropic's signature_delta). */
   | { type: 'reasoning-signature'; signature: string }
+  /** A block of reasoning the provider sent encrypted (Anthropic's redacted_thinking), to be handed back as it came. */
+  | { type: 'redacted-reasoning'; data: string }
   /** The first delta of a call carries id and name; later ones only argument fragments. */
   | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
   /** Always the last event of a stream that ended normally. */

@@ -36,7 +36,8 @@ export function usageJson(usage: PricedUsage): string {
   const cost = usage.costPicos === null ? 'null' : String(picosToUsd(usage.costPicos));
   return (
     `{"prompt_tokens":${usage.promptTokens},"completion_tokens":${usage.completionTokens},"total_tokens":${usage.totalTokens},` +
-    `"prompt_tokens_details":{"cached_tokens":${usage.cachedPromptTokens},"cache_write_tokens":${usage.cacheWriteTokens ?? 0}},` +
+    // Only when there were writes: OpenAI's own shape stays exact for everyone else.
+    `"prompt_tokens_details":{"cached_tokens":${usage.cachedPromptTokens}${usage.cacheWriteTokens ? `,"cache_write_tokens":${usage.cacheWriteTokens}` : ''}},` +
     `"completion_tokens_details":{"reasoning_tokens":${usage.reasoningTokens}},"cost_usd":${cost}}`
   );
 }

@@ -64,6 +64,10 @@ export class MessagesEventWriter {
       // The signature ends its thinking block, as Anthropic sends it.
       out += sse('content_block_delta', { index: this.index, delta: { type: 'signature_delta', signature: event.reasoningSignature } }) + this.close();
     }
+    if (event.redactedReasoning !== undefined) {
+      // Whole in its start event, as Anthropic sends it: there is nothing to stream.
+      out += this.openBlock({ kind: 'thinking' }, { type: 'redacted_thinking', data: event.redactedReasoning }) + this.close();
+    }
     if (event.text !== '') {
       if (this.open?.kind !== 'text') out += this.openBlock({ kind: 'text' }, { type: 'text', text: '' });
       out += sse('content_block_delta', { index: this.index, delta: { type: 'text_delta', text: event.text } });

@@ -175,7 +175,7 @@ describe('breakpoints from the other transports reach Anthropic', () => {
     const sent = fake.received.at(-1)!.body as { system: unknown; messages: unknown };
     expect(sent.system).toEqual([{ type: 'text', text: 'Handbook…', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
     expect(sent.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Question', cache_control: { type: 'ephemeral' } }] }]);
-    const body = (await response.json()) as { usage: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number; cache_write_tokens: number }; cost_usd: number } };
+    const body = (await response.json()) as { usage: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number; cache_write_tokens?: number }; cost_usd: number } };
     expect(body.usage.prompt_tokens).toBe(1_010);
     expect(body.usage.prompt_tokens_details).toEqual({ cached_tokens: 0, cache_write_tokens: 1_000 });
     expect(body.usage.cost_usd).toBe((10 * prices.prompt + 600 * prices.write + 400 * 2 * prices.prompt + prices.completion) / 1e12);

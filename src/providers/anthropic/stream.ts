@@ -155,6 +155,7 @@ export class AnthropicStreamMapper {
           return [];
         }
         this.blocks.set(event.index, { kind: 'other' });
+        if (block.type === 'redacted_thinking') return [{ type: 'redacted-reasoning', data: block.data }];
         if (block.type === 'text' && block.text !== '') return [{ type: 'text-delta', text: block.text }];
         if (block.type === 'thinking' && block.thinking !== '') return [{ type: 'reasoning-delta', text: block.thinking }];
         return [];
