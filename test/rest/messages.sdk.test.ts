@@ -242,6 +242,22 @@ describe('thinking', () => {
   });
 });
 
+describe('Claude-native clients', () => {
+  it('a bare Anthropic model id (as Claude Code sends it) resolves through the catalog’s aliases; ?beta=true is ignored', async () => {
+    anthropicFake.enqueue({ kind: 'text', text: 'Hi.', promptTokens: 3, completionTokens: 2 });
+    const response = await fetch(`${server.url}/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY, 'anthropic-version': '2023-06-01', 'anthropic-beta': 'claude-code-20250219' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 32_000, messages: [{ role: 'user', content: 'Hi' }], context_management: { edits: [] } }),
+    });
+    expect(response.status).toBe(200);
+    const message = (await response.json()) as Anthropic.Message;
+    expect(message.model).toBe('anthropic/claude-sonnet-4-6');
+    expect(message.content).toEqual([{ type: 'text', text: 'Hi.' }]);
+    expect(lastBody(anthropicFake)['model']).toBe('claude-sonnet-4-6');
+  });
+});
+
 describe('countTokens', () => {
   it('counts the prompt, more for a longer one, tools included', async () => {
     const short = await client.messages.countTokens({ model: 'anthropic/claude-sonnet-4-6', messages: [{ role: 'user', content: 'Hi' }] });
