@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openAIQuirks } from '../../src/providers/openai/quirks.js';
 import { openRouterQuirks } from '../../src/providers/openai-compatible/quirks.js';
@@ -142,5 +143,61 @@ describe('Messages body -> normalized -> Anthropic wire', () => {
     expect(toGeminiRequestBody(adaptive).body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: -1 });
     expect(toOpenAIRequestBody(budget, { stream: false, quirks: openAIQuirks, providerName: 'OpenAI' }).warnings.join(' ')).toContain('thinking budget');
     expect(() => parseMessagesRequest({ ...base, thinking: { type: 'enabled', budget_tokens: 0 } })).toThrow(/thinking\.budget_tokens/);
+  });
+
+  it('holds for any body in canonical form (fast-check)', () => {
+    const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ]{0,11}$/);
+    const cache = fc.option(fc.constantFrom({ type: 'ephemeral' }, { type: 'ephemeral', ttl: '5m' }, { type: 'ephemeral', ttl: '1h' }), { nil: undefined });
+    const withCache = <T extends object>(block: T, control: object | undefined): T => (control === undefined ? block : { ...block, cache_control: control });
+    const text = fc.tuple(word, cache).map(([value, control]) => withCache({ type: 'text', text: value }, control));
+    const image = fc.tuple(fc.oneof(fc.constant({ type: 'base64', media_type: 'image/png', data: PNG }), fc.constant({ type: 'url', url: 'https://example.com/a.png' })), cache).map(([source, control]) => withCache({ type: 'image', source }, control));
+    const toolResult = fc.tuple(fc.nat(5), fc.string({ maxLength: 12 }), fc.boolean(), cache).map(([id, content, isError, control]) =>
+      withCache({ type: 'tool_result', tool_use_id: `toolu_${id}`, content, ...(isError ? { is_error: true } : {}) }, control),
+    );
+    const input = fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 3 }).map((entries) => ({ ...entries }));
+    const toolUse = fc.tuple(fc.constantFrom('get_weather', 'get_time'), input, cache).map(([name, value, control]) => withCache({ type: 'tool_use', id: '', name, input: value }, control));
+    const thinking = fc.tuple(fc.string({ maxLength: 20 }), fc.stringMatching(/^[A-Za-z0-9+/]{4,12}=?$/)).map(([value, signature]) => ({ type: 'thinking', thinking: value, signature }));
+    const redacted = fc.stringMatching(/^[A-Za-z0-9]{4,12}$/).map((data) => ({ type: 'redacted_thinking', data }));
+    const userTurn = fc.array(fc.oneof(text, image, toolResult), { minLength: 1, maxLength: 4 }).map((content) => ({ role: 'user', content }));
+    const assistantTurn = fc.array(fc.oneof(text, toolUse, thinking, redacted), { minLength: 1, maxLength: 5 }).map((content) => ({ role: 'assistant', content }));
+    const system = fc.option(
+      fc.oneof(
+        word,
+        fc.array(text, { minLength: 1, maxLength: 3 }).map((blocks) => [...blocks.slice(0, -1), { ...blocks.at(-1)!, cache_control: { type: 'ephemeral' } }]),
+      ),
+      { nil: undefined },
+    );
+    const tool = fc.tuple(fc.constantFrom('get_weather', 'get_time', 'lookup'), cache).map(([name, control]) => withCache({ name, input_schema: { type: 'object', properties: {} } }, control));
+    const body = fc
+      .record({
+        turns: fc.array(fc.tuple(userTurn, assistantTurn), { minLength: 1, maxLength: 3 }),
+        last: userTurn,
+        system,
+        tools: fc.option(fc.uniqueArray(tool, { minLength: 1, maxLength: 3, selector: (entry) => entry.name }), { nil: undefined }),
+        maxTokens: fc.integer({ min: 1, max: 100_000 }),
+      })
+      .map(({ turns, last, system: prompt, tools, maxTokens }) => {
+        // Tool-use ids unique across the body, as the API requires.
+        let next = 0;
+        const messages = [...turns.flatMap(([user, assistant]) => [user, assistant]), last].map((turn) => ({
+          ...turn,
+          content: turn.content.map((block) => (block.type === 'tool_use' ? { ...block, id: `toolu_call_${next++}` } : block)),
+        }));
+        return {
+          model: 'claude-sonnet-4-6',
+          max_tokens: maxTokens,
+          messages,
+          ...(prompt !== undefined ? { system: prompt } : {}),
+          ...(tools !== undefined ? { tools } : {}),
+        };
+      });
+    fc.assert(
+      fc.property(body, (original) => {
+        const { body: wire, warnings } = toAnthropicRequestBody(providerRequest(original), { provider: 'anthropic', stream: false });
+        expect(wire).toStrictEqual(original);
+        expect(warnings).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
