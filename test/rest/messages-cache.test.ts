@@ -71,6 +71,12 @@ describe('prompt caching on /v1/messages', () => {
     expect(prices.cached).toBeLessThan(prices.prompt);
   });
 
+  it('REST /v1/models shows the same write price', async () => {
+    const response = await fetch(`${server.url}/v1/models/${encodeURIComponent(MODEL)}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const model = (await response.json()) as { pricing: { prompt_per_million: number; cache_write_per_million: number | null } };
+    expect(dollarsPerMillionToMicros(model.pricing.cache_write_per_million ?? 0)).toBe(prices.write);
+  });
+
   it('a write, then a read: each charged at its price times its tokens, to the pico-dollar, in the response and the header', async () => {
     fake.enqueue({ kind: 'text', text: 'Section 4.', promptTokens: 2_130, cacheWriteTokens: 2_000, completionTokens: 12 });
     const write = await client.messages.create({ model: MODEL, max_tokens: 100, system: SYSTEM, messages: [{ role: 'user', content: 'Where is the leave policy?' }] }).withResponse();
