@@ -406,6 +406,12 @@ const CompletionDeltaRef = builder.objectRef<Delta>('CompletionDelta').implement
     id: t.exposeID('id'),
     text: t.exposeString('text'),
     reasoning: t.exposeString('reasoning'),
+    reasoningSignature: t.string({
+      nullable: true,
+      description: 'Closes the reasoning streamed so far: the provider’s proof that it is unaltered (Anthropic’s thinking signature), needed to hand it back in a later turn',
+      resolve: (event) => event.reasoningSignature ?? null,
+    }),
+    redactedReasoning: t.string({ nullable: true, description: 'A block of reasoning the provider sent encrypted, to be handed back as it came', resolve: (event) => event.redactedReasoning ?? null }),
     toolCalls: t.field({ type: [ToolCallDeltaRef], resolve: (event) => event.toolCalls }),
   }),
 });
