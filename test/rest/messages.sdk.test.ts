@@ -314,6 +314,9 @@ describe('errors map onto the SDK’s typed exceptions, in Anthropic’s shape',
     const error = await client.messages.create({ model: 'nobody/no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Anthropic.NotFoundError);
     expect(bodyOf(error)).toMatchObject({ error: { type: 'not_found_error' } });
+    // Streamed, a failure before the first token is still an HTTP error, not an event.
+    const streamed = await client.messages.stream({ model: 'nobody/no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).finalMessage().catch((caught: unknown) => caught);
+    expect(streamed).toBeInstanceOf(Anthropic.NotFoundError);
   });
 
   it('429 RateLimitError and a 5xx InternalServerError from the upstream, before and inside a stream', async () => {
