@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CompletionResult, PricedUsage } from '../completions/types.js';
 import { picosToUsd } from '../money.js';
 import type { AssistantPart, FinishReason, ToolCall } from '../providers/types.js';
@@ -57,10 +58,12 @@ export function messageId(generationId: string): string {
 }
 
 /** A tool call's input as the object Anthropic's blocks carry; arguments another model left unparsable become {} and a warning. */
+const toolInputSchema = z.record(z.string(), z.unknown());
+
 export function toolInput(call: ToolCall, warnings: string[]): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(call.arguments === '' ? '{}' : call.arguments);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    const parsed = toolInputSchema.safeParse(JSON.parse(call.arguments === '' ? '{}' : call.arguments));
+    if (parsed.success) return parsed.data;
   } catch {
     // Told below.
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompletionEvent, PricedUsage } from '../../src/completions/types.js';
 import { AnthropicStreamMapper } from '../../src/providers/anthropic/stream.js';
 import { streamEventSchema } from '../../src/providers/anthropic/wire.js';
+import { contentBlocks } from '../../src/rest/messages-response.js';
 import { MessagesEventWriter } from '../../src/rest/messages-stream.js';
 
 /**
@@ -112,5 +113,29 @@ describe('Anthropic stream mapper', () => {
       { type: 'reasoning-delta', text: 'Hm.' },
       { type: 'reasoning-signature', signature: 'sig' },
     ]);
+  });
+});
+
+describe('the answer’s content blocks', () => {
+  it('follow the provider’s order when it gave one, else reasoning, text, calls; unparsable arguments become {} and a warning', () => {
+    const warnings: string[] = [];
+    const calls = [
+      { id: 'c1', name: 'a', arguments: '{"x":1}' },
+      { id: 'c2', name: 'b', arguments: '[1,2]' },
+      { id: 'c3', name: 'c', arguments: '{"cut' },
+    ];
+    expect(contentBlocks({ content: 'Hi', reasoning: 'Hm', toolCalls: calls }, warnings)).toEqual([
+      { type: 'thinking', thinking: 'Hm', signature: '' },
+      { type: 'text', text: 'Hi' },
+      { type: 'tool_use', id: 'c1', name: 'a', input: { x: 1 } },
+      { type: 'tool_use', id: 'c2', name: 'b', input: {} },
+      { type: 'tool_use', id: 'c3', name: 'c', input: {} },
+    ]);
+    expect(warnings).toHaveLength(2);
+    const ordered = contentBlocks(
+      { content: 'Hi', reasoning: 'Hm', toolCalls: calls.slice(0, 1), parts: [{ type: 'tool-call', id: 'c1' }, { type: 'thinking', text: 'Hm', signature: 's' }, { type: 'text', text: 'Hi' }] },
+      [],
+    );
+    expect(ordered.map((block) => block.type)).toEqual(['tool_use', 'thinking', 'text']);
   });
 });
