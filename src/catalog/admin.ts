@@ -47,6 +47,7 @@ export interface EndpointInputValues {
   promptPerMillion?: Maybe<number>;
   completionPerMillion?: Maybe<number>;
   cachedPromptPerMillion?: Maybe<number>;
+  cacheWritePerMillion?: Maybe<number>;
   contextLength?: Maybe<number>;
   status?: Maybe<ModelEndpointRow['status']>;
   /** The weighted strategy's share; the config file sets it (the GraphQL input has no such field yet). */
@@ -91,6 +92,8 @@ function toEndpointWrite(input: EndpointInputValues): EndpointWrite {
   if (prompt !== undefined) write.promptPriceMicros = prompt;
   if (completion !== undefined) write.completionPriceMicros = completion;
   if (cached !== undefined) write.cachedPromptPriceMicros = cached;
+  const cacheWrite = price(input.cacheWritePerMillion, 'cacheWritePerMillion');
+  if (cacheWrite !== undefined) write.cacheWritePriceMicros = cacheWrite;
   const contextLength = positiveOrNull(input.contextLength, 'contextLength');
   if (contextLength !== undefined) write.contextLength = contextLength;
   if (input.status) write.status = input.status;

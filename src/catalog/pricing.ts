@@ -9,7 +9,7 @@ import type { Prices } from '../usage/cost.js';
  * prices known" and ranks by the same prompt + completion, and test/catalog/pricing.test.ts checks the two agree.
  */
 
-type PricedFields = Pick<ModelEndpointRow, 'status' | 'promptPriceMicros' | 'completionPriceMicros' | 'cachedPromptPriceMicros'>;
+type PricedFields = Pick<ModelEndpointRow, 'status' | 'promptPriceMicros' | 'completionPriceMicros' | 'cachedPromptPriceMicros'> & Partial<Pick<ModelEndpointRow, 'cacheWritePriceMicros'>>;
 
 /** An endpoint that can price its model: active, with both prices known. */
 export function isPricedEndpoint<T extends PricedFields>(endpoint: T): endpoint is T & { promptPriceMicros: number; completionPriceMicros: number } {
@@ -30,11 +30,16 @@ export function cheapestPricedEndpoint<T extends PricedFields>(endpoints: readon
   return best;
 }
 
-export const UNKNOWN_PRICES: Prices = { promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null };
+export const UNKNOWN_PRICES: Prices = { promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null, cacheWritePriceMicros: null };
 
 /** A model's prices, from its endpoints: the cheapest priced one's, or unknown when none is priced. */
 export function modelPrices(endpoints: readonly PricedFields[]): Prices {
   const cheapest = cheapestPricedEndpoint(endpoints);
   if (!cheapest) return UNKNOWN_PRICES;
-  return { promptPriceMicros: cheapest.promptPriceMicros, completionPriceMicros: cheapest.completionPriceMicros, cachedPromptPriceMicros: cheapest.cachedPromptPriceMicros };
+  return {
+    promptPriceMicros: cheapest.promptPriceMicros,
+    completionPriceMicros: cheapest.completionPriceMicros,
+    cachedPromptPriceMicros: cheapest.cachedPromptPriceMicros,
+    cacheWritePriceMicros: cheapest.cacheWritePriceMicros ?? null,
+  };
 }

@@ -88,6 +88,8 @@ class GenerationTrace {
       completionTokens: 0,
       totalTokens: 0,
       cachedPromptTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
       reasoningTokens: 0,
       usageEstimated: false,
       // Unknown until the request ends: a row a crash leaves IN_PROGRESS (later INTERRUPTED) must not claim a known 0.
@@ -95,6 +97,7 @@ class GenerationTrace {
       promptPriceMicros: candidate?.prices.promptPriceMicros ?? null,
       completionPriceMicros: candidate?.prices.completionPriceMicros ?? null,
       cachedPromptPriceMicros: candidate?.prices.cachedPromptPriceMicros ?? null,
+      cacheWritePriceMicros: candidate?.prices.cacheWritePriceMicros ?? null,
       latencyMs: status === 'IN_PROGRESS' ? null : now - this.startedAt,
       timeToFirstTokenMs: this.firstTokenAt === undefined ? null : this.firstTokenAt - this.startedAt,
       streamed: this.streamed,
@@ -129,6 +132,8 @@ function usageColumns(usage: PricedUsage): Partial<GenerationRow> {
     completionTokens: usage.completionTokens,
     totalTokens: usage.totalTokens,
     cachedPromptTokens: usage.cachedPromptTokens,
+    cacheWrite5mTokens: (usage.cacheWriteTokens ?? 0) - (usage.cacheWrite1hTokens ?? 0),
+    cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
     reasoningTokens: usage.reasoningTokens,
     usageEstimated: usage.estimated,
     costPicos: usage.costPicos,
@@ -278,6 +283,7 @@ export class CompletionService {
       toolChoice: input.toolChoice,
       responseFormat: input.responseFormat,
       user: input.user,
+      thinking: input.thinking,
     };
   }
 
@@ -333,6 +339,7 @@ export class CompletionService {
         content: response.content,
         reasoning: response.reasoning ?? null,
         toolCalls: response.toolCalls,
+        ...(response.parts !== undefined ? { parts: response.parts } : {}),
         finishReason: response.finishReason,
         rawFinishReason: response.rawFinishReason,
         usage,
@@ -621,6 +628,10 @@ function toDelta(id: string, event: Exclude<StreamEvent, { type: 'start' } | { t
       return { type: 'delta', id, text: event.text, reasoning: '', toolCalls: [] };
     case 'reasoning-delta':
       return { type: 'delta', id, text: '', reasoning: event.text, toolCalls: [] };
+    case 'reasoning-signature':
+      return { type: 'delta', id, text: '', reasoning: '', toolCalls: [], reasoningSignature: event.signature };
+    case 'redacted-reasoning':
+      return { type: 'delta', id, text: '', reasoning: '', toolCalls: [], redactedReasoning: event.data };
     case 'tool-call-delta': {
       const call: ToolCallDelta = { index: event.index, argumentsDelta: event.argumentsDelta };
       if (event.id !== undefined) call.id = event.id;

@@ -1,6 +1,6 @@
 import type { ApiKeyRow, ModelRow } from '../db/schema.js';
 import type { GatewayError } from '../errors.js';
-import type { CompletionRequest, FinishReason, ToolCall, Usage } from '../providers/types.js';
+import type { AssistantPart, CompletionRequest, FinishReason, ToolCall, Usage } from '../providers/types.js';
 import type { TraceScope } from '../telemetry/tracing.js';
 
 /**
@@ -80,6 +80,8 @@ export interface CompletionResult {
   content: string | null;
   reasoning: string | null;
   toolCalls: ToolCall[];
+  /** The answer block by block, when the provider gave order or thinking signatures (AssistantPart). */
+  parts?: AssistantPart[];
   finishReason: FinishReason;
   rawFinishReason: string | null;
   usage: PricedUsage;
@@ -99,7 +101,11 @@ export interface ToolCallDelta {
 export type CompletionEvent =
   /** The stream is committed to an endpoint; `servedModel` as on CompletionResult. */
   | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[]; cacheStatus: CacheStatus | null }
-  | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[] }
+  /**
+   * `reasoningSignature` closes the reasoning streamed so far (Anthropic's thinking signature); `redactedReasoning`
+   * is a whole block of encrypted reasoning. Transports that show neither skip a delta that carries nothing else.
+   */
+  | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[]; reasoningSignature?: string; redactedReasoning?: string }
   | { type: 'done'; id: string; finishReason: FinishReason; rawFinishReason: string | null; usage: PricedUsage; latencyMs: number }
   /** The stream failed after it started; always the last event. */
   | { type: 'error'; id: string; error: GatewayError; usage: PricedUsage };

@@ -137,7 +137,8 @@ export function validateCompletionInput(input: CompletionInput): void {
       const path = [...at, 'toolCallId'];
       throw invalid(path, (name) => `${name(path)} is required for a tool message`);
     }
-    if (message.role === 'assistant' && message.content === null && message.toolCalls.length === 0) {
+    // A turn of thinking alone (Claude may think and then stop) is a turn too.
+    if (message.role === 'assistant' && message.content === null && message.toolCalls.length === 0 && (message.parts ?? []).length === 0) {
       throw invalid(at, (name) => `${name(at)} has neither content nor tool calls`);
     }
   });

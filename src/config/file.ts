@@ -44,6 +44,7 @@ const endpointSchema = z
     promptPerMillion: price.optional(),
     completionPerMillion: price.optional(),
     cachedPromptPerMillion: price.optional(),
+    cacheWritePerMillion: price.optional(),
     contextLength: positiveInt.optional(),
     // The weighted strategy's share of this model's traffic (0: only when every other endpoint failed).
     weight: nonNegativeInt.optional(),

@@ -68,6 +68,7 @@ export interface EndpointWrite {
   promptPriceMicros?: number | null;
   completionPriceMicros?: number | null;
   cachedPromptPriceMicros?: number | null;
+  cacheWritePriceMicros?: number | null;
   contextLength?: number | null;
   status?: ModelEndpointRow['status'];
   /** The weighted strategy's share (0: last resort only); set from the config file. */
@@ -91,11 +92,12 @@ function writeEndpoint(tx: Transaction, modelId: string, input: EndpointWrite, o
     .from(modelEndpoints)
     .where(and(eq(modelEndpoints.providerId, input.providerId), eq(modelEndpoints.providerModelId, input.providerModelId)))
     .get();
-  const priced = input.promptPriceMicros !== undefined || input.completionPriceMicros !== undefined || input.cachedPromptPriceMicros !== undefined;
+  const priced = input.promptPriceMicros !== undefined || input.completionPriceMicros !== undefined || input.cachedPromptPriceMicros !== undefined || input.cacheWritePriceMicros !== undefined;
   const changes: Partial<ModelEndpointRow> = { editedByAdmin: true, updatedAt: now };
   if (input.promptPriceMicros !== undefined) changes.promptPriceMicros = input.promptPriceMicros;
   if (input.completionPriceMicros !== undefined) changes.completionPriceMicros = input.completionPriceMicros;
   if (input.cachedPromptPriceMicros !== undefined) changes.cachedPromptPriceMicros = input.cachedPromptPriceMicros;
+  if (input.cacheWritePriceMicros !== undefined) changes.cacheWritePriceMicros = input.cacheWritePriceMicros;
   if (input.contextLength !== undefined) changes.contextLength = input.contextLength;
   if (input.status !== undefined) changes.status = input.status;
   if (input.weight !== undefined) changes.weight = input.weight;
@@ -119,6 +121,7 @@ function writeEndpoint(tx: Transaction, modelId: string, input: EndpointWrite, o
     promptPriceMicros: null,
     completionPriceMicros: null,
     cachedPromptPriceMicros: null,
+    cacheWritePriceMicros: null,
     contextLength: null,
     status: 'ACTIVE',
     weight: 1,
@@ -320,6 +323,7 @@ export function applyCatalogSync(db: Db, providerId: string, listing: ListedProv
           promptPriceMicros: null,
           completionPriceMicros: null,
           cachedPromptPriceMicros: null,
+          cacheWritePriceMicros: null,
           contextLength: entry.contextLength ?? null,
           status: 'ACTIVE',
           weight: 1,

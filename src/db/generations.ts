@@ -22,6 +22,8 @@ export function generationUsage(row: GenerationRow): Usage & { costPicos: number
     reasoningTokens: row.reasoningTokens,
     estimated: row.usageEstimated,
     costPicos: row.costPicos,
+    ...(row.cacheWrite5mTokens + row.cacheWrite1hTokens > 0 ? { cacheWriteTokens: row.cacheWrite5mTokens + row.cacheWrite1hTokens } : {}),
+    ...(row.cacheWrite1hTokens > 0 ? { cacheWrite1hTokens: row.cacheWrite1hTokens } : {}),
   };
 }
 

@@ -67,6 +67,8 @@ export const modelEndpoints = sqliteTable(
     promptPriceMicros: integer('prompt_price_micros'),
     completionPriceMicros: integer('completion_price_micros'),
     cachedPromptPriceMicros: integer('cached_prompt_price_micros'),
+    /** Five-minute cache writes; null: charged at the prompt price. One-hour writes are always twice the prompt price. */
+    cacheWritePriceMicros: integer('cache_write_price_micros'),
     contextLength: integer('context_length'),
     status: text('status', { enum: ['ACTIVE', 'DISABLED', 'DEPRECATED'] }).notNull().default('ACTIVE'),
     weight: integer('weight').notNull().default(1),
@@ -105,6 +107,9 @@ export const generations = sqliteTable(
     completionTokens: integer('completion_tokens').notNull().default(0),
     totalTokens: integer('total_tokens').notNull().default(0),
     cachedPromptTokens: integer('cached_prompt_tokens').notNull().default(0),
+    /** Prompt tokens written to the provider's cache, kept apart by lifetime since they are priced apart. */
+    cacheWrite5mTokens: integer('cache_write_5m_tokens').notNull().default(0),
+    cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
     reasoningTokens: integer('reasoning_tokens').notNull().default(0),
     usageEstimated: integer('usage_estimated', { mode: 'boolean' }).notNull().default(false),
     /** Pico-dollars; null when a price was unknown. */
@@ -113,6 +118,7 @@ export const generations = sqliteTable(
     promptPriceMicros: integer('prompt_price_micros'),
     completionPriceMicros: integer('completion_price_micros'),
     cachedPromptPriceMicros: integer('cached_prompt_price_micros'),
+    cacheWritePriceMicros: integer('cache_write_price_micros'),
     latencyMs: integer('latency_ms'),
     timeToFirstTokenMs: integer('time_to_first_token_ms'),
     streamed: integer('streamed', { mode: 'boolean' }).notNull(),

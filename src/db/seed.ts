@@ -9,6 +9,22 @@ import { catalogSeedSchema, type CatalogSeed } from './seed/catalog-schema.js';
 import { dollarsPerMillionToMicros } from '../money.js';
 import type { ProviderKind } from '../providers/types.js';
 
+/**
+ * What a five-minute cache write costs as a multiple of the prompt price, as each provider publishes it, for
+ * endpoints whose seed gives no figure: Anthropic 1.25x (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing).
+ * Providers that cache implicitly (OpenAI, Gemini, DeepSeek) charge writes as plain input, which a null price means.
+ * Kept as a fraction so a price in micro-dollars stays an exact integer.
+ */
+const CACHE_WRITE_MULTIPLIERS: Partial<Record<ProviderKind, { numerator: number; denominator: number }>> = {
+  anthropic: { numerator: 5, denominator: 4 },
+};
+
+export function seededCacheWritePriceMicros(kind: ProviderKind | undefined, promptPriceMicros: number, cacheWritePerMillion: number | null | undefined): number | null {
+  if (cacheWritePerMillion !== undefined && cacheWritePerMillion !== null) return dollarsPerMillionToMicros(cacheWritePerMillion);
+  const multiplier = kind === undefined ? undefined : CACHE_WRITE_MULTIPLIERS[kind];
+  return multiplier === undefined ? null : Math.round((promptPriceMicros * multiplier.numerator) / multiplier.denominator);
+}
+
 const SEED_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'seed/catalog.json');
 
 export function readCatalogSeed(path = SEED_FILE): CatalogSeed {
@@ -47,7 +63,8 @@ export function syncProviders(db: Db, known: KnownProvider[], now = Date.now()):
  * unless an admin edited them, so an upgrade brings new prices without clobbering local changes.
  */
 export function seedCatalog(db: Db, seed: CatalogSeed, now = Date.now()): { models: number; endpoints: number } {
-  const knownProviders = new Set(db.select({ id: providers.id }).from(providers).all().map((row) => row.id));
+  const providerKinds = new Map(db.select({ id: providers.id, kind: providers.kind }).from(providers).all().map((row) => [row.id, row.kind]));
+  const knownProviders = new Set(providerKinds.keys());
   let endpointCount = 0;
   db.transaction((tx) => {
     for (const model of seed.models) {
@@ -77,6 +94,7 @@ export function seedCatalog(db: Db, seed: CatalogSeed, now = Date.now()): { mode
           promptPriceMicros: dollarsPerMillionToMicros(endpoint.promptPerMillion),
           completionPriceMicros: dollarsPerMillionToMicros(endpoint.completionPerMillion),
           cachedPromptPriceMicros: endpoint.cachedPromptPerMillion === null ? null : dollarsPerMillionToMicros(endpoint.cachedPromptPerMillion),
+          cacheWritePriceMicros: seededCacheWritePriceMicros(providerKinds.get(endpoint.provider), dollarsPerMillionToMicros(endpoint.promptPerMillion), endpoint.cacheWritePerMillion),
           contextLength: endpoint.contextLength ?? null,
           priceSource: endpoint.priceSource,
           priceDate: endpoint.priceDate,

@@ -32,6 +32,14 @@ export interface UsageBucket {
   promptTokens: number;
   completionTokens: number;
   cachedPromptTokens: number;
+  /** Prompt tokens written to a provider's cache for five minutes and for one hour. */
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  /**
+   * What caching saved against the same prompts at the plain prompt price, at each generation's own prices: reads'
+   * discount less writes' surcharge (negative when writes were never read back). Priced generations only.
+   */
+  cacheSavingPicos: bigint;
   reasoningTokens: number;
   /** Exact, as a bigint: a month of a busy gateway passes 2^53 pico-dollars ($9,007). */
   costPicos: bigint;
@@ -71,6 +79,9 @@ interface BucketRecord {
   prompt_tokens: number;
   completion_tokens: number;
   cached_prompt_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  cache_saving_picos: string;
   reasoning_tokens: number;
   cost_picos: string;
   unpriced: number;
@@ -118,6 +129,12 @@ export function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimen
       sum(prompt_tokens) as prompt_tokens,
       sum(completion_tokens) as completion_tokens,
       sum(cached_prompt_tokens) as cached_prompt_tokens,
+      sum(cache_write_5m_tokens) as cache_write_5m_tokens,
+      sum(cache_write_1h_tokens) as cache_write_1h_tokens,
+      cast(coalesce(sum(case when cost_picos is null then 0 else
+        cached_prompt_tokens * (prompt_price_micros - coalesce(cached_prompt_price_micros, prompt_price_micros))
+        - cache_write_5m_tokens * (coalesce(cache_write_price_micros, prompt_price_micros) - prompt_price_micros)
+        - cache_write_1h_tokens * prompt_price_micros end), 0) as text) as cache_saving_picos,
       sum(reasoning_tokens) as reasoning_tokens,
       cast(coalesce(sum(cost_picos), 0) as text) as cost_picos,
       sum(cost_picos is null) as unpriced,
@@ -145,6 +162,9 @@ function toBucket(record: BucketRecord): UsageBucket {
     promptTokens: record.prompt_tokens,
     completionTokens: record.completion_tokens,
     cachedPromptTokens: record.cached_prompt_tokens,
+    cacheWrite5mTokens: record.cache_write_5m_tokens,
+    cacheWrite1hTokens: record.cache_write_1h_tokens,
+    cacheSavingPicos: BigInt(record.cache_saving_picos),
     reasoningTokens: record.reasoning_tokens,
     costPicos: BigInt(record.cost_picos),
     unpricedRequests: record.unpriced,

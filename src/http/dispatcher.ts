@@ -103,7 +103,9 @@ function dispatch(options: DispatcherOptions, req: IncomingMessage, res: ServerR
     if (refusal) {
       // The body is left unread: closing keeps Node from reading and discarding it on a kept-alive socket.
       res.setHeader('connection', 'close');
-      sendJson(res, refusal.status, { error: { message: refusal.message, type: refusal.type, code: refusal.code, param: null } });
+      // Anthropic clients read their own error shape; the refusal is the same.
+      if (path === '/v1/messages' || path.startsWith('/v1/messages/')) sendJson(res, refusal.status, { type: 'error', error: { type: refusal.type, message: refusal.message } });
+      else sendJson(res, refusal.status, { error: { message: refusal.message, type: refusal.type, code: refusal.code, param: null } });
       return;
     }
     void options.rest.handle(req, res, requestId);

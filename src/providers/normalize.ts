@@ -45,8 +45,15 @@ export function estimateUsage(request: Pick<CompletionRequest, 'messages' | 'too
 }
 
 /** Builds a reported Usage, deriving the total so that it is always the sum of its parts. */
-export function reportedUsage(parts: { promptTokens: number; completionTokens: number; cachedPromptTokens?: number; reasoningTokens?: number }): Usage {
-  return {
+export function reportedUsage(parts: {
+  promptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens?: number;
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
+  reasoningTokens?: number;
+}): Usage {
+  const usage: Usage = {
     promptTokens: parts.promptTokens,
     completionTokens: parts.completionTokens,
     totalTokens: parts.promptTokens + parts.completionTokens,
@@ -54,6 +61,12 @@ export function reportedUsage(parts: { promptTokens: number; completionTokens: n
     reasoningTokens: parts.reasoningTokens ?? 0,
     estimated: false,
   };
+  // Absent rather than 0 when nothing was written, as most providers never write (Usage's fields say so).
+  if (parts.cacheWriteTokens !== undefined && parts.cacheWriteTokens > 0) {
+    usage.cacheWriteTokens = parts.cacheWriteTokens;
+    if (parts.cacheWrite1hTokens !== undefined && parts.cacheWrite1hTokens > 0) usage.cacheWrite1hTokens = parts.cacheWrite1hTokens;
+  }
+  return usage;
 }
 
 /**

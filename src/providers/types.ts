@@ -21,10 +21,34 @@ import type { UpstreamObserver } from './http.js';
 
 export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'openai_compatible' | 'local';
 
+/**
+ * A prompt-cache breakpoint: the prompt up to and including the part that carries it may be cached. `ttl` absent is
+ * the provider's default (five minutes); '1h' asks for a one-hour entry, whose write costs more (see Usage).
+ * Providers without explicit caching ignore it.
+ */
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
+
 export type ContentPart =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; cacheControl?: CacheControl }
   /** `url` is an https URL or a `data:<mediaType>;base64,<data>` URL. */
-  | { type: 'image'; url: string; detail?: 'auto' | 'low' | 'high' };
+  | { type: 'image'; url: string; detail?: 'auto' | 'low' | 'high'; cacheControl?: CacheControl };
+
+/**
+ * One block of an assistant turn, in the order the model wrote them. Only providers that take a turn back block by
+ * block (Anthropic: thinking must precede the tool calls it led to, with its signature) read these; every other
+ * adapter reads the flattened `content` and `toolCalls`, which say the same without order or signatures.
+ */
+export type AssistantPart =
+  | { type: 'text'; text: string; cacheControl?: CacheControl }
+  /** The message's tool call with this id (its name and arguments live in `toolCalls`). */
+  | { type: 'tool-call'; id: string; cacheControl?: CacheControl }
+  /** The model's reasoning; `signature` proves it unaltered to the provider that wrote it ('' when none was given). */
+  | { type: 'thinking'; text: string; signature: string }
+  /** Reasoning the provider sends encrypted; handed back as it came. */
+  | { type: 'redacted-thinking'; data: string };
 
 export interface ToolCall {
   id: string;
@@ -34,10 +58,11 @@ export interface ToolCall {
 }
 
 export type Message =
-  | { role: 'system'; content: string }
+  | { role: 'system'; content: string; cacheControl?: CacheControl }
   | { role: 'user'; content: ContentPart[] }
-  | { role: 'assistant'; content: string | null; toolCalls: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; content: string };
+  /** `parts`, when present, is the same turn block by block (see AssistantPart); `content` is its text joined. */
+  | { role: 'assistant'; content: string | null; toolCalls: ToolCall[]; parts?: AssistantPart[] }
+  | { role: 'tool'; toolCallId: string; content: string; isError?: boolean; cacheControl?: CacheControl };
 
 export interface ToolDefinition {
   name: string;
@@ -45,6 +70,7 @@ export interface ToolDefinition {
   /** A JSON Schema object describing the arguments. */
   parameters: Record<string, unknown>;
   strict?: boolean;
+  cacheControl?: CacheControl;
 }
 
 export type ToolChoice =
@@ -74,6 +100,11 @@ export interface CompletionRequest {
   responseFormat?: ResponseFormat;
   /** An opaque end-user id some providers accept for abuse monitoring. */
   user?: string;
+  /**
+   * Extended thinking (Anthropic's `thinking`): with a token budget, left to the model (`adaptive`), or off.
+   * Providers with a budget knob (Gemini's thinkingBudget) take it; those without one warn.
+   */
+  thinking?: { type: 'enabled'; budgetTokens: number } | { type: 'adaptive' } | { type: 'disabled' };
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'cancelled';
@@ -82,8 +113,12 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
-  /** Prompt tokens served from the provider's cache; a subset of promptTokens. */
+  /** Prompt tokens served from the provider's cache (cache reads); a subset of promptTokens. */
   cachedPromptTokens: number;
+  /** Prompt tokens written to the provider's cache, at any lifetime; a subset of promptTokens. Absent: none. */
+  cacheWriteTokens?: number;
+  /** The part of cacheWriteTokens written for one hour (charged more than the default five minutes). Absent: none. */
+  cacheWrite1hTokens?: number;
   /** Reasoning tokens; a subset of completionTokens. */
   reasoningTokens: number;
   /** True when counted by our tokenizer because the provider did not report usage. */
@@ -98,6 +133,8 @@ export interface CompletionResponse {
   content: string | null;
   reasoning?: string;
   toolCalls: ToolCall[];
+  /** The answer block by block, when the provider's order or thinking signatures matter (see AssistantPart). */
+  parts?: AssistantPart[];
   finishReason: FinishReason;
   /** The provider's own finish/stop reason, kept for the ledger. */
   rawFinishReason: string | null;
@@ -111,6 +148,10 @@ export type StreamEvent =
   | { type: 'start'; upstreamId?: string; model?: string; warnings: string[] }
   | { type: 'text-delta'; text: string }
   | { type: 'reasoning-delta'; text: string }
+  /** The signature closing the reasoning streamed since the last one (Anthropic's signature_delta). */
+  | { type: 'reasoning-signature'; signature: string }
+  /** A block of reasoning the provider sent encrypted (Anthropic's redacted_thinking), to be handed back as it came. */
+  | { type: 'redacted-reasoning'; data: string }
   /** The first delta of a call carries id and name; later ones only argument fragments. */
   | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
   /** Always the last event of a stream that ended normally. */

@@ -1,7 +1,7 @@
 import { z, type ZodIssue } from 'zod';
 import type { CompletionInput, ProviderPreferences } from '../completions/types.js';
 import { BadRequestError, fieldPathText } from '../errors.js';
-import type { ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
+import type { CacheControl, ContentPart, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../providers/types.js';
 import type { MaxTokensParam } from './param-names.js';
 import { mostSpecific } from './zod-issues.js';
 
@@ -10,10 +10,13 @@ import { mostSpecific } from './zod-issues.js';
  * fields that would change the answer in a way we cannot honour are declared so they can be refused by name.
  */
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
+/** OpenRouter's convention (Anthropic's breakpoint on a content part), which its SDK users already send. */
+const cacheControl = z.object({ type: z.literal('ephemeral'), ttl: z.enum(['5m', '1h']).nullish() });
+const textPart = z.object({ type: z.literal('text'), text: z.string(), cache_control: cacheControl.nullish() });
 const imagePart = z.object({
   type: z.literal('image_url'),
   image_url: z.object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).nullish() }),
+  cache_control: cacheControl.nullish(),
 });
 // Declared only to be refused with a clear message rather than a generic "invalid discriminator".
 const audioPart = z.object({ type: z.literal('input_audio') });
@@ -162,6 +165,18 @@ function refuseUnsupported(body: ChatCompletionRequest): void {
 
 type RequestMessage = ChatCompletionRequest['messages'][number];
 
+function cacheOf(wire: z.infer<typeof cacheControl> | null | undefined): { cacheControl?: CacheControl } {
+  if (wire === null || wire === undefined) return {};
+  return { cacheControl: wire.ttl ? { type: 'ephemeral', ttl: wire.ttl } : { type: 'ephemeral' } };
+}
+
+/** A system or tool message is one text: a breakpoint on any of its parts marks the end of it. */
+function textCache(content: string | Array<z.infer<typeof textPart>>): { cacheControl?: CacheControl } {
+  if (typeof content === 'string') return {};
+  const marked = content.filter((part) => part.cache_control != null).at(-1);
+  return cacheOf(marked?.cache_control);
+}
+
 function joinText(content: string | Array<{ text: string }>): string {
   if (typeof content === 'string') return content;
   let text = '';
@@ -173,13 +188,16 @@ function toMessage(source: RequestMessage, index: number): Message {
   switch (source.role) {
     case 'system':
     case 'developer':
-      return { role: 'system', content: joinText(source.content) };
+      return { role: 'system', content: joinText(source.content), ...textCache(source.content) };
     case 'user': {
       if (typeof source.content === 'string') return { role: 'user', content: [{ type: 'text', text: source.content }] };
       const parts: ContentPart[] = [];
       for (const [partIndex, part] of source.content.entries()) {
-        if (part.type === 'text') parts.push({ type: 'text', text: part.text });
-        else if (part.type === 'image_url') parts.push(part.image_url.detail ? { type: 'image', url: part.image_url.url, detail: part.image_url.detail } : { type: 'image', url: part.image_url.url });
+        if (part.type === 'text') parts.push({ type: 'text', text: part.text, ...cacheOf(part.cache_control) });
+        else if (part.type === 'image_url') {
+          const detail = part.image_url.detail ? { detail: part.image_url.detail } : {};
+          parts.push({ type: 'image', url: part.image_url.url, ...detail, ...cacheOf(part.cache_control) });
+        }
         else throw unsupported(`messages[${index}].content[${partIndex}].type`, `Content parts of type '${part.type}' are not supported; send text and image_url parts`);
       }
       return { role: 'user', content: parts };
@@ -192,7 +210,7 @@ function toMessage(source: RequestMessage, index: number): Message {
       return { role: 'assistant', content, toolCalls };
     }
     case 'tool':
-      return { role: 'tool', toolCallId: source.tool_call_id, content: joinText(source.content) };
+      return { role: 'tool', toolCallId: source.tool_call_id, content: joinText(source.content), ...textCache(source.content) };
     case 'function':
       throw unsupported(`messages[${index}].role`, "Messages with role 'function' are not supported; use 'tool'");
   }

@@ -31,12 +31,13 @@ export function usdText(picos: number): string {
   return `${whole}.${String(fraction).padStart(12, '0').replace(/0+$/, '')}`;
 }
 
-/** OpenAI's usage object plus `cost_usd` (null when a price is unknown). */
+/** OpenAI's usage object plus `cost_usd` (null when a price is unknown) and, as OpenRouter reports them, cache writes. */
 export function usageJson(usage: PricedUsage): string {
   const cost = usage.costPicos === null ? 'null' : String(picosToUsd(usage.costPicos));
   return (
     `{"prompt_tokens":${usage.promptTokens},"completion_tokens":${usage.completionTokens},"total_tokens":${usage.totalTokens},` +
-    `"prompt_tokens_details":{"cached_tokens":${usage.cachedPromptTokens}},` +
+    // Only when there were writes: OpenAI's own shape stays exact for everyone else.
+    `"prompt_tokens_details":{"cached_tokens":${usage.cachedPromptTokens}${usage.cacheWriteTokens ? `,"cache_write_tokens":${usage.cacheWriteTokens}` : ''}},` +
     `"completion_tokens_details":{"reasoning_tokens":${usage.reasoningTokens}},"cost_usd":${cost}}`
   );
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { BodyAbortedError, BodyTooLargeError } from './body.js';
 import { createChatCompletionsHandler } from './chat-completions.js';
 import { sendError, sendTransportError } from './errors.js';
+import { createMessagesRoutes } from './messages.js';
 import { findOpenAIModel, listOpenAIModels } from './models.js';
 import { createResponsesRoutes } from './responses.js';
 
@@ -33,6 +34,7 @@ function methodNotAllowed(res: ServerResponse, method: string | undefined, allow
 export function createRestHandler(services: Services, authenticator: Authenticator, logger: Logger): RestHandler {
   const chatCompletions = createChatCompletionsHandler(services, logger);
   const responses = createResponsesRoutes(services, authenticator, logger);
+  const messages = createMessagesRoutes(services, authenticator, logger);
 
   return {
     async handle(req, res, requestId) {
@@ -55,6 +57,7 @@ export function createRestHandler(services: Services, authenticator: Authenticat
           return;
         }
         if (await responses.route(path, req, res, requestId)) return;
+        if (await messages.route(path, req, res, requestId)) return;
         if (path === '/v1/models') {
           if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
           authenticator.authenticate(req.headers.authorization);

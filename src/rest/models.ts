@@ -23,7 +23,7 @@ export interface OpenAIModel {
   output_modalities: string[];
   supported_parameters: string[];
   /** US dollars per million tokens at the cheapest active endpoint; null when no price is known. */
-  pricing: { prompt_per_million: number; completion_per_million: number; cached_prompt_per_million: number | null } | null;
+  pricing: { prompt_per_million: number; completion_per_million: number; cached_prompt_per_million: number | null; cache_write_per_million: number | null } | null;
   /** True when an enabled provider serves the model, i.e. a request for it can be routed now. */
   available: boolean;
   endpoints: Array<{ provider: string; provider_model_id: string; status: ModelEndpointRow['status']; enabled: boolean }>;
@@ -46,6 +46,8 @@ function pricingOf(endpoints: ModelEndpointRow[]): OpenAIModel['pricing'] {
     prompt_per_million: microsToDollarsPerMillion(prices.promptPriceMicros),
     completion_per_million: microsToDollarsPerMillion(prices.completionPriceMicros),
     cached_prompt_per_million: prices.cachedPromptPriceMicros === null ? null : microsToDollarsPerMillion(prices.cachedPromptPriceMicros),
+    // Five-minute writes; null: the prompt price. One-hour writes cost twice the prompt price.
+    cache_write_per_million: prices.cacheWritePriceMicros == null ? null : microsToDollarsPerMillion(prices.cacheWritePriceMicros),
   };
 }
 

@@ -36,6 +36,7 @@ function candidateFor(endpoint: ModelEndpointRow, model: ModelRow, adapter: Prov
       promptPriceMicros: endpoint.promptPriceMicros,
       completionPriceMicros: endpoint.completionPriceMicros,
       cachedPromptPriceMicros: endpoint.cachedPromptPriceMicros,
+      cacheWritePriceMicros: endpoint.cacheWritePriceMicros,
     },
   };
 }

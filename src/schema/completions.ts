@@ -3,7 +3,7 @@ import type { Caller, CompletionEvent, CompletionInput, CompletionResult, Priced
 import type { Context } from '../context.js';
 import type { ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
-import type { ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
+import type { CacheControl, ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
 import { asCallerError } from '../providers/caller-error.js';
 import { picosToUsd } from '../money.js';
 import { ErrorCodeEnum } from './error-codes.js';
@@ -49,12 +49,33 @@ export const ToolChoiceModeEnum = builder.enumType('ToolChoiceMode', {
 
 // ---- Inputs ----
 
+const CacheTtlEnum = builder.enumType('CacheTtl', {
+  values: {
+    FIVE_MINUTES: { value: '5m', description: 'The default; a write costs Pricing.cacheWritePerMillion' },
+    ONE_HOUR: { value: '1h', description: 'A write costs twice the prompt price' },
+  } as const,
+});
+
+const CacheControlInput = builder.inputType('CacheControlInput', {
+  description:
+    'A prompt-cache breakpoint: the prompt up to and including what carries it may be cached by providers that cache explicitly (Anthropic, and others through OpenRouter); others cache on their own and ignore it',
+  fields: (t) => ({ ttl: t.field({ type: CacheTtlEnum, description: 'Default FIVE_MINUTES' }) }),
+});
+
+type CacheControlShape = { ttl?: '5m' | '1h' | null } | null | undefined;
+
+function toCacheControl(cache: CacheControlShape): { cacheControl?: CacheControl } {
+  if (cache === null || cache === undefined) return {};
+  return { cacheControl: cache.ttl ? { type: 'ephemeral', ttl: cache.ttl } : { type: 'ephemeral' } };
+}
+
 const ContentPartInput = builder.inputType('ContentPartInput', {
   fields: (t) => ({
     type: t.field({ type: ContentPartTypeEnum, required: true }),
     text: t.string(),
     imageUrl: t.string({ description: 'An https URL or a data:image/…;base64 URL' }),
     detail: t.field({ type: ImageDetailEnum }),
+    cacheControl: t.field({ type: CacheControlInput }),
   }),
 });
 
@@ -73,6 +94,7 @@ const MessageInput = builder.inputType('MessageInput', {
     parts: t.field({ type: [ContentPartInput], description: 'Text and image parts (user messages)' }),
     toolCallId: t.string({ description: 'For TOOL messages: the call this answers' }),
     toolCalls: t.field({ type: [ToolCallInput], description: 'For ASSISTANT messages: the calls it made' }),
+    cacheControl: t.field({ type: CacheControlInput, description: 'A cache breakpoint after `content` (SYSTEM, DEVELOPER, TOOL and USER messages; a USER message’s parts carry their own)' }),
   }),
 });
 
@@ -90,6 +112,7 @@ const ToolInput = builder.inputType('ToolInput', {
     description: t.string(),
     parameters: t.field({ type: 'JSON', description: 'A JSON Schema object for the arguments' }),
     strict: t.boolean(),
+    cacheControl: t.field({ type: CacheControlInput, description: 'A cache breakpoint after the tools up to this one' }),
   }),
 });
 
@@ -176,14 +199,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function toContentParts(message: MessageShape, field: string): ContentPart[] {
   const parts: ContentPart[] = [];
-  if (message.content) parts.push({ type: 'text', text: message.content });
+  if (message.content) parts.push({ type: 'text', text: message.content, ...toCacheControl(message.cacheControl) });
   for (const [index, part] of (message.parts ?? []).entries()) {
     if (part.type === 'TEXT') {
       if (typeof part.text !== 'string') throw new BadRequestError(`${field}.parts[${index}].text is required for a TEXT part`, `${field}.parts[${index}].text`);
-      parts.push({ type: 'text', text: part.text });
+      parts.push({ type: 'text', text: part.text, ...toCacheControl(part.cacheControl) });
     } else {
       if (!part.imageUrl) throw new BadRequestError(`${field}.parts[${index}].imageUrl is required for an IMAGE_URL part`, `${field}.parts[${index}].imageUrl`);
-      parts.push({ type: 'image', url: part.imageUrl, ...(part.detail ? { detail: part.detail } : {}) });
+      parts.push({ type: 'image', url: part.imageUrl, ...(part.detail ? { detail: part.detail } : {}), ...toCacheControl(part.cacheControl) });
     }
   }
   return parts;
@@ -195,7 +218,7 @@ function toMessage(message: MessageShape, index: number): Message {
     case 'system':
     case 'developer':
       if (!message.content) throw new BadRequestError(`${field}.content is required for a ${message.role === 'system' ? 'SYSTEM' : 'DEVELOPER'} message`, `${field}.content`);
-      return { role: 'system', content: message.content };
+      return { role: 'system', content: message.content, ...toCacheControl(message.cacheControl) };
     case 'user':
       return { role: 'user', content: toContentParts(message, field) };
     case 'assistant':
@@ -205,7 +228,7 @@ function toMessage(message: MessageShape, index: number): Message {
         toolCalls: (message.toolCalls ?? []).map((call): ToolCall => ({ id: call.id, name: call.name, arguments: call.arguments })),
       };
     case 'tool':
-      return { role: 'tool', toolCallId: message.toolCallId ?? '', content: message.content ?? '' };
+      return { role: 'tool', toolCallId: message.toolCallId ?? '', content: message.content ?? '', ...toCacheControl(message.cacheControl) };
   }
 }
 
@@ -254,7 +277,13 @@ export function toCompletionInput(input: CompletionInputShape): CompletionInput 
     result.tools = input.tools.map((tool, index) => {
       const parameters = tool.parameters ?? { type: 'object', properties: {} };
       if (!isObject(parameters)) throw new BadRequestError(`tools[${index}].parameters must be a JSON Schema object`, `tools[${index}].parameters`);
-      return { name: tool.name, parameters, ...(tool.description ? { description: tool.description } : {}), ...(tool.strict != null ? { strict: tool.strict } : {}) };
+      return {
+        name: tool.name,
+        parameters,
+        ...(tool.description ? { description: tool.description } : {}),
+        ...(tool.strict != null ? { strict: tool.strict } : {}),
+        ...toCacheControl(tool.cacheControl),
+      };
     });
   }
   if (input.toolChoice) result.toolChoice = toToolChoice(input.toolChoice);
@@ -282,7 +311,9 @@ export const UsageRef = builder.objectRef<PricedUsage>('Usage').implement({
     promptTokens: t.exposeInt('promptTokens'),
     completionTokens: t.exposeInt('completionTokens'),
     totalTokens: t.exposeInt('totalTokens'),
-    cachedPromptTokens: t.exposeInt('cachedPromptTokens'),
+    cachedPromptTokens: t.exposeInt('cachedPromptTokens', { description: 'Prompt tokens read from the provider’s cache (part of promptTokens)' }),
+    cacheWriteTokens: t.int({ description: 'Prompt tokens written to the provider’s cache, at any lifetime (part of promptTokens)', resolve: (usage) => usage.cacheWriteTokens ?? 0 }),
+    cacheWrite1hTokens: t.int({ description: 'The part of cacheWriteTokens written for one hour', resolve: (usage) => usage.cacheWrite1hTokens ?? 0 }),
     reasoningTokens: t.exposeInt('reasoningTokens'),
     costUsd: t.float({ nullable: true, description: 'Exact cost in US dollars; null when a price is unknown', resolve: (usage) => (usage.costPicos === null ? null : picosToUsd(usage.costPicos)) }),
     costKnown: t.boolean({ description: 'Whether costUsd is known: the same as `costUsd != null`, kept for clients that test a flag', resolve: (usage) => usage.costPicos !== null }),
@@ -399,6 +430,12 @@ const CompletionDeltaRef = builder.objectRef<Delta>('CompletionDelta').implement
     id: t.exposeID('id'),
     text: t.exposeString('text'),
     reasoning: t.exposeString('reasoning'),
+    reasoningSignature: t.string({
+      nullable: true,
+      description: 'Closes the reasoning streamed so far: the provider’s proof that it is unaltered (Anthropic’s thinking signature), needed to hand it back in a later turn',
+      resolve: (event) => event.reasoningSignature ?? null,
+    }),
+    redactedReasoning: t.string({ nullable: true, description: 'A block of reasoning the provider sent encrypted, to be handed back as it came', resolve: (event) => event.redactedReasoning ?? null }),
     toolCalls: t.field({ type: [ToolCallDeltaRef], resolve: (event) => event.toolCalls }),
   }),
 });

@@ -79,7 +79,7 @@ export const GenerationRef = builder.objectRef<GenerationRow>('Generation').impl
     pricing: t.field({
       type: PricingRef,
       description: 'The prices in force when it ran, which its cost was computed from',
-      resolve: (row) => ({ promptPriceMicros: row.promptPriceMicros, completionPriceMicros: row.completionPriceMicros, cachedPromptPriceMicros: row.cachedPromptPriceMicros }),
+      resolve: (row) => ({ promptPriceMicros: row.promptPriceMicros, completionPriceMicros: row.completionPriceMicros, cachedPromptPriceMicros: row.cachedPromptPriceMicros, cacheWritePriceMicros: row.cacheWritePriceMicros }),
     }),
     latencyMs: t.int({ nullable: true, resolve: (row) => row.latencyMs }),
     timeToFirstTokenMs: t.int({ nullable: true, resolve: (row) => row.timeToFirstTokenMs }),

@@ -19,6 +19,7 @@ interface PricingShape {
   promptPriceMicros: number | null;
   completionPriceMicros: number | null;
   cachedPromptPriceMicros: number | null;
+  cacheWritePriceMicros?: number | null;
 }
 
 function perMillion(micros: number | null): number | null {
@@ -34,6 +35,12 @@ export const PricingRef = builder.objectRef<PricingShape>('Pricing').implement({
       nullable: true,
       description: 'Null when cached prompt tokens are charged at the prompt price (or the price is unknown)',
       resolve: (pricing) => perMillion(pricing.cachedPromptPriceMicros),
+    }),
+    cacheWritePerMillion: t.float({
+      nullable: true,
+      description:
+        'US dollars per million prompt tokens written to the provider’s cache for five minutes; null: charged at the prompt price. One-hour writes cost twice the prompt price',
+      resolve: (pricing) => perMillion(pricing.cacheWritePriceMicros ?? null),
     }),
     known: t.boolean({
       description: 'True when both the prompt and the completion price are known, so costs can be computed',
@@ -255,6 +262,7 @@ const ModelEndpointInput = builder.inputType('ModelEndpointInput', {
     promptPerMillion: t.float({ description: 'US dollars per million prompt tokens' }),
     completionPerMillion: t.float({ description: 'US dollars per million completion tokens' }),
     cachedPromptPerMillion: t.float({ description: 'US dollars per million cached prompt tokens; null: charged at the prompt price' }),
+    cacheWritePerMillion: t.float({ description: 'US dollars per million prompt tokens written to the cache for five minutes; null: charged at the prompt price' }),
     contextLength: t.int({ description: 'Only when this endpoint’s limit differs from the model’s' }),
     status: t.field({ type: EndpointStatusEnum }),
   }),

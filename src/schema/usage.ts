@@ -49,7 +49,17 @@ const UsageBucketRef = builder.objectRef<UsageBucket>('UsageBucket').implement({
     cancellations: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.cancellations }),
     promptTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.promptTokens }),
     completionTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.completionTokens }),
-    cachedPromptTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.cachedPromptTokens }),
+    cachedPromptTokens: t.field({ type: 'SafeInt', description: 'Prompt tokens read from a provider’s cache (part of promptTokens)', resolve: (bucket) => bucket.cachedPromptTokens }),
+    cacheWriteTokens: t.field({
+      type: 'SafeInt',
+      description: 'Prompt tokens written to a provider’s cache, at any lifetime (part of promptTokens)',
+      resolve: (bucket) => bucket.cacheWrite5mTokens + bucket.cacheWrite1hTokens,
+    }),
+    cacheWrite1hTokens: t.field({ type: 'SafeInt', description: 'The part of cacheWriteTokens written for one hour', resolve: (bucket) => bucket.cacheWrite1hTokens }),
+    cacheSavingUsd: t.float({
+      description: 'What prompt caching saved against the same prompts at the plain prompt price: reads’ discount less writes’ surcharge (negative when writes were not read back). Priced generations only',
+      resolve: (bucket) => bigPicosToUsd(bucket.cacheSavingPicos),
+    }),
     reasoningTokens: t.field({ type: 'SafeInt', resolve: (bucket) => bucket.reasoningTokens }),
     costUsd: t.float({ description: 'Exact sum of the priced generations’ costs', resolve: (bucket) => bigPicosToUsd(bucket.costPicos) }),
     costKnown: t.boolean({ description: 'False when some generations had no known price (see unpricedRequests)', resolve: (bucket) => bucket.unpricedRequests === 0 }),

@@ -92,18 +92,20 @@ describe('a model’s price: the TypeScript rule and the SQL ordering agree', ()
     );
   });
 
-  it('picks the first of equally cheap endpoints and keeps its cached price', () => {
+  it('picks the first of equally cheap endpoints and keeps its cached and cache-write prices', () => {
     const endpoint = (status: ModelEndpointRow['status'], prompt: number | null, completion: number | null, cached: number | null) => ({
       status,
       promptPriceMicros: prompt,
       completionPriceMicros: completion,
       cachedPromptPriceMicros: cached,
+      cacheWritePriceMicros: cached === null ? null : cached * 10,
     });
     expect(modelPrices([endpoint('DISABLED', 1, 1, null), endpoint('ACTIVE', 5, 5, 2), endpoint('ACTIVE', 4, 6, 3), endpoint('ACTIVE', null, 1, null)])).toEqual({
       promptPriceMicros: 5,
       completionPriceMicros: 5,
       cachedPromptPriceMicros: 2,
+      cacheWritePriceMicros: 20,
     });
-    expect(modelPrices([endpoint('ACTIVE', 1, null, null)])).toEqual({ promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null });
+    expect(modelPrices([endpoint('ACTIVE', 1, null, null)])).toEqual({ promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null, cacheWritePriceMicros: null });
   });
 });

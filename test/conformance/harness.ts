@@ -14,7 +14,8 @@ export interface ReceivedRequest {
  * (status codes, error bodies, SSE or NDJSON framing, usage fields).
  */
 export type Script =
-  | { kind: 'text'; text: string; promptTokens: number; completionTokens: number; cachedPromptTokens?: number; reasoningTokens?: number }
+  /** `cacheWriteTokens` (of which `cacheWrite1hTokens` for an hour) and `cachedPromptTokens` are parts of promptTokens; only fakes whose provider reports writes send them. */
+  | { kind: 'text'; text: string; promptTokens: number; completionTokens: number; cachedPromptTokens?: number; cacheWriteTokens?: number; cacheWrite1hTokens?: number; reasoningTokens?: number }
   | { kind: 'tool-call'; id: string; name: string; arguments: string; promptTokens: number; completionTokens: number }
   /** The completion stops at the token limit. */
   | { kind: 'length'; text: string; promptTokens: number; completionTokens: number }

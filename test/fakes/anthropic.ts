@@ -47,6 +47,7 @@ const requestSchema = z.object({
     .min(1),
   stream: z.boolean().optional(),
   tool_choice: z.object({ type: z.string(), name: z.string().optional() }).optional(),
+  thinking: z.object({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
 });
 type MessagesRequest = z.infer<typeof requestSchema>;
 
@@ -135,20 +136,32 @@ interface Reply {
   text?: string;
   tool?: { id: string; name: string; arguments: string };
   stopReason: string;
-  usage: { input_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number; output_tokens: number; output_tokens_details?: { thinking_tokens: number } };
+  usage: {
+    input_tokens: number;
+    cache_creation_input_tokens: number;
+    cache_read_input_tokens: number;
+    cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
+    output_tokens: number;
+    output_tokens_details?: { thinking_tokens: number };
+  };
 }
 
 function replyFor(script: Extract<Script, { kind: 'text' | 'tool-call' | 'length' | 'content-filter' }>, request: MessagesRequest, textBeforeForcedTool: string | undefined): Reply {
   const cached = script.kind === 'text' ? (script.cachedPromptTokens ?? 0) : 0;
+  const written = script.kind === 'text' ? (script.cacheWriteTokens ?? 0) : 0;
+  const writtenForAnHour = script.kind === 'text' ? (script.cacheWrite1hTokens ?? 0) : 0;
   const usage: Reply['usage'] = {
-    input_tokens: script.promptTokens - cached,
-    cache_creation_input_tokens: 0,
+    input_tokens: script.promptTokens - cached - written,
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
+    cache_creation: { ephemeral_5m_input_tokens: written - writtenForAnHour, ephemeral_1h_input_tokens: writtenForAnHour },
     output_tokens: script.kind === 'content-filter' ? 0 : script.completionTokens,
   };
   switch (script.kind) {
     case 'text': {
       const reply: Reply = { text: script.text, stopReason: 'end_turn', usage };
+      // Extended thinking on: Claude thinks before it answers, and the thinking is billed as output.
+      if (request.thinking?.type === 'enabled') reply.thinking = 'Considering the question.';
       if (script.reasoningTokens !== undefined && script.reasoningTokens > 0) {
         reply.thinking = 'Considering the question.';
         usage.output_tokens_details = { thinking_tokens: script.reasoningTokens };
@@ -203,11 +216,12 @@ function openStream(res: ServerResponse): void {
 }
 
 /** The opening usage: input counts final, output a placeholder that message_delta replaces. */
-function messageStart(model: string, usage: { input_tokens: number; cache_creation_input_tokens?: number; cache_read_input_tokens?: number }): string {
+function messageStart(model: string, usage: { input_tokens: number; cache_creation_input_tokens?: number; cache_read_input_tokens?: number; cache_creation?: Reply['usage']['cache_creation'] }): string {
   const startUsage = {
     input_tokens: usage.input_tokens,
     cache_creation_input_tokens: usage.cache_creation_input_tokens ?? 0,
     cache_read_input_tokens: usage.cache_read_input_tokens ?? 0,
+    cache_creation: usage.cache_creation ?? { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
     output_tokens: 1,
   };
   return event('message_start', {

@@ -187,8 +187,13 @@ describe('anthropic response mapping', () => {
   it('counts cache writes and reads into the prompt, reads as cached, thinking as reasoning', () => {
     expect(
       mapAnthropicUsage({ input_tokens: 12, cache_creation_input_tokens: 100, cache_read_input_tokens: 1800, output_tokens: 58, output_tokens_details: { thinking_tokens: 20 } }),
-    ).toEqual({ promptTokens: 1912, completionTokens: 58, totalTokens: 1970, cachedPromptTokens: 1800, reasoningTokens: 20, estimated: false });
-    expect(mapAnthropicUsage({ input_tokens: 5, output_tokens: 1 })).toMatchObject({ promptTokens: 5, cachedPromptTokens: 0, reasoningTokens: 0 });
+    ).toEqual({ promptTokens: 1912, completionTokens: 58, totalTokens: 1970, cachedPromptTokens: 1800, cacheWriteTokens: 100, reasoningTokens: 20, estimated: false });
+    expect(mapAnthropicUsage({ input_tokens: 5, output_tokens: 1 })).toEqual({ promptTokens: 5, completionTokens: 1, totalTokens: 6, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false });
+    // The split by lifetime: one-hour writes are kept apart; a split claiming more than was written is clamped.
+    expect(
+      mapAnthropicUsage({ input_tokens: 3, cache_creation_input_tokens: 300, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 }, output_tokens: 1 }),
+    ).toMatchObject({ promptTokens: 303, cacheWriteTokens: 300, cacheWrite1hTokens: 200 });
+    expect(mapAnthropicUsage({ input_tokens: 3, cache_creation_input_tokens: 50, cache_creation: { ephemeral_1h_input_tokens: 999 }, output_tokens: 1 })).toMatchObject({ cacheWriteTokens: 50, cacheWrite1hTokens: 50 });
   });
 
   it('maps every stop reason', () => {
@@ -233,6 +238,7 @@ describe('anthropic response mapping', () => {
     expect(events).toEqual([
       { type: 'start', upstreamId: 'msg_1', model, warnings: ['w'] },
       { type: 'reasoning-delta', text: 'Hmm.' },
+      { type: 'reasoning-signature', signature: 'sig' },
       { type: 'text-delta', text: 'Checking.' },
       { type: 'tool-call-delta', index: 0, id: 'toolu_a', name: 'get_weather', argumentsDelta: '' },
       { type: 'tool-call-delta', index: 0, argumentsDelta: '{"city": "Pa' },

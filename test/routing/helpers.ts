@@ -91,6 +91,7 @@ export function scriptedEndpoint(providerId: string, options: ScriptedEndpointOp
       promptPriceMicros: options.promptPriceMicros === undefined ? 1_000_000 : options.promptPriceMicros,
       completionPriceMicros: options.completionPriceMicros === undefined ? 1_000_000 : options.completionPriceMicros,
       cachedPromptPriceMicros: null,
+      cacheWritePriceMicros: null,
       contextLength: null,
       status: 'ACTIVE',
       weight: options.weight ?? 1,
@@ -104,6 +105,7 @@ export function scriptedEndpoint(providerId: string, options: ScriptedEndpointOp
       promptPriceMicros: options.promptPriceMicros === undefined ? 1_000_000 : options.promptPriceMicros,
       completionPriceMicros: options.completionPriceMicros === undefined ? 1_000_000 : options.completionPriceMicros,
       cachedPromptPriceMicros: null,
+      cacheWritePriceMicros: null,
     },
   };
   return { candidate, calls, queue: (...more) => steps.push(...more) };

@@ -51,9 +51,13 @@ function seedRows(count: number): GenerationRow[] {
       usageEstimated: false,
       // Prices near real ones, so sums pass 2^53 pico-dollars only in the dedicated test below.
       costPicos: priced ? promptTokens * 150_000 + completionTokens * 600_000 : null,
-      promptPriceMicros: null,
-      completionPriceMicros: null,
-      cachedPromptPriceMicros: null,
+      // A priced row's own prices drive its cache saving; some with no cached or write price (the prompt price then).
+      promptPriceMicros: priced ? 150_000 : null,
+      completionPriceMicros: priced ? 600_000 : null,
+      cachedPromptPriceMicros: priced && index % 2 === 0 ? 15_000 : null,
+      cacheWritePriceMicros: priced && index % 3 === 0 ? 187_500 : null,
+      cacheWrite5mTokens: Math.floor(promptTokens / 5),
+      cacheWrite1hTokens: Math.floor(promptTokens / 7),
       // Some rows without a latency (cancelled before any answer): they count, but not in the percentiles.
       latencyMs: next() < 0.1 ? null : Math.floor(next() * 3000),
       timeToFirstTokenMs: null,
@@ -118,6 +122,9 @@ function expectedBuckets(rows: GenerationRow[], groupBy: readonly UsageDimension
       promptTokens: sum((row) => row.promptTokens),
       completionTokens: sum((row) => row.completionTokens),
       cachedPromptTokens: sum((row) => row.cachedPromptTokens),
+      cacheWrite5mTokens: sum((row) => row.cacheWrite5mTokens),
+      cacheWrite1hTokens: sum((row) => row.cacheWrite1hTokens),
+      cacheSavingPicos: group.reduce((total, row) => total + cacheSaving(row), 0n),
       reasoningTokens: sum((row) => row.reasoningTokens),
       costPicos: group.reduce((total, row) => total + BigInt(row.costPicos ?? 0), 0n),
       unpricedRequests: group.filter((row) => row.costPicos === null).length,
@@ -125,6 +132,15 @@ function expectedBuckets(rows: GenerationRow[], groupBy: readonly UsageDimension
       latencyP95Ms: percentile(latencies, 0.95),
     };
   });
+}
+
+/** The saving against plain prompt prices, worked out per row from its own prices, independently of the SQL. */
+function cacheSaving(row: GenerationRow): bigint {
+  if (row.costPicos === null || row.promptPriceMicros === null) return 0n;
+  const prompt = row.promptPriceMicros;
+  const readDiscount = row.cachedPromptTokens * (prompt - (row.cachedPromptPriceMicros ?? prompt));
+  const writeSurcharge = row.cacheWrite5mTokens * ((row.cacheWritePriceMicros ?? prompt) - prompt) + row.cacheWrite1hTokens * (2 * prompt - prompt);
+  return BigInt(readDiscount - writeSurcharge);
 }
 
 const byKey = (buckets: UsageBucket[]): UsageBucket[] =>

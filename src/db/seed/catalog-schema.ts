@@ -71,6 +71,8 @@ export const seedEndpointSchema = z
     completionPerMillion: pricePerMillionSchema,
     /** Null when the provider publishes no cached-input price. */
     cachedPromptPerMillion: pricePerMillionSchema.nullable(),
+    /** Five-minute cache writes; absent: the provider's published multiplier of the prompt price (src/db/seed.ts). */
+    cacheWritePerMillion: pricePerMillionSchema.nullable().optional(),
     /** Only when this endpoint's context limit differs from the model's. */
     contextLength: positiveIntSchema.optional(),
     /** Where the price came from, including any correction applied to it. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDataUrl } from '../data-url.js';
 import { ProviderError } from '../errors.js';
-import type { CompletionRequest, ContentPart, Message, ResponseFormat, ToolCall, ToolChoice } from '../types.js';
+import type { CacheControl, CompletionRequest, ContentPart, Message, ResponseFormat, ToolCall, ToolChoice } from '../types.js';
 
 /**
  * Used when neither the caller nor the catalog gave a max tokens value, since Anthropic requires one. Every Claude
@@ -11,18 +11,29 @@ export const FALLBACK_MAX_TOKENS = 4096;
 
 type ImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
 
+export interface AnthropicCacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
+
+type Cacheable = { cache_control?: AnthropicCacheControl };
+
+export type AnthropicTextBlock = { type: 'text'; text: string } & Cacheable;
+
 export type AnthropicContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'image'; source: ImageSource }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
-  | { type: 'tool_result'; tool_use_id: string; content: string };
+  | AnthropicTextBlock
+  | ({ type: 'image'; source: ImageSource } & Cacheable)
+  | ({ type: 'tool_use'; id: string; name: string; input: Record<string, unknown> } & Cacheable)
+  | ({ type: 'tool_result'; tool_use_id: string; content: string; is_error?: boolean } & Cacheable)
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
 
 export interface AnthropicMessage {
   role: 'user' | 'assistant';
   content: AnthropicContentBlock[];
 }
 
-export interface AnthropicTool {
+export interface AnthropicTool extends Cacheable {
   name: string;
   description?: string;
   input_schema: Record<string, unknown>;
@@ -34,13 +45,15 @@ export interface AnthropicRequestBody {
   model: string;
   max_tokens: number;
   messages: AnthropicMessage[];
-  system?: string;
+  /** A string when no part of it carries a cache breakpoint; blocks otherwise, as only blocks can carry one. */
+  system?: string | AnthropicTextBlock[];
   temperature?: number;
   top_p?: number;
   stop_sequences?: string[];
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id: string };
+  thinking?: { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' } | { type: 'disabled' };
   stream?: boolean;
 }
 
@@ -134,16 +147,21 @@ function imageSource(url: string, provider: string): ImageSource {
   return { type: 'base64', media_type: content.mediaType, data: content.base64 };
 }
 
+function cacheField(cacheControl: CacheControl | undefined): Cacheable {
+  if (cacheControl === undefined) return {};
+  return { cache_control: cacheControl.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cacheControl.ttl } };
+}
+
 function userBlocks(parts: ContentPart[], provider: string, warnings: Set<string>): AnthropicContentBlock[] {
   const blocks: AnthropicContentBlock[] = [];
   for (const part of parts) {
     if (part.type === 'text') {
       // The API rejects empty text blocks.
-      if (part.text !== '') blocks.push({ type: 'text', text: part.text });
+      if (part.text !== '') blocks.push({ type: 'text', text: part.text, ...cacheField(part.cacheControl) });
       continue;
     }
     if (part.detail !== undefined && part.detail !== 'auto') warnings.add('image detail is not supported by Anthropic and was ignored');
-    blocks.push({ type: 'image', source: imageSource(part.url, provider) });
+    blocks.push({ type: 'image', source: imageSource(part.url, provider), ...cacheField(part.cacheControl) });
   }
   return blocks;
 }
@@ -160,9 +178,43 @@ function toolUseInput(call: ToolCall, warnings: Set<string>): Record<string, unk
 }
 
 function assistantBlocks(message: Extract<Message, { role: 'assistant' }>, warnings: Set<string>): AnthropicContentBlock[] {
+  if (message.parts !== undefined) return orderedAssistantBlocks(message, message.parts, warnings);
   const blocks: AnthropicContentBlock[] = [];
   if (message.content !== null && message.content !== '') blocks.push({ type: 'text', text: message.content });
   for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolUseInput(call, warnings) });
+  return blocks;
+}
+
+/**
+ * A turn block by block, as the model wrote it: thinking must come back before the tool calls it led to, signed,
+ * or the API refuses the turn. Thinking another provider wrote has no signature Anthropic would accept, so it is
+ * left out; a tool call the parts do not place goes last, so none is lost.
+ */
+function orderedAssistantBlocks(message: Extract<Message, { role: 'assistant' }>, parts: NonNullable<Extract<Message, { role: 'assistant' }>['parts']>, warnings: Set<string>): AnthropicContentBlock[] {
+  const blocks: AnthropicContentBlock[] = [];
+  const calls = new Map(message.toolCalls.map((call) => [call.id, call]));
+  for (const part of parts) {
+    switch (part.type) {
+      case 'text':
+        if (part.text !== '') blocks.push({ type: 'text', text: part.text, ...cacheField(part.cacheControl) });
+        break;
+      case 'tool-call': {
+        const call = calls.get(part.id);
+        if (call === undefined) break;
+        calls.delete(part.id);
+        blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolUseInput(call, warnings), ...cacheField(part.cacheControl) });
+        break;
+      }
+      case 'thinking':
+        if (part.signature === '') warnings.add('reasoning without a signature (written by another provider) was left out of an earlier assistant turn');
+        else blocks.push({ type: 'thinking', thinking: part.text, signature: part.signature });
+        break;
+      case 'redacted-thinking':
+        blocks.push({ type: 'redacted_thinking', data: part.data });
+        break;
+    }
+  }
+  for (const call of calls.values()) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolUseInput(call, warnings) });
   return blocks;
 }
 
@@ -194,14 +246,14 @@ function toolChoice(choice: ToolChoice): AnthropicToolChoice {
 /** Maps a normalized request to a Messages API body. Pure: settings Anthropic cannot honour become warnings. */
 export function toAnthropicRequestBody(request: CompletionRequest, options: { provider: string; stream: boolean }): AnthropicRequestMapping {
   const warnings = new Set<string>();
-  const systemParts: string[] = [];
+  const systemParts: AnthropicTextBlock[] = [];
   const turns: AnthropicMessage[] = [];
 
   for (const message of request.messages) {
     switch (message.role) {
       case 'system':
         // Only a top-level system prompt exists, so system messages from anywhere in the conversation move there.
-        if (message.content !== '') systemParts.push(message.content);
+        if (message.content !== '') systemParts.push({ type: 'text', text: message.content, ...cacheField(message.cacheControl) });
         break;
       case 'user':
         appendTurn(turns, 'user', userBlocks(message.content, options.provider, warnings));
@@ -210,7 +262,9 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
         appendTurn(turns, 'assistant', assistantBlocks(message, warnings));
         break;
       case 'tool':
-        appendTurn(turns, 'user', [{ type: 'tool_result', tool_use_id: message.toolCallId, content: message.content }]);
+        appendTurn(turns, 'user', [
+          { type: 'tool_result', tool_use_id: message.toolCallId, content: message.content, ...(message.isError === true ? { is_error: true } : {}), ...cacheField(message.cacheControl) },
+        ]);
         break;
     }
   }
@@ -218,14 +272,16 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
   const callerTools = request.tools ?? [];
   const json = planJsonOutput(request.responseFormat, callerTools.length > 0);
   for (const warning of json.warnings) warnings.add(warning);
-  if (json.systemInstruction !== undefined) systemParts.push(json.systemInstruction);
+  if (json.systemInstruction !== undefined) systemParts.push({ type: 'text', text: json.systemInstruction });
 
   const body: AnthropicRequestBody = {
     model: request.model,
     max_tokens: request.maxTokens ?? request.defaultMaxTokens ?? FALLBACK_MAX_TOKENS,
     messages: turns,
   };
-  if (systemParts.length > 0) body.system = systemParts.join('\n\n');
+  if (systemParts.length > 0) {
+    body.system = systemParts.some((part) => part.cache_control !== undefined) ? systemParts : systemParts.map((part) => part.text).join('\n\n');
+  }
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
@@ -237,6 +293,7 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
       name: tool.name,
       ...(tool.description !== undefined ? { description: tool.description } : {}),
       input_schema: tool.parameters,
+      ...cacheField(tool.cacheControl),
     }));
     if (callerTools.some((tool) => tool.strict === true)) warnings.add('strict tool schemas are not enforced by Anthropic');
     if (request.toolChoice !== undefined) body.tool_choice = toolChoice(request.toolChoice);
@@ -245,6 +302,10 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
     body.tool_choice = { type: 'tool', name: json.tool.name };
   }
   // Without tools there is nothing to choose from; the API would reject a tool_choice, and "none" is already the case.
+
+  if (request.thinking !== undefined) {
+    body.thinking = request.thinking.type === 'enabled' ? { type: 'enabled', budget_tokens: request.thinking.budgetTokens } : { type: request.thinking.type };
+  }
 
   if (options.stream) body.stream = true;
   return { body, warnings: [...warnings], ...(json.tool !== undefined ? { jsonToolName: json.tool.name } : {}) };

@@ -155,6 +155,7 @@ export class AnthropicStreamMapper {
           return [];
         }
         this.blocks.set(event.index, { kind: 'other' });
+        if (block.type === 'redacted_thinking') return [{ type: 'redacted-reasoning', data: block.data }];
         if (block.type === 'text' && block.text !== '') return [{ type: 'text-delta', text: block.text }];
         if (block.type === 'thinking' && block.thinking !== '') return [{ type: 'reasoning-delta', text: block.thinking }];
         return [];
@@ -164,6 +165,7 @@ export class AnthropicStreamMapper {
         if (this.blocks.get(event.index)?.kind === 'dropped') return [];
         if (delta.type === 'text_delta') return delta.text === '' ? [] : [{ type: 'text-delta', text: delta.text }];
         if (delta.type === 'thinking_delta') return delta.thinking === '' ? [] : [{ type: 'reasoning-delta', text: delta.thinking }];
+        if (delta.type === 'signature_delta') return delta.signature === '' ? [] : [{ type: 'reasoning-signature', signature: delta.signature }];
         if (delta.type !== 'input_json_delta' || delta.partial_json === '') return [];
         const state = this.blocks.get(event.index);
         if (state?.kind === 'json') return [{ type: 'text-delta', text: delta.partial_json }];
@@ -216,6 +218,7 @@ function mergeUsage(base: AnthropicDeltaUsage | undefined, update: AnthropicDelt
     output_tokens: update.output_tokens ?? base?.output_tokens,
     cache_creation_input_tokens: update.cache_creation_input_tokens ?? base?.cache_creation_input_tokens,
     cache_read_input_tokens: update.cache_read_input_tokens ?? base?.cache_read_input_tokens,
+    cache_creation: update.cache_creation ?? base?.cache_creation,
     output_tokens_details: update.output_tokens_details ?? base?.output_tokens_details,
   };
 }

@@ -7,6 +7,8 @@ export const usageSchema = z.object({
   output_tokens: z.number(),
   cache_creation_input_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
+  /** The writes split by lifetime; absent from older responses, whose writes are all five-minute ones. */
+  cache_creation: z.object({ ephemeral_5m_input_tokens: z.number().nullish(), ephemeral_1h_input_tokens: z.number().nullish() }).nullish(),
   output_tokens_details: z.object({ thinking_tokens: z.number().nullish() }).nullish(),
 });
 export type AnthropicUsage = z.infer<typeof usageSchema>;
@@ -15,17 +17,18 @@ export type AnthropicUsage = z.infer<typeof usageSchema>;
 export const deltaUsageSchema = usageSchema.partial();
 export type AnthropicDeltaUsage = z.infer<typeof deltaUsageSchema>;
 
-const KNOWN_BLOCK_TYPES = ['text', 'tool_use', 'thinking'];
+const KNOWN_BLOCK_TYPES = ['text', 'tool_use', 'thinking', 'redacted_thinking'];
 
 const textBlock = z.object({ type: z.literal('text'), text: z.string() });
 const toolUseBlock = z.object({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() });
-const thinkingBlock = z.object({ type: z.literal('thinking'), thinking: z.string() });
+const thinkingBlock = z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() });
+const redactedThinkingBlock = z.object({ type: z.literal('redacted_thinking'), data: z.string() });
 /** Server tool results, redacted thinking and whatever comes next: carried along, not mapped. */
 const otherBlock = z
   .object({ type: z.string().refine((type) => !KNOWN_BLOCK_TYPES.includes(type)) })
   .transform((block) => ({ type: 'other' as const, wireType: block.type }));
 
-export const contentBlockSchema = z.union([textBlock, toolUseBlock, thinkingBlock, otherBlock]);
+export const contentBlockSchema = z.union([textBlock, toolUseBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
 export type AnthropicContentBlockOut = z.infer<typeof contentBlockSchema>;
 
 export const messageSchema = z.object({
@@ -45,9 +48,10 @@ const deltaSchema = z.union([
   z.object({ type: z.literal('text_delta'), text: z.string() }),
   z.object({ type: z.literal('input_json_delta'), partial_json: z.string() }),
   z.object({ type: z.literal('thinking_delta'), thinking: z.string() }),
-  // signature_delta, citations_delta and later additions carry nothing the normalized stream has room for.
+  z.object({ type: z.literal('signature_delta'), signature: z.string() }),
+  // citations_delta and later additions carry nothing the normalized stream has room for.
   z
-    .object({ type: z.string().refine((type) => !['text_delta', 'input_json_delta', 'thinking_delta'].includes(type)) })
+    .object({ type: z.string().refine((type) => !['text_delta', 'input_json_delta', 'thinking_delta', 'signature_delta'].includes(type)) })
     .transform(() => ({ type: 'other' as const })),
 ]);
 

@@ -28,6 +28,7 @@ export interface GeminiRequestBody {
     seed?: number;
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;
+    thinkingConfig?: { thinkingBudget: number };
   };
   tools?: Array<{ functionDeclarations: Array<{ name: string; description?: string; parametersJsonSchema: Record<string, unknown> }> }>;
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
@@ -166,6 +167,9 @@ export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMa
     // responseJsonSchema takes plain JSON Schema; responseSchema would need a conversion to Gemini's OpenAPI subset.
     generationConfig.responseJsonSchema = format.schema;
   }
+  // Gemini's budget is in tokens too; -1 leaves it to the model. Off is left alone: some models cannot stop thinking.
+  if (request.thinking?.type === 'enabled') generationConfig.thinkingConfig = { thinkingBudget: request.thinking.budgetTokens };
+  else if (request.thinking?.type === 'adaptive') generationConfig.thinkingConfig = { thinkingBudget: -1 };
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
 
   if (request.tools !== undefined && request.tools.length > 0) {

@@ -47,6 +47,7 @@ export const openRouterQuirks: ChatCompletionsQuirks = {
   streamUsageOption: false,
   defaultHeaders: { 'X-Title': 'Switchboard' },
   requestIdHeader: null,
+  cacheControl: true,
 };
 
 /**

@@ -20,6 +20,11 @@ export interface ChatCompletionsQuirks {
   defaultHeaders: Record<string, string>;
   /** The header that carries our request id, where the provider accepts one. */
   requestIdHeader: string | null;
+  /**
+   * Whether `cache_control` breakpoints go out on content parts (OpenRouter's convention, which it hands on to
+   * Anthropic and Gemini). Elsewhere caching is automatic and a breakpoint has nothing to say, so it is left out.
+   */
+  cacheControl: boolean;
 }
 
 export const openAIQuirks: ChatCompletionsQuirks = {
@@ -31,4 +36,5 @@ export const openAIQuirks: ChatCompletionsQuirks = {
   streamUsageOption: true,
   defaultHeaders: {},
   requestIdHeader: 'x-client-request-id',
+  cacheControl: false,
 };

@@ -1,9 +1,12 @@
-import type { CompletionRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../types.js';
+import type { CacheControl, CompletionRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../types.js';
 import type { ChatCompletionsQuirks } from './quirks.js';
 
+/** OpenRouter's spelling of a cache breakpoint on a content part (Anthropic's). */
+type WireCacheControl = { type: 'ephemeral'; ttl?: '5m' | '1h' };
+
 type WireContentPart =
-  | { type: 'text'; text: string }
-  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+  | { type: 'text'; text: string; cache_control?: WireCacheControl }
+  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' }; cache_control?: WireCacheControl };
 
 interface WireToolCall {
   id: string;
@@ -12,10 +15,10 @@ interface WireToolCall {
 }
 
 type WireMessage =
-  | { role: 'system'; content: string }
+  | { role: 'system'; content: string | WireContentPart[] }
   | { role: 'user'; content: string | WireContentPart[] }
   | { role: 'assistant'; content: string | null; tool_calls?: WireToolCall[] }
-  | { role: 'tool'; tool_call_id: string; content: string };
+  | { role: 'tool'; tool_call_id: string; content: string | WireContentPart[] };
 
 interface WireTool {
   type: 'function';
@@ -60,27 +63,38 @@ export interface OpenAIRequestOptions {
   providerName: string;
 }
 
+function cacheField(cacheControl: CacheControl | undefined, quirks: ChatCompletionsQuirks): { cache_control?: WireCacheControl } {
+  if (cacheControl === undefined || !quirks.cacheControl) return {};
+  return { cache_control: cacheControl.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cacheControl.ttl } };
+}
+
+/** A text that carries a cache breakpoint must travel as a part, since a plain string has nowhere to put it. */
+function textContent(text: string, cacheControl: CacheControl | undefined, quirks: ChatCompletionsQuirks): string | WireContentPart[] {
+  const cache = cacheField(cacheControl, quirks);
+  return cache.cache_control === undefined ? text : [{ type: 'text', text, ...cache }];
+}
+
 function userContent(parts: ContentPart[], quirks: ChatCompletionsQuirks, warn: (text: string) => void): string | WireContentPart[] {
   const wire: WireContentPart[] = [];
   for (const part of parts) {
     if (part.type === 'text') {
-      wire.push({ type: 'text', text: part.text });
+      wire.push({ type: 'text', text: part.text, ...cacheField(part.cacheControl, quirks) });
     } else if (quirks.images) {
-      wire.push({ type: 'image_url', image_url: part.detail === undefined ? { url: part.url } : { url: part.url, detail: part.detail } });
+      wire.push({ type: 'image_url', image_url: part.detail === undefined ? { url: part.url } : { url: part.url, detail: part.detail }, ...cacheField(part.cacheControl, quirks) });
     } else {
       warn('image inputs are not supported and were left out');
     }
   }
   // A lone text part goes as a plain string: every compatible server accepts that, not all accept part arrays.
   const only = wire[0];
-  if (wire.length === 1 && only?.type === 'text') return only.text;
+  if (wire.length === 1 && only?.type === 'text' && only.cache_control === undefined) return only.text;
   return wire.length === 0 ? '' : wire;
 }
 
 function wireMessage(message: Message, quirks: ChatCompletionsQuirks, warn: (text: string) => void): WireMessage {
   switch (message.role) {
     case 'system':
-      return { role: 'system', content: message.content };
+      return { role: 'system', content: textContent(message.content, message.cacheControl, quirks) };
     case 'user':
       return { role: 'user', content: userContent(message.content, quirks, warn) };
     case 'assistant':
@@ -92,7 +106,7 @@ function wireMessage(message: Message, quirks: ChatCompletionsQuirks, warn: (tex
         tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
       };
     case 'tool':
-      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+      return { role: 'tool', tool_call_id: message.toolCallId, content: textContent(message.content, message.cacheControl, quirks) };
   }
 }
 
@@ -165,5 +179,7 @@ export function toOpenAIRequestBody(request: CompletionRequest, options: OpenAIR
     const format = wireResponseFormat(request.responseFormat, quirks, warn);
     if (format !== undefined) body.response_format = format;
   }
+  // Chat Completions has no reasoning budget in tokens; reasoning models think as they are configured to.
+  if (request.thinking?.type === 'enabled') warn('a thinking budget is not supported and was ignored; reasoning models reason on their own');
   return { body, warnings };
 }
