@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdmissionControl } from './auth/admission.js';
-import { BudgetTracker } from './auth/budget.js';
+import { BudgetTracker, sqliteSpentSince } from './auth/budget.js';
 import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
@@ -84,7 +84,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     clock,
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
-  const budgets = new BudgetTracker(db);
+  const budgets = new BudgetTracker(sqliteSpentSince(db));
   const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
   const router = new Router({ config: config.routing, clock });
   const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent });
