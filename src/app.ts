@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdmissionControl } from './auth/admission.js';
 import { BudgetTracker, sqliteSpentSince } from './auth/budget.js';
-import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAuthenticator } from './auth/viewer.js';
@@ -10,6 +9,7 @@ import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } fr
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
+import { createCoordination } from './coordination/coordination.js';
 import { applyConfigFile, applyReload, configSummary } from './config/apply.js';
 import { recordAudit } from './db/audit.js';
 import { openDatabase } from './db/client.js';
@@ -84,8 +84,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     clock,
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
-  const budgets = new BudgetTracker(sqliteSpentSince(db));
-  const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
+  // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
+  const coordination = createCoordination(config.redis, logger);
+  const budgets = new BudgetTracker(sqliteSpentSince(db), coordination.budgets);
+  const admission = new AdmissionControl(db, coordination.rates, budgets, undefined, coordination.streams);
   const router = new Router({ config: config.routing, clock });
   const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
@@ -115,6 +117,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     defaultMetrics: true,
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
+  const attached = coordination.attach({ finished: recorder.finished, router: router.state, registry: observability.metrics.registry });
 
   const tracing = createTracing(config.tracing);
   // Observed: the access log learns which key a request authenticated with.
@@ -176,8 +179,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     services,
     server,
     logger,
-    start: () =>
-      new Promise((resolve, reject) => {
+    start: async () => {
+      await attached;
+      await coordination.ready(2000);
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
@@ -186,7 +191,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve({ url: `http://${host}:${port}`, port });
         });
-      }),
+      });
+    },
     stop: () => {
       stopping ??= (async () => {
         draining = true;
@@ -201,6 +207,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.closeAllConnections();
         await closed;
         await recorder.close();
+        await coordination.close();
         // After the last request and ledger commit ended their spans, so the final batch holds them.
         await tracing.shutdown();
         database.close();

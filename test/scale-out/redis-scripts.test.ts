@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RedisBudgetStore } from '../../src/coordination/budget-store.js';
+import { RedisRateLimitStore } from '../../src/coordination/rate-limit-store.js';
+import type { SharedState } from '../../src/coordination/shared-state.js';
+import { RedisStreamSlots } from '../../src/coordination/stream-slots.js';
+import { dropPrefix, sharedState, uniquePrefix } from '../helpers/redis.js';
+
+const opened: Array<{ state: SharedState; prefix: string }> = [];
+
+async function fresh(): Promise<SharedState> {
+  const prefix = uniquePrefix();
+  const state = await sharedState(prefix);
+  opened.push({ state, prefix });
+  return state;
+}
+
+afterEach(async () => {
+  for (const { state, prefix } of opened.splice(0)) {
+    await state.close();
+    await dropPrefix(prefix);
+  }
+});
+
+describe('the token-bucket script', () => {
+  it('takes exactly N in a window, refuses the N+1st, and admits again only once a token has refilled', async () => {
+    let now = 1_000_000;
+    const state = await fresh();
+    // Two stores on one Redis: two instances' views of one bucket.
+    const a = new RedisRateLimitStore(state, () => now);
+    const b = new RedisRateLimitStore(state, () => now);
+    const results = await Promise.all(Array.from({ length: 25 }, (_, index) => (index % 2 === 0 ? a : b).take('rpm:k', 1, 10)));
+    expect(results.filter((wait) => wait === 0)).toHaveLength(10);
+    const refused = results.filter((wait) => wait > 0);
+    expect(refused).toHaveLength(15);
+    // One token refills in 6 s: the wait says so.
+    expect(Math.max(...refused)).toBeLessThanOrEqual(6000);
+    expect(Math.min(...refused)).toBeGreaterThan(5900);
+    now += 5999;
+    expect(await a.take('rpm:k', 1, 10)).toBeGreaterThan(0);
+    now += 1;
+    expect(await b.take('rpm:k', 1, 10)).toBe(0);
+    expect(await a.take('rpm:k', 1, 10)).toBeGreaterThan(0);
+    // A whole window later the bucket is full again, never fuller.
+    now += 600_000;
+    const again = await Promise.all(Array.from({ length: 12 }, () => a.take('rpm:k', 1, 10)));
+    expect(again.filter((wait) => wait === 0)).toHaveLength(10);
+  });
+
+  it('reserves tokens per minute by amount and charges the difference afterwards, even below zero', async () => {
+    const now = 5_000;
+    const state = await fresh();
+    const store = new RedisRateLimitStore(state, () => now);
+    expect(await store.take('tpm:k', 600, 1000)).toBe(0);
+    expect(await store.take('tpm:k', 600, 1000)).toBeGreaterThan(0);
+    expect(await store.take('tpm:k', 400, 1000)).toBe(0);
+    // The first request really used 900, not 600: 300 more are owed, and the bucket goes negative.
+    await store.adjust('tpm:k', -300, 1000);
+    const wait = await store.take('tpm:k', 1, 1000);
+    expect(wait).toBe(Math.ceil((1 + 300) * 60_000 / 1000));
+    // Giving back never fills past capacity.
+    await store.adjust('tpm:k', 10_000, 1000);
+    expect(await store.take('tpm:k', 1000, 1000)).toBe(0);
+    expect(await store.take('tpm:k', 1, 1000)).toBeGreaterThan(0);
+  });
+});
+
+describe('stream leases', () => {
+  it('holds a cap of 3 across two instances, frees a slot on release, and lets a dead instance\'s leases lapse', async () => {
+    const state = await fresh();
+    const a = new RedisStreamSlots(state, 400);
+    const b = new RedisStreamSlots(state, 30_000);
+    try {
+      const slots = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a : b).acquire('key', 3)));
+      const taken = slots.filter((slot) => slot.taken);
+      expect(taken).toHaveLength(3);
+      for (const slot of slots) if (!slot.taken) expect(slot.open).toBe(3);
+      const first = taken[0];
+      // Released twice (settle and a refund may both run): one slot comes back, not two.
+      if (first?.taken) {
+        first.release();
+        first.release();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await b.acquire('key', 3)).taken).toBe(true);
+      expect((await b.acquire('key', 3)).taken).toBe(false);
+      // Instance a "crashes": it stops renewing, and its leases lapse within its lease time.
+      a.close();
+      const held = a.heldCount;
+      expect(held).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const after = await Promise.all(Array.from({ length: 4 }, () => b.acquire('key', 3)));
+      expect(after.filter((slot) => slot.taken)).toHaveLength(held);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe('budget reservations', () => {
+  it('loads the ledger once, compare-and-sets on the version, and settles actual spend', async () => {
+    const state = await fresh();
+    const a = new RedisBudgetStore(state);
+    const b = new RedisBudgetStore(state);
+    let loads = 0;
+    const load = async (): Promise<number> => {
+      loads++;
+      return 1_000;
+    };
+    const [first, second] = await Promise.all([a.standing('k', 0, load), b.standing('k', 0, load)]);
+    expect(first?.spentPicos).toBe(1_000);
+    expect(second?.spentPicos).toBe(1_000);
+    expect(first?.version).toBe(second?.version);
+    // Both read the same version: exactly one reservation lands.
+    const reserved = await Promise.all([a.reserve('k', 0, 500, first.version), b.reserve('k', 0, 700, second.version)]);
+    expect(reserved.filter(Boolean)).toHaveLength(1);
+    const after = await b.standing('k', 0, load);
+    expect([500, 700]).toContain(after.reservedPicos);
+    expect(loads).toBeLessThanOrEqual(2);
+    await a.settle('k', 0, after.reservedPicos, 0, 321);
+    const settled = await a.standing('k', 0, load);
+    expect(settled).toMatchObject({ spentPicos: 1_321, reservedPicos: 0 });
+    // Releasing more than is reserved never goes below zero; a period never loaded is not charged.
+    await a.settle('k', 0, 10_000, 86_400_000, 5);
+    expect(await a.standing('k', 0, load)).toMatchObject({ spentPicos: 1_321, reservedPicos: 0 });
+    expect((await a.standing('k', 86_400_000, async () => 7)).spentPicos).toBe(7);
+  });
+
+  it('handles sums beyond 2^32 picos exactly', async () => {
+    const state = await fresh();
+    const store = new RedisBudgetStore(state);
+    const big = 4_000_000_000_123;
+    const standing = await store.standing('k', 0, async () => big);
+    expect(standing.spentPicos).toBe(big);
+    expect(await store.reserve('k', 0, 2_000_000_000_001, standing.version)).toBe(true);
+    await store.settle('k', 0, 2_000_000_000_001, 0, 1_999_999_999_999);
+    expect(await store.standing('k', 0, async () => 0)).toMatchObject({ spentPicos: big + 1_999_999_999_999, reservedPicos: 0 });
+  });
+});
