@@ -6,7 +6,7 @@ import { BudgetExceededError, ForbiddenError, RateLimitedError } from '../errors
 import { estimatePromptTokens } from '../providers/normalize.js';
 import type { Candidate } from '../routing/resolve.js';
 import { isModelAllowed } from './allowlist.js';
-import type { BudgetTracker } from './budget.js';
+import type { BudgetStanding, BudgetTracker, ReserveOutcome } from './budget.js';
 import type { RateLimitStore } from './rate-limiter.js';
 import { InMemoryStreamSlots, type StreamSlots } from './stream-slots.js';
 import { servedModelId } from '../ids.js';
@@ -35,7 +35,7 @@ const DEFAULT_RESERVED_COMPLETION_TOKENS = 4096;
 export const MIN_COMPLETION_TOKENS = 16;
 
 /**
- * How often admission reads a budget's standing again when another request reserved between its read and its
+ * How often admission decides again when another request reserved between its read of the budget and its
  * reservation. Each round admits at least one contender, so this bounds the wait of a burst, not the admitted.
  */
 const MAX_BUDGET_ROUNDS = 64;
@@ -177,9 +177,11 @@ export class AdmissionControl {
       const busy = (): RateLimitedError =>
         new RateLimitedError('The spend budget of this key is held by requests in flight; retry once they finish', this.retryAfterMs(candidates));
       // Read, decide, reserve only if nobody reserved in between (across instances with a shared store); else again.
+      const periodStart = this.budgets.currentPeriod(key.budgetPeriod);
+      let standing: BudgetStanding | null = null;
       for (let round = 0; ; round++) {
         if (round === MAX_BUDGET_ROUNDS) fail(busy());
-        const standing = await this.budgets.standing(key.id, key.budgetPeriod).catch(fail);
+        standing ??= await this.budgets.standing(key.id, key.budgetPeriod, periodStart).catch(fail);
         const { spentPicos, reservedPicos: inFlight } = standing;
         if (spentPicos >= limit) fail(new BudgetExceededError());
         if (spentPicos + inFlight >= limit) fail(busy());
@@ -203,10 +205,13 @@ export class AdmissionControl {
           // The dearest candidate's: fallback may land the request on any of them.
           reservedPicos = Math.max(reservedPicos, reservation);
         }
-        if (await this.budgets.reserve(key.id, standing.periodStart, reservedPicos, standing.version).catch(fail)) {
-          reservedIn = standing.periodStart;
+        const outcome: ReserveOutcome = await this.budgets.reserve(key.id, periodStart, reservedPicos, standing).catch(fail);
+        if (outcome.reserved) {
+          reservedIn = periodStart;
           break;
         }
+        // Someone reserved in between: decide again on the standing the store answered with (or read it again).
+        standing = outcome.standing;
       }
     }
 

@@ -36,23 +36,26 @@ export function sqliteSpentSince(db: Db): SpentSince {
   };
 }
 
-/** A key's standing in one period. `version` changes with every reservation and settlement. */
+/** A key's standing in one period. */
 export interface BudgetStanding {
   spentPicos: number;
   reservedPicos: number;
-  version: number;
 }
+
+/** A reservation made, or refused because the standing grew since it was read (with the standing now, when known). */
+export type ReserveOutcome = { reserved: true } | { reserved: false; standing: BudgetStanding | null };
 
 /**
  * Where spend and reservations live: this process (InMemoryBudgetStore) or Redis, shared by every instance
- * (src/coordination/budget-store.ts). Admission reads a standing, decides, then reserves only if the standing is
- * still the one it read (compare-and-set on `version`), so no instance decides on a stale figure.
+ * (src/coordination/budget-store.ts). Admission reads a standing, decides, then reserves only if recorded plus
+ * reserved spend has not grown since (a compare-and-set on that sum): what it computed as remaining is then at most
+ * what remains, so its decision still holds. Settlements that give back part of a reservation never force a retry.
  */
 export interface BudgetStore {
   /** The standing of `keyId` in the period starting at `periodStart`, loading the recorded spend with `load` when unknown. */
   standing(keyId: string, periodStart: number, load: () => Promise<number>): Promise<BudgetStanding>;
-  /** Adds a reservation unless the standing changed since `version`; false when it did (read again and retry). */
-  reserve(keyId: string, periodStart: number, picos: number, version: number): Promise<boolean>;
+  /** Adds a reservation unless recorded plus reserved spend grew past `seen`'s; then says what it is now. */
+  reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome>;
   /**
    * Releases a reservation made in `reservedIn` and charges `actualPicos` to the period `chargedTo` (where the
    * request's row lands), when that period is known.
@@ -76,17 +79,17 @@ export class InMemoryBudgetStore implements BudgetStore {
     const now = this.ledgers.get(keyId);
     if (now && now.periodStart === periodStart) return { ...now };
     // Reservations in flight carry over into a new period: they are released there when they settle.
-    const fresh: Ledger = { periodStart, spentPicos, reservedPicos: now?.reservedPicos ?? 0, version: (now?.version ?? 0) + 1 };
+    const fresh: Ledger = { periodStart, spentPicos, reservedPicos: now?.reservedPicos ?? 0 };
     this.ledgers.set(keyId, fresh);
     return { ...fresh };
   }
 
-  async reserve(keyId: string, periodStart: number, picos: number, version: number): Promise<boolean> {
+  async reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome> {
     const ledger = this.ledgers.get(keyId);
-    if (!ledger || ledger.periodStart !== periodStart || ledger.version !== version) return false;
+    if (!ledger || ledger.periodStart !== periodStart) return { reserved: false, standing: null };
+    if (ledger.spentPicos + ledger.reservedPicos > seen.spentPicos + seen.reservedPicos) return { reserved: false, standing: { spentPicos: ledger.spentPicos, reservedPicos: ledger.reservedPicos } };
     ledger.reservedPicos += picos;
-    ledger.version++;
-    return true;
+    return { reserved: true };
   }
 
   async settle(keyId: string, _reservedIn: number, reservedPicos: number, chargedTo: number, actualPicos: number): Promise<void> {
@@ -95,7 +98,6 @@ export class InMemoryBudgetStore implements BudgetStore {
     ledger.reservedPicos = Math.max(0, ledger.reservedPicos - reservedPicos);
     // A request that started in another period is charged there, as the ledger query would.
     if (chargedTo === ledger.periodStart) ledger.spentPicos += actualPicos;
-    ledger.version++;
   }
 }
 
@@ -126,15 +128,13 @@ export class BudgetTracker {
   }
 
   /** What the ledger recorded and what in-flight requests reserved, for the current period. */
-  async standing(keyId: string, period: BudgetPeriod | null): Promise<BudgetStanding & { periodStart: number }> {
-    const start = this.currentPeriod(period);
-    const standing = await this.store.standing(keyId, start, () => this.spentSince(keyId, start));
-    return { ...standing, periodStart: start };
+  async standing(keyId: string, period: BudgetPeriod | null, start = this.currentPeriod(period)): Promise<BudgetStanding> {
+    return this.store.standing(keyId, start, () => this.spentSince(keyId, start));
   }
 
-  /** Adds an in-flight reservation if the standing read as `version` is still current; false otherwise. */
-  reserve(keyId: string, periodStart: number, picos: number, version: number): Promise<boolean> {
-    return this.store.reserve(keyId, periodStart, picos, version);
+  /** Adds an in-flight reservation if recorded plus reserved spend has not grown since `seen` was read. */
+  reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome> {
+    return this.store.reserve(keyId, periodStart, picos, seen);
   }
 
   /** Releases a reservation and charges what the request really cost. */

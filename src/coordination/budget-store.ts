@@ -1,4 +1,4 @@
-import type { BudgetStanding, BudgetStore } from '../auth/budget.js';
+import type { BudgetStanding, BudgetStore, ReserveOutcome } from '../auth/budget.js';
 import { SharedStateUnavailableError } from '../errors.js';
 import { toNumber } from './rate-limit-store.js';
 import { BUDGET_LOAD, BUDGET_RESERVE, BUDGET_SETTLE } from './scripts.js';
@@ -9,8 +9,8 @@ const BUDGET_TTL_MS = 3_600_000;
 
 /**
  * Budget standings in Redis, one hash per key and period, shared by every instance: what the ledger recorded
- * (loaded once by whichever instance needs it first), what is reserved in flight everywhere, and a version for
- * admission's compare-and-set. Budgets fail closed: with Redis unreachable no instance can know what the others
+ * (loaded once by whichever instance needs it first) and what is reserved in flight everywhere; a reservation
+ * lands only if their sum has not grown since admission read it. Budgets fail closed: with Redis unreachable no instance can know what the others
  * reserved, so a request with a budget is refused (SharedStateUnavailableError) in either failure mode.
  */
 export class RedisBudgetStore implements BudgetStore {
@@ -22,16 +22,22 @@ export class RedisBudgetStore implements BudgetStore {
 
   async standing(keyId: string, periodStart: number, load: () => Promise<number>): Promise<BudgetStanding> {
     const hash = this.hash(keyId, periodStart);
-    const [spent, reserved, version] = await this.guard(() => this.state.run((client) => client.hmget(hash, 'spent', 'reserved', 'version')));
-    if (spent !== null && spent !== undefined) return standingOf([spent, reserved, version]);
+    const [spent, reserved] = await this.guard(() => this.state.run((client) => client.hmget(hash, 'spent', 'reserved')));
+    if (spent !== null && spent !== undefined) return standingOf([spent, reserved]);
     const recorded = await load();
     const reply = await this.guard(() => this.state.eval(BUDGET_LOAD, [hash], [String(Math.round(recorded)), BUDGET_TTL_MS]));
     return standingOf(Array.isArray(reply) ? reply : []);
   }
 
-  async reserve(keyId: string, periodStart: number, picos: number, version: number): Promise<boolean> {
-    const reply = await this.guard(() => this.state.eval(BUDGET_RESERVE, [this.hash(keyId, periodStart)], [String(Math.ceil(picos)), version, BUDGET_TTL_MS]));
-    return toNumber(reply) === 1;
+  async reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome> {
+    const reply = await this.guard(() =>
+      this.state.eval(BUDGET_RESERVE, [this.hash(keyId, periodStart)], [String(Math.ceil(picos)), String(seen.spentPicos + seen.reservedPicos), BUDGET_TTL_MS]),
+    );
+    const fields = Array.isArray(reply) ? reply : [];
+    const status = toNumber(fields[0]);
+    if (status === 1) return { reserved: true };
+    // The standing now comes with the refusal, so deciding again costs no extra read.
+    return { reserved: false, standing: status === 0 ? standingOf(fields.slice(1)) : null };
   }
 
   async settle(keyId: string, reservedIn: number, reservedPicos: number, chargedTo: number, actualPicos: number): Promise<void> {
@@ -52,5 +58,5 @@ export class RedisBudgetStore implements BudgetStore {
 
 function standingOf(fields: readonly unknown[]): BudgetStanding {
   const field = (index: number): number => (fields[index] === null || fields[index] === undefined ? 0 : toNumber(fields[index]));
-  return { spentPicos: field(0), reservedPicos: field(1), version: field(2) };
+  return { spentPicos: field(0), reservedPicos: field(1) };
 }

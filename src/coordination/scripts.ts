@@ -73,29 +73,35 @@ return #KEYS
 `);
 
 /**
- * A key's budget in one period, a hash: spent (recorded, loaded from the ledger once), reserved (in flight) and
- * version (bumped by every change, for compare-and-set). Idle hashes expire and are loaded from the ledger again.
+ * A key's budget in one period, a hash: spent (recorded, loaded from the ledger once) and reserved (in flight).
+ * Idle hashes expire and are loaded from the ledger again.
  */
 
 /** KEYS[1] the hash; ARGV spent from the ledger, ttlMs. Sets spent unless another instance did first. */
 export const BUDGET_LOAD = new LuaScript(`
-if redis.call('HSETNX', KEYS[1], 'spent', ARGV[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'version', 1)
-end
+redis.call('HSETNX', KEYS[1], 'spent', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-return redis.call('HMGET', KEYS[1], 'spent', 'reserved', 'version')
+return redis.call('HMGET', KEYS[1], 'spent', 'reserved')
 `);
 
-/** KEYS[1] the hash; ARGV picos, version read, ttlMs. Returns 1 when reserved, 0 when the standing changed. */
+/**
+ * KEYS[1] the hash; ARGV picos, the spent + reserved the caller decided on, ttlMs. Reserves unless that sum grew
+ * since (another reservation, or a charge above its reservation): returns {1}, else {0, spent, reserved}, or {-1}
+ * when the hash is gone (expired: read the ledger again).
+ */
 export const BUDGET_RESERVE = new LuaScript(`
-local state = redis.call('HMGET', KEYS[1], 'spent', 'version')
-if state[1] == false or tonumber(state[2] or '0') ~= tonumber(ARGV[2]) then
-  return 0
+local state = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
+if state[1] == false then
+  return {-1}
+end
+local spent = tonumber(state[1])
+local reserved = tonumber(state[2] or '0')
+if spent + reserved > tonumber(ARGV[2]) then
+  return {0, state[1], state[2] or '0'}
 end
 redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
-return 1
+return {1}
 `);
 
 /**
@@ -106,11 +112,9 @@ export const BUDGET_SETTLE = new LuaScript(`
 if redis.call('HEXISTS', KEYS[1], 'spent') == 1 then
   local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
   redis.call('HSET', KEYS[1], 'reserved', string.format('%d', math.max(0, reserved - tonumber(ARGV[1]))))
-  redis.call('HINCRBY', KEYS[1], 'version', 1)
 end
 if tonumber(ARGV[2]) > 0 and redis.call('HEXISTS', KEYS[2], 'spent') == 1 then
   redis.call('HINCRBY', KEYS[2], 'spent', ARGV[2])
-  redis.call('HINCRBY', KEYS[2], 'version', 1)
   redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
 end
 return 1

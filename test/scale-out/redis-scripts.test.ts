@@ -98,7 +98,7 @@ describe('stream leases', () => {
 });
 
 describe('budget reservations', () => {
-  it('loads the ledger once, compare-and-sets on the version, and settles actual spend', async () => {
+  it('loads the ledger once, reserves only on the standing it was decided on, and settles actual spend', async () => {
     const state = await fresh();
     const a = new RedisBudgetStore(state);
     const b = new RedisBudgetStore(state);
@@ -108,22 +108,36 @@ describe('budget reservations', () => {
       return 1_000;
     };
     const [first, second] = await Promise.all([a.standing('k', 0, load), b.standing('k', 0, load)]);
-    expect(first?.spentPicos).toBe(1_000);
-    expect(second?.spentPicos).toBe(1_000);
-    expect(first?.version).toBe(second?.version);
-    // Both read the same version: exactly one reservation lands.
-    const reserved = await Promise.all([a.reserve('k', 0, 500, first.version), b.reserve('k', 0, 700, second.version)]);
-    expect(reserved.filter(Boolean)).toHaveLength(1);
+    expect(first).toEqual({ spentPicos: 1_000, reservedPicos: 0 });
+    expect(second).toEqual(first);
+    // Both decided on the same standing: exactly one reservation lands, the other is told the standing now.
+    const outcomes = await Promise.all([a.reserve('k', 0, 500, first), b.reserve('k', 0, 700, second)]);
+    const landed = outcomes.filter((outcome) => outcome.reserved);
+    expect(landed).toHaveLength(1);
+    const refused = outcomes.find((outcome) => !outcome.reserved);
     const after = await b.standing('k', 0, load);
     expect([500, 700]).toContain(after.reservedPicos);
+    expect(refused).toEqual({ reserved: false, standing: after });
     expect(loads).toBeLessThanOrEqual(2);
-    await a.settle('k', 0, after.reservedPicos, 0, 321);
+    // Deciding again on that standing succeeds.
+    expect(await b.reserve('k', 0, 100, after)).toEqual({ reserved: true });
+    // A settlement that gives back part of a reservation does not spoil a standing read before it.
+    const beforeSettle = await a.standing('k', 0, load);
+    await a.settle('k', 0, 100, 0, 40);
+    expect(await a.reserve('k', 0, 1, beforeSettle)).toEqual({ reserved: true });
+    // A charge above what was reserved does.
+    const beforeOvercharge = await a.standing('k', 0, load);
+    await a.settle('k', 0, 1, 0, 50);
+    expect((await a.reserve('k', 0, 1, beforeOvercharge)).reserved).toBe(false);
     const settled = await a.standing('k', 0, load);
-    expect(settled).toMatchObject({ spentPicos: 1_321, reservedPicos: 0 });
+    expect(settled).toEqual({ spentPicos: 1_090, reservedPicos: after.reservedPicos });
     // Releasing more than is reserved never goes below zero; a period never loaded is not charged.
-    await a.settle('k', 0, 10_000, 86_400_000, 5);
-    expect(await a.standing('k', 0, load)).toMatchObject({ spentPicos: 1_321, reservedPicos: 0 });
+    await a.settle('k', 0, 10_000_000, 86_400_000, 5);
+    expect(await a.standing('k', 0, load)).toEqual({ spentPicos: 1_090, reservedPicos: 0 });
     expect((await a.standing('k', 86_400_000, async () => 7)).spentPicos).toBe(7);
+    // A hash that expired is read from the ledger again.
+    await state.run((client) => client.del(state.key('budget', 'k', '0')));
+    expect(await a.reserve('k', 0, 1, settled)).toEqual({ reserved: false, standing: null });
   });
 
   it('handles sums beyond 2^32 picos exactly', async () => {
@@ -132,7 +146,7 @@ describe('budget reservations', () => {
     const big = 4_000_000_000_123;
     const standing = await store.standing('k', 0, async () => big);
     expect(standing.spentPicos).toBe(big);
-    expect(await store.reserve('k', 0, 2_000_000_000_001, standing.version)).toBe(true);
+    expect(await store.reserve('k', 0, 2_000_000_000_001, standing)).toEqual({ reserved: true });
     await store.settle('k', 0, 2_000_000_000_001, 0, 1_999_999_999_999);
     expect(await store.standing('k', 0, async () => 0)).toMatchObject({ spentPicos: big + 1_999_999_999_999, reservedPicos: 0 });
   });
