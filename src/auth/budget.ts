@@ -107,11 +107,36 @@ export class InMemoryBudgetStore implements BudgetStore {
  * (SQLite today: sqliteSpentSince; any ledger that can sum a key's cost since an instant).
  */
 export class BudgetTracker {
+  /** The admission deciding on each key's budget in this process right now, chained (see `exclusive`). */
+  private readonly deciding = new Map<string, Promise<void>>();
+
   constructor(
     private readonly spentSince: SpentSince,
     private readonly store: BudgetStore = new InMemoryBudgetStore(),
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Runs one admission's read–decide–reserve on `keyId` at a time in this process. Correctness does not need it
+   * (the store's compare-and-set does), but without it concurrent requests of one key would mostly retry: at 16 in
+   * flight the bench measured 10 Redis round trips a request instead of 6. Across instances, retries remain.
+   */
+  async exclusive<T>(keyId: string, decide: () => Promise<T>): Promise<T> {
+    const before = this.deciding.get(keyId) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const chained = before.then(() => mine);
+    this.deciding.set(keyId, chained);
+    await before;
+    try {
+      return await decide();
+    } finally {
+      done();
+      if (this.deciding.get(keyId) === chained) this.deciding.delete(keyId);
+    }
+  }
 
   /** The current period's start, what standing() and reserve() are keyed by. */
   currentPeriod(period: BudgetPeriod | null): number {

@@ -24,6 +24,8 @@ export class RedisStreamSlots implements StreamSlots {
   constructor(
     private readonly state: SharedState,
     private readonly leaseMs = STREAM_LEASE_MS,
+    /** Only for tests of lapsing leases: milliseconds passed to the scripts instead of Redis TIME. */
+    private readonly now?: () => number,
   ) {
     this.timer = setInterval(() => void this.renew(), Math.min(RENEW_EVERY_MS, Math.floor(leaseMs / 3)));
     this.timer.unref();
@@ -34,7 +36,7 @@ export class RedisStreamSlots implements StreamSlots {
     const member = `${this.state.instanceId}:${newId('lease')}`;
     let reply: unknown;
     try {
-      reply = await this.state.eval(STREAM_ACQUIRE, [set], [member, cap, this.leaseMs, '']);
+      reply = await this.state.eval(STREAM_ACQUIRE, [set], [member, cap, this.leaseMs, this.clock()]);
     } catch (error) {
       if (this.state.failureMode === 'closed') {
         this.state.refused('streams');
@@ -64,11 +66,16 @@ export class RedisStreamSlots implements StreamSlots {
     return this.held.size;
   }
 
-  private async renew(): Promise<void> {
+  private clock(): number | string {
+    return this.now ? Math.floor(this.now()) : '';
+  }
+
+  /** Extends every lease this instance holds (on a timer; tests call it). */
+  async renew(): Promise<void> {
     if (this.held.size === 0) return;
     const members = [...this.held.keys()];
     const sets = members.map((member) => this.held.get(member) ?? '');
-    await this.state.eval(STREAM_RENEW, sets, [...members, this.leaseMs, '']).catch(() => undefined);
+    await this.state.eval(STREAM_RENEW, sets, [...members, this.leaseMs, this.clock()]).catch(() => undefined);
   }
 
   close(): void {

@@ -67,8 +67,10 @@ describe('the token-bucket script', () => {
 describe('stream leases', () => {
   it('holds a cap of 3 across two instances, frees a slot on release, and lets a dead instance\'s leases lapse', async () => {
     const state = await fresh();
-    const a = new RedisStreamSlots(state, 400);
-    const b = new RedisStreamSlots(state, 30_000);
+    let now = 50_000_000;
+    const clock = () => now;
+    const a = new RedisStreamSlots(state, 30_000, clock);
+    const b = new RedisStreamSlots(state, 30_000, clock);
     try {
       const slots = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a : b).acquire('key', 3)));
       const taken = slots.filter((slot) => slot.taken);
@@ -81,15 +83,23 @@ describe('stream leases', () => {
         first.release();
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect((await b.acquire('key', 3)).taken).toBe(true);
+      const refill = await b.acquire('key', 3);
+      expect(refill.taken).toBe(true);
       expect((await b.acquire('key', 3)).taken).toBe(false);
-      // Instance a "crashes": it stops renewing, and its leases lapse within its lease time.
-      a.close();
-      const held = a.heldCount;
-      expect(held).toBeGreaterThan(0);
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Renewed leases outlive their first term...
+      now += 20_000;
+      await a.renew();
+      await b.renew();
+      now += 20_000;
+      expect((await b.acquire('key', 3)).taken).toBe(false);
+      // ...and when instance a "crashes" (stops renewing), its leases lapse and free their slots, b's do not.
+      const heldByA = a.heldCount;
+      expect(heldByA).toBeGreaterThan(0);
+      now += 20_000;
+      await b.renew();
+      now += 15_000;
       const after = await Promise.all(Array.from({ length: 4 }, () => b.acquire('key', 3)));
-      expect(after.filter((slot) => slot.taken)).toHaveLength(held);
+      expect(after.filter((slot) => slot.taken)).toHaveLength(heldByA);
     } finally {
       a.close();
       b.close();
