@@ -177,44 +177,45 @@ export class AdmissionControl {
       const busy = (): RateLimitedError =>
         new RateLimitedError('The spend budget of this key is held by requests in flight; retry once they finish', this.retryAfterMs(candidates));
       // Read, decide, reserve only if nobody reserved in between (another instance, with a shared store); else again.
-      await this.budgets.exclusive(key.id, async () => {
-        const periodStart = this.budgets.currentPeriod(key.budgetPeriod);
-        let standing: BudgetStanding | null = null;
-        for (let round = 0; ; round++) {
-          if (round === MAX_BUDGET_ROUNDS) fail(busy());
-          standing ??= await this.budgets.standing(key.id, key.budgetPeriod, periodStart).catch(fail);
-          const { spentPicos, reservedPicos: inFlight } = standing;
-          if (spentPicos >= limit) fail(new BudgetExceededError());
-          if (spentPicos + inFlight >= limit) fail(busy());
-          const remaining = limit - spentPicos - inFlight;
-          reservedPicos = 0;
-          caps.clear();
-          for (const candidate of candidates) {
-            const expected = expectedCostPicos(candidate.prices, promptEstimate, this.expectedCompletionTokens(input, candidate)) ?? 0;
-            const affordable = affordableCompletionTokens(candidate.prices, promptEstimate, remaining) ?? 0;
-            if (affordable < MIN_COMPLETION_TOKENS) {
-              // Not even the prompt and a few tokens: waiting helps only if in-flight requests hold part of the budget.
-              const unreserved = affordableCompletionTokens(candidate.prices, promptEstimate, limit - spentPicos) ?? 0;
-              fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request ($${picosToUsd(limit - spentPicos)} remain)`) : busy());
-            }
-            let reservation = expected;
-            if (affordable < outputLimit(input, candidate)) {
-              caps.set(endpointOf(candidate.providerId, candidate.providerModelId), affordable);
-              // A capped request cannot spend more than its cap; reserving an expectation above that would hold back more than it can use.
-              reservation = Math.min(reservation, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? reservation);
-            }
-            // The dearest candidate's: fallback may land the request on any of them.
-            reservedPicos = Math.max(reservedPicos, reservation);
+      const periodStart = this.budgets.currentPeriod(key.budgetPeriod);
+      let standing: BudgetStanding | null = null;
+      for (let round = 0; ; round++) {
+        if (round === MAX_BUDGET_ROUNDS) fail(busy());
+        standing ??= await this.budgets.standing(key.id, key.budgetPeriod, periodStart).catch(fail);
+        const { spentPicos, reservedPicos: inFlight } = standing;
+        if (spentPicos >= limit) fail(new BudgetExceededError());
+        if (spentPicos + inFlight >= limit) fail(busy());
+        const remaining = limit - spentPicos - inFlight;
+        reservedPicos = 0;
+        let mostPicos = 0;
+        caps.clear();
+        for (const candidate of candidates) {
+          const expected = expectedCostPicos(candidate.prices, promptEstimate, this.expectedCompletionTokens(input, candidate)) ?? 0;
+          const affordable = affordableCompletionTokens(candidate.prices, promptEstimate, remaining) ?? 0;
+          if (affordable < MIN_COMPLETION_TOKENS) {
+            // Not even the prompt and a few tokens: waiting helps only if in-flight requests hold part of the budget.
+            const unreserved = affordableCompletionTokens(candidate.prices, promptEstimate, limit - spentPicos) ?? 0;
+            fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request ($${picosToUsd(limit - spentPicos)} remain)`) : busy());
           }
-          const outcome: ReserveOutcome = await this.budgets.reserve(key.id, periodStart, reservedPicos, standing).catch(fail);
-          if (outcome.reserved) {
-            reservedIn = periodStart;
-            break;
+          let reservation = expected;
+          if (affordable < outputLimit(input, candidate)) {
+            caps.set(endpointOf(candidate.providerId, candidate.providerModelId), affordable);
+            // A capped request cannot spend more than its cap; reserving an expectation above that would hold back more than it can use.
+            reservation = Math.min(reservation, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? reservation);
           }
-          // Someone reserved in between: decide again on the standing the store answered with (or read it again).
-          standing = outcome.standing;
+          // The dearest candidate's: fallback may land the request on any of them.
+          reservedPicos = Math.max(reservedPicos, reservation);
+          mostPicos = Math.max(mostPicos, expectedCostPicos(candidate.prices, promptEstimate, Math.min(affordable, outputLimit(input, candidate))) ?? 0);
         }
-      });
+        const outcome: ReserveOutcome = await this.budgets.reserve(key.id, periodStart, reservedPicos, { seen: standing, mostPicos, limitPicos: limit }).catch(fail);
+        if (outcome.reserved) {
+          reservedIn = periodStart;
+          break;
+        }
+        // Someone reserved in between and this one's decision no longer holds: decide again on the standing the
+        // store answered with (or read it again).
+        standing = outcome.standing;
+      }
     }
 
     let settled = false;

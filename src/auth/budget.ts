@@ -42,20 +42,32 @@ export interface BudgetStanding {
   reservedPicos: number;
 }
 
+/**
+ * What a reservation may rely on: the standing it was decided on, and the most the request can cost (at its cap,
+ * or at its whole output limit) with the key's limit. It stays safe if spent plus reserved has not grown since,
+ * or if even its most fits under the limit now.
+ */
+export interface ReserveBasis {
+  seen: BudgetStanding;
+  mostPicos: number;
+  limitPicos: number;
+}
+
 /** A reservation made, or refused because the standing grew since it was read (with the standing now, when known). */
 export type ReserveOutcome = { reserved: true } | { reserved: false; standing: BudgetStanding | null };
 
 /**
  * Where spend and reservations live: this process (InMemoryBudgetStore) or Redis, shared by every instance
- * (src/coordination/budget-store.ts). Admission reads a standing, decides, then reserves only if recorded plus
- * reserved spend has not grown since (a compare-and-set on that sum): what it computed as remaining is then at most
- * what remains, so its decision still holds. Settlements that give back part of a reservation never force a retry.
+ * (src/coordination/budget-store.ts). Admission reads a standing, decides, then reserves only if its decision
+ * still holds (ReserveBasis): recorded plus reserved spend has not grown since (what it computed as remaining is
+ * at most what remains), or the request's most possible cost fits under the limit anyway. So a settlement that
+ * gives back part of a reservation, or a busy key far from its limit, never forces a retry.
  */
 export interface BudgetStore {
   /** The standing of `keyId` in the period starting at `periodStart`, loading the recorded spend with `load` when unknown. */
   standing(keyId: string, periodStart: number, load: () => Promise<number>): Promise<BudgetStanding>;
-  /** Adds a reservation unless recorded plus reserved spend grew past `seen`'s; then says what it is now. */
-  reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome>;
+  /** Adds a reservation when `basis` still holds; otherwise says what the standing is now. */
+  reserve(keyId: string, periodStart: number, picos: number, basis: ReserveBasis): Promise<ReserveOutcome>;
   /**
    * Releases a reservation made in `reservedIn` and charges `actualPicos` to the period `chargedTo` (where the
    * request's row lands), when that period is known.
@@ -84,10 +96,13 @@ export class InMemoryBudgetStore implements BudgetStore {
     return { ...fresh };
   }
 
-  async reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome> {
+  async reserve(keyId: string, periodStart: number, picos: number, basis: ReserveBasis): Promise<ReserveOutcome> {
     const ledger = this.ledgers.get(keyId);
     if (!ledger || ledger.periodStart !== periodStart) return { reserved: false, standing: null };
-    if (ledger.spentPicos + ledger.reservedPicos > seen.spentPicos + seen.reservedPicos) return { reserved: false, standing: { spentPicos: ledger.spentPicos, reservedPicos: ledger.reservedPicos } };
+    const total = ledger.spentPicos + ledger.reservedPicos;
+    if (total > basis.seen.spentPicos + basis.seen.reservedPicos && total + basis.mostPicos > basis.limitPicos) {
+      return { reserved: false, standing: { spentPicos: ledger.spentPicos, reservedPicos: ledger.reservedPicos } };
+    }
     ledger.reservedPicos += picos;
     return { reserved: true };
   }
@@ -107,36 +122,11 @@ export class InMemoryBudgetStore implements BudgetStore {
  * (SQLite today: sqliteSpentSince; any ledger that can sum a key's cost since an instant).
  */
 export class BudgetTracker {
-  /** The admission deciding on each key's budget in this process right now, chained (see `exclusive`). */
-  private readonly deciding = new Map<string, Promise<void>>();
-
   constructor(
     private readonly spentSince: SpentSince,
     private readonly store: BudgetStore = new InMemoryBudgetStore(),
     private readonly now: () => number = Date.now,
   ) {}
-
-  /**
-   * Runs one admission's read–decide–reserve on `keyId` at a time in this process. Correctness does not need it
-   * (the store's compare-and-set does), but without it concurrent requests of one key would mostly retry: at 16 in
-   * flight the bench measured 10 Redis round trips a request instead of 6. Across instances, retries remain.
-   */
-  async exclusive<T>(keyId: string, decide: () => Promise<T>): Promise<T> {
-    const before = this.deciding.get(keyId) ?? Promise.resolve();
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const chained = before.then(() => mine);
-    this.deciding.set(keyId, chained);
-    await before;
-    try {
-      return await decide();
-    } finally {
-      done();
-      if (this.deciding.get(keyId) === chained) this.deciding.delete(keyId);
-    }
-  }
 
   /** The current period's start, what standing() and reserve() are keyed by. */
   currentPeriod(period: BudgetPeriod | null): number {
@@ -157,9 +147,9 @@ export class BudgetTracker {
     return this.store.standing(keyId, start, () => this.spentSince(keyId, start));
   }
 
-  /** Adds an in-flight reservation if recorded plus reserved spend has not grown since `seen` was read. */
-  reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome> {
-    return this.store.reserve(keyId, periodStart, picos, seen);
+  /** Adds an in-flight reservation if the decision it came from still holds (ReserveBasis). */
+  reserve(keyId: string, periodStart: number, picos: number, basis: ReserveBasis): Promise<ReserveOutcome> {
+    return this.store.reserve(keyId, periodStart, picos, basis);
   }
 
   /** Releases a reservation and charges what the request really cost. */

@@ -1,4 +1,4 @@
-import type { BudgetStanding, BudgetStore, ReserveOutcome } from '../auth/budget.js';
+import type { BudgetStanding, BudgetStore, ReserveBasis, ReserveOutcome } from '../auth/budget.js';
 import { SharedStateUnavailableError } from '../errors.js';
 import { toNumber } from './rate-limit-store.js';
 import { BUDGET_LOAD, BUDGET_RESERVE, BUDGET_SETTLE } from './scripts.js';
@@ -10,7 +10,7 @@ const BUDGET_TTL_MS = 3_600_000;
 /**
  * Budget standings in Redis, one hash per key and period, shared by every instance: what the ledger recorded
  * (loaded once by whichever instance needs it first) and what is reserved in flight everywhere; a reservation
- * lands only if their sum has not grown since admission read it. Budgets fail closed: with Redis unreachable no instance can know what the others
+ * lands only while the decision it came from holds (ReserveBasis). Budgets fail closed: with Redis unreachable no instance can know what the others
  * reserved, so a request with a budget is refused (SharedStateUnavailableError) in either failure mode.
  */
 export class RedisBudgetStore implements BudgetStore {
@@ -29,9 +29,10 @@ export class RedisBudgetStore implements BudgetStore {
     return standingOf(Array.isArray(reply) ? reply : []);
   }
 
-  async reserve(keyId: string, periodStart: number, picos: number, seen: BudgetStanding): Promise<ReserveOutcome> {
+  async reserve(keyId: string, periodStart: number, picos: number, basis: ReserveBasis): Promise<ReserveOutcome> {
+    const seenTotal = basis.seen.spentPicos + basis.seen.reservedPicos;
     const reply = await this.guard(() =>
-      this.state.eval(BUDGET_RESERVE, [this.hash(keyId, periodStart)], [String(Math.ceil(picos)), String(seen.spentPicos + seen.reservedPicos), BUDGET_TTL_MS]),
+      this.state.eval(BUDGET_RESERVE, [this.hash(keyId, periodStart)], [String(Math.ceil(picos)), String(seenTotal), String(Math.ceil(basis.mostPicos)), String(basis.limitPicos), BUDGET_TTL_MS]),
     );
     const fields = Array.isArray(reply) ? reply : [];
     const status = toNumber(fields[0]);

@@ -85,22 +85,21 @@ return redis.call('HMGET', KEYS[1], 'spent', 'reserved')
 `);
 
 /**
- * KEYS[1] the hash; ARGV picos, the spent + reserved the caller decided on, ttlMs. Reserves unless that sum grew
- * since (another reservation, or a charge above its reservation): returns {1}, else {0, spent, reserved}, or {-1}
- * when the hash is gone (expired: read the ledger again).
+ * KEYS[1] the hash; ARGV picos, the spent + reserved the caller decided on, the most the request can cost, the
+ * key's limit, ttlMs. Reserves when that sum has not grown since, or when the request's most still fits under the
+ * limit: returns {1}, else {0, spent, reserved}, or {-1} when the hash is gone (expired: read the ledger again).
  */
 export const BUDGET_RESERVE = new LuaScript(`
 local state = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
 if state[1] == false then
   return {-1}
 end
-local spent = tonumber(state[1])
-local reserved = tonumber(state[2] or '0')
-if spent + reserved > tonumber(ARGV[2]) then
+local total = tonumber(state[1]) + tonumber(state[2] or '0')
+if total > tonumber(ARGV[2]) and total + tonumber(ARGV[3]) > tonumber(ARGV[4]) then
   return {0, state[1], state[2] or '0'}
 end
 redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
 return {1}
 `);
 

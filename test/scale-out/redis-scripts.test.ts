@@ -107,6 +107,9 @@ describe('stream leases', () => {
   });
 });
 
+/** A basis whose request could cost the whole limit: only an unchanged standing lets it reserve. */
+const tight = (seen: { spentPicos: number; reservedPicos: number }) => ({ seen, mostPicos: 1_000_000, limitPicos: 1_000_000 });
+
 describe('budget reservations', () => {
   it('loads the ledger once, reserves only on the standing it was decided on, and settles actual spend', async () => {
     const state = await fresh();
@@ -121,7 +124,7 @@ describe('budget reservations', () => {
     expect(first).toEqual({ spentPicos: 1_000, reservedPicos: 0 });
     expect(second).toEqual(first);
     // Both decided on the same standing: exactly one reservation lands, the other is told the standing now.
-    const outcomes = await Promise.all([a.reserve('k', 0, 500, first), b.reserve('k', 0, 700, second)]);
+    const outcomes = await Promise.all([a.reserve('k', 0, 500, tight(first)), b.reserve('k', 0, 700, tight(second))]);
     const landed = outcomes.filter((outcome) => outcome.reserved);
     expect(landed).toHaveLength(1);
     const refused = outcomes.find((outcome) => !outcome.reserved);
@@ -130,15 +133,22 @@ describe('budget reservations', () => {
     expect(refused).toEqual({ reserved: false, standing: after });
     expect(loads).toBeLessThanOrEqual(2);
     // Deciding again on that standing succeeds.
-    expect(await b.reserve('k', 0, 100, after)).toEqual({ reserved: true });
+    expect(await b.reserve('k', 0, 100, tight(after))).toEqual({ reserved: true });
     // A settlement that gives back part of a reservation does not spoil a standing read before it.
     const beforeSettle = await a.standing('k', 0, load);
     await a.settle('k', 0, 100, 0, 40);
-    expect(await a.reserve('k', 0, 1, beforeSettle)).toEqual({ reserved: true });
+    expect(await a.reserve('k', 0, 1, tight(beforeSettle))).toEqual({ reserved: true });
     // A charge above what was reserved does.
     const beforeOvercharge = await a.standing('k', 0, load);
     await a.settle('k', 0, 1, 0, 50);
-    expect((await a.reserve('k', 0, 1, beforeOvercharge)).reserved).toBe(false);
+    expect((await a.reserve('k', 0, 1, tight(beforeOvercharge))).reserved).toBe(false);
+    // On a stale standing, a request whose most still fits under the limit reserves; one that might not, does not.
+    const now = await a.standing('k', 0, load);
+    const total = now.spentPicos + now.reservedPicos;
+    const stale = { spentPicos: 0, reservedPicos: 0 };
+    expect((await a.reserve('k', 0, 1, { seen: stale, mostPicos: 100, limitPicos: total + 99 })).reserved).toBe(false);
+    expect(await a.reserve('k', 0, 1, { seen: stale, mostPicos: 100, limitPicos: total + 100 })).toEqual({ reserved: true });
+    await a.settle('k', 0, 1, 0, 0);
     const settled = await a.standing('k', 0, load);
     expect(settled).toEqual({ spentPicos: 1_090, reservedPicos: after.reservedPicos });
     // Releasing more than is reserved never goes below zero; a period never loaded is not charged.
@@ -147,7 +157,7 @@ describe('budget reservations', () => {
     expect((await a.standing('k', 86_400_000, async () => 7)).spentPicos).toBe(7);
     // A hash that expired is read from the ledger again.
     await state.run((client) => client.del(state.key('budget', 'k', '0')));
-    expect(await a.reserve('k', 0, 1, settled)).toEqual({ reserved: false, standing: null });
+    expect(await a.reserve('k', 0, 1, tight(settled))).toEqual({ reserved: false, standing: null });
   });
 
   it('handles sums beyond 2^32 picos exactly', async () => {
@@ -156,7 +166,7 @@ describe('budget reservations', () => {
     const big = 4_000_000_000_123;
     const standing = await store.standing('k', 0, async () => big);
     expect(standing.spentPicos).toBe(big);
-    expect(await store.reserve('k', 0, 2_000_000_000_001, standing)).toEqual({ reserved: true });
+    expect(await store.reserve('k', 0, 2_000_000_000_001, tight(standing))).toEqual({ reserved: true });
     await store.settle('k', 0, 2_000_000_000_001, 0, 1_999_999_999_999);
     expect(await store.standing('k', 0, async () => 0)).toMatchObject({ spentPicos: big + 1_999_999_999_999, reservedPicos: 0 });
   });
