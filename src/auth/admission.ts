@@ -176,7 +176,8 @@ export class AdmissionControl {
       };
       const busy = (): RateLimitedError =>
         new RateLimitedError('The spend budget of this key is held by requests in flight; retry once they finish', this.retryAfterMs(candidates));
-      // Read, decide, reserve only if nobody reserved in between (another instance, with a shared store); else again.
+      // Read, decide, and reserve while the decision holds (the store checks; other requests, other instances may
+      // have reserved since the read); else decide again.
       const periodStart = this.budgets.currentPeriod(key.budgetPeriod);
       let standing: BudgetStanding | null = null;
       for (let round = 0; ; round++) {
