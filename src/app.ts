@@ -1,9 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { AdmissionControl } from './auth/admission.js';
-import { BudgetTracker } from './auth/budget.js';
-import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
+import { BudgetTracker, sqliteSpentSince } from './auth/budget.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
 import { DatabaseCacheStore } from './cache/database-store.js';
@@ -16,6 +14,7 @@ import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } fr
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
+import { createCoordination } from './coordination/coordination.js';
 import { applyConfigFile, applyReload, configSummary } from './config/apply.js';
 import { recordAudit } from './db/audit.js';
 import { openDatabase } from './db/client.js';
@@ -91,14 +90,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     clock,
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
-  const budgets = new BudgetTracker(db);
-  const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
+  // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
+  const coordination = createCoordination(config.redis, logger);
+  const budgets = new BudgetTracker(sqliteSpentSince(db), coordination.budgets);
+  const admission = new AdmissionControl(db, coordination.rates, budgets, undefined, coordination.streams);
   const router = new Router({ config: config.routing, clock });
-  // TODO(lead, issue 20 ↔ scale-out): a client of the cache's own until the shared one from src/coordination/
-  // exists; swap it in here (RedisCacheStore takes any connected ioredis client) and drop the quit() in stop().
-  const cacheRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
-  // A Redis that is down costs each request a failed read (counted as a cache error), never the request itself.
-  cacheRedis?.on('error', (error: unknown) => logger.warn({ err: error }, 'response cache: Redis error'));
+  // The response cache shares the one Redis connection (no queue while Redis is away, a short command timeout);
+  // a Redis that is down costs an opted-in request a failed read, counted as a cache error, never the request.
+  const cacheRedis = coordination.shared?.client;
   const cacheBound = { maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes };
   const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(db, cacheBound, clock);
   const cacheMetrics = new CacheMetrics(cacheStore);
@@ -132,6 +131,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   });
   router.state.onOpenBreakersChanged((open) => observability.metrics.setOpenCircuitBreakers(open));
   cacheMetrics.register(observability.metrics.registry);
+  const attached = coordination.attach({ finished: recorder.finished, router: router.state, registry: observability.metrics.registry });
 
   const tracing = createTracing(config.tracing);
   // Observed: the access log learns which key a request authenticated with.
@@ -194,8 +194,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     services,
     server,
     logger,
-    start: () =>
-      new Promise((resolve, reject) => {
+    start: async () => {
+      await attached;
+      await coordination.ready(2000);
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
@@ -204,7 +206,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve({ url: `http://${host}:${port}`, port });
         });
-      }),
+      });
+    },
     stop: () => {
       stopping ??= (async () => {
         draining = true;
@@ -219,10 +222,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         server.closeAllConnections();
         await closed;
         await recorder.close();
+        await coordination.close();
         // After the last request and ledger commit ended their spans, so the final batch holds them.
         await tracing.shutdown();
         database.close();
-        await cacheRedis?.quit().catch(() => undefined);
         await closeHttpAgent();
         await services.upstreamGuard.close();
       })();

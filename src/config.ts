@@ -34,7 +34,6 @@ const envSchema = z.object({
   SWITCHBOARD_ALLOW_PRIVATE_UPSTREAMS: z.enum(['true', 'false']).default('false'),
   SWITCHBOARD_RETENTION_DAYS: z.string().optional(),
   SWITCHBOARD_STORE_CONTENT: z.enum(['true', 'false']).default('false'),
-  REDIS_URL: z.string().url().optional(),
   SWITCHBOARD_CACHE_SCOPE: z.enum(['key', 'global']).default('key'),
   SWITCHBOARD_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   SWITCHBOARD_CACHE_MAX_BYTES: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
@@ -43,6 +42,10 @@ const envSchema = z.object({
   // The standard OpenTelemetry variables; an empty endpoint counts as unset, as the SDKs treat it.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.literal(''), z.string().url()]).optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
+  // Shared state between gateway instances (src/coordination/); empty counts as unset.
+  REDIS_URL: z.union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')]).optional(),
+  SWITCHBOARD_REDIS_PREFIX: z.string().min(1).default('switchboard:'),
+  SWITCHBOARD_REDIS_FAILURE: z.enum(['open', 'closed']).default('open'),
 }).merge(routingEnvSchema).merge(limitsEnvSchema);
 
 export interface Config {
@@ -82,10 +85,24 @@ export interface Config {
   configFile: LoadedConfigFile | undefined;
   /** OpenTelemetry traces (src/telemetry/tracing.ts): exported over OTLP HTTP only when an endpoint is set. */
   tracing: { otlpEndpoint: string | undefined; serviceName: string };
-  /** REDIS_URL: shared state for several instances (the response cache's store, when set). */
-  redisUrl: string | undefined;
   /** The response cache (src/cache/): who may hit whose answers, its size bound, its Redis key prefix. */
   cache: { scope: 'key' | 'global'; maxEntries: number; maxBytes: number; redisPrefix: string };
+  /**
+   * REDIS_URL: rate limits, stream caps, budget reservations, breakers, usageEvents and cache invalidation shared
+   * between instances (src/coordination/). Undefined: everything stays in this process, as for one instance.
+   */
+  redis: RedisConfig | undefined;
+}
+
+export interface RedisConfig {
+  url: string;
+  /** Every key and channel starts with it (SWITCHBOARD_REDIS_PREFIX), so deployments and tests can share a server. */
+  prefix: string;
+  /**
+   * SWITCHBOARD_REDIS_FAILURE: with Redis unreachable, `open` falls back to per-instance rate limits and stream
+   * caps, `closed` refuses requests that have any. Budgets refuse either way.
+   */
+  failureMode: 'open' | 'closed';
 }
 
 /** The parts of the config file buildApp applies itself; routing, limits and providers are already merged above. */
@@ -258,13 +275,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
         : undefined,
     storeContent: values.SWITCHBOARD_STORE_CONTENT === 'true',
     tracing: { otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, serviceName: values.OTEL_SERVICE_NAME || 'switchboard' },
-    redisUrl: values.REDIS_URL,
     cache: {
       scope: values.SWITCHBOARD_CACHE_SCOPE,
       maxEntries: values.SWITCHBOARD_CACHE_MAX_ENTRIES,
       maxBytes: values.SWITCHBOARD_CACHE_MAX_BYTES,
       redisPrefix: values.SWITCHBOARD_CACHE_REDIS_PREFIX,
     },
+    redis: values.REDIS_URL ? { url: values.REDIS_URL, prefix: values.SWITCHBOARD_REDIS_PREFIX, failureMode: values.SWITCHBOARD_REDIS_FAILURE } : undefined,
   };
 }
 

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'PROVIDER_ERROR'
   | 'TIMEOUT'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   BUDGET_EXCEEDED: 429,
   PROVIDER_ERROR: 502,
   TIMEOUT: 504,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -36,6 +38,7 @@ const OPENAI_TYPE: Record<ErrorCode, string> = {
   BUDGET_EXCEEDED: 'insufficient_quota',
   PROVIDER_ERROR: 'api_error',
   TIMEOUT: 'timeout_error',
+  UNAVAILABLE: 'api_error',
   INTERNAL: 'api_error',
 };
 
@@ -214,6 +217,23 @@ export class BudgetExceededError extends GatewayError {
 export class TimeoutError extends GatewayError {
   constructor(message = 'The request timed out') {
     super('TIMEOUT', message);
+  }
+}
+
+/**
+ * State shared between gateway instances (REDIS_URL) could not be reached, and what the request needs from it may
+ * not be decided by one instance alone: a spend budget always, rate limits and stream caps when
+ * SWITCHBOARD_REDIS_FAILURE=closed. Retrying later is right; the request itself is fine.
+ */
+export class SharedStateUnavailableError extends GatewayError {
+  constructor(
+    readonly needed: 'budget' | 'limits',
+    options?: { cause?: unknown },
+  ) {
+    super('UNAVAILABLE', needed === 'budget' ? 'The shared budget state is unreachable; budgets are never decided by one instance alone' : 'The shared rate-limit state is unreachable and SWITCHBOARD_REDIS_FAILURE=closed', options);
+  }
+  override extensions(): Record<string, unknown> {
+    return { reason: 'SHARED_STATE_UNAVAILABLE', retryAfterMs: 1000 };
   }
 }
 

@@ -6,8 +6,9 @@ import { BudgetExceededError, ForbiddenError, RateLimitedError } from '../errors
 import { estimatePromptTokens } from '../providers/normalize.js';
 import type { Candidate } from '../routing/resolve.js';
 import { isModelAllowed } from './allowlist.js';
-import type { BudgetTracker } from './budget.js';
+import type { BudgetStanding, BudgetTracker, ReserveOutcome } from './budget.js';
 import type { RateLimitStore } from './rate-limiter.js';
+import { InMemoryStreamSlots, type StreamSlots } from './stream-slots.js';
 import { servedModelId } from '../ids.js';
 import { picosToUsd } from '../money.js';
 import { affordableCompletionTokens, expectedCostPicos } from '../usage/cost.js';
@@ -37,6 +38,12 @@ const DEFAULT_RESERVED_COMPLETION_TOKENS = 4096;
  * this much after the prompt, the request is refused rather than started to be cut off at once.
  */
 export const MIN_COMPLETION_TOKENS = 16;
+
+/**
+ * How often admission decides again when another request reserved between its read of the budget and its
+ * reservation. Each round admits at least one contender, so this bounds the wait of a burst, not the admitted.
+ */
+const MAX_BUDGET_ROUNDS = 64;
 
 function modelIdOf(candidate: Candidate): string {
   return servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
@@ -73,13 +80,12 @@ function outputLimit(input: CompletionInput, candidate: Candidate): number {
  * BUDGET_EXCEEDED.
  */
 export class AdmissionControl {
-  private readonly streams = new Map<string, number>();
-
   constructor(
     private readonly db: Db,
     private readonly rates: RateLimitStore,
     private readonly budgets: BudgetTracker,
     private readonly history: CompletionHistory = new CompletionHistory(),
+    private readonly streams: StreamSlots = new InMemoryStreamSlots(),
   ) {}
 
   /** Allowlist patterns with aliases resolved to canonical ids. */
@@ -120,21 +126,25 @@ export class AdmissionControl {
       for (const undo of refunds.splice(0)) undo();
     };
 
+    let releaseStream: (() => void) | undefined;
     if (streamed && key.concurrentStreams !== null) {
-      const open = this.streams.get(key.id) ?? 0;
-      if (open >= key.concurrentStreams) throw new RateLimitedError(`This key already has ${open} open streams (limit ${key.concurrentStreams})`, 1000);
-      this.streams.set(key.id, open + 1);
-      refunds.push(() => this.releaseStream(key.id));
+      const slot = await this.streams.acquire(key.id, key.concurrentStreams);
+      if (!slot.taken) throw new RateLimitedError(`This key already has ${slot.open} open streams (limit ${key.concurrentStreams})`, 1000);
+      releaseStream = slot.release;
+      refunds.push(slot.release);
     }
 
     if (key.requestsPerMinute !== null) {
       const limit = key.requestsPerMinute;
-      const wait = await this.rates.take(`rpm:${key.id}`, 1, limit);
+      const wait = await this.rates.take(`rpm:${key.id}`, 1, limit).catch((error: unknown) => {
+        refund();
+        throw error;
+      });
       if (wait > 0) {
         refund();
         throw new RateLimitedError(`Rate limit of ${limit} requests per minute reached`, wait);
       }
-      refunds.push(() => void this.rates.adjust(`rpm:${key.id}`, 1, limit));
+      refunds.push(() => void this.rates.adjust(`rpm:${key.id}`, 1, limit).catch(ignore));
     }
 
     const promptEstimate = estimatePromptTokens(input);
@@ -143,15 +153,19 @@ export class AdmissionControl {
     const reservedTokens = promptEstimate + Math.max(0, ...candidates.map((candidate) => this.expectedCompletionTokens(input, candidate)));
     if (key.tokensPerMinute !== null) {
       const limit = key.tokensPerMinute;
-      const wait = await this.rates.take(`tpm:${key.id}`, reservedTokens, limit);
+      const wait = await this.rates.take(`tpm:${key.id}`, reservedTokens, limit).catch((error: unknown) => {
+        refund();
+        throw error;
+      });
       if (wait > 0) {
         refund();
         throw new RateLimitedError(`Rate limit of ${limit} tokens per minute reached`, wait);
       }
-      refunds.push(() => void this.rates.adjust(`tpm:${key.id}`, reservedTokens, limit));
+      refunds.push(() => void this.rates.adjust(`tpm:${key.id}`, reservedTokens, limit).catch(ignore));
     }
 
     let reservedPicos = 0;
+    let reservedIn = 0;
     /** Completion caps by endpoint (routing may hand attempts copies of the candidates). */
     const caps = new Map<string, number>();
     // A cache hit spends nothing, so the budget neither holds it back nor refuses it.
@@ -162,36 +176,54 @@ export class AdmissionControl {
           throw new ForbiddenError(`Model '${modelIdOf(candidate)}' has no known price, and this key has a spend budget`);
         }
       }
-      // From here to the reservation nothing awaits, so the standing read is the one the reservation adds to.
       const limit = key.budgetLimitPicos;
-      const { spentPicos, reservedPicos: inFlight } = this.budgets.standing(key.id, key.budgetPeriod);
-      const fail = (error: Error): never => {
+      const fail = (error: unknown): never => {
         refund();
         throw error;
       };
-      if (spentPicos >= limit) fail(new BudgetExceededError());
       const busy = (): RateLimitedError =>
         new RateLimitedError('The spend budget of this key is held by requests in flight; retry once they finish', this.retryAfterMs(candidates));
-      if (spentPicos + inFlight >= limit) fail(busy());
-      const remaining = limit - spentPicos - inFlight;
-      for (const candidate of candidates) {
-        const expected = expectedCostPicos(candidate.prices, promptEstimate, this.expectedCompletionTokens(input, candidate)) ?? 0;
-        const affordable = affordableCompletionTokens(candidate.prices, promptEstimate, remaining) ?? 0;
-        if (affordable < MIN_COMPLETION_TOKENS) {
-          // Not even the prompt and a few tokens: waiting helps only if in-flight requests hold part of the budget.
-          const unreserved = affordableCompletionTokens(candidate.prices, promptEstimate, limit - spentPicos) ?? 0;
-          fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request ($${picosToUsd(limit - spentPicos)} remain)`) : busy());
+      // Read, decide, and reserve while the decision holds (the store checks; other requests, other instances may
+      // have reserved since the read); else decide again.
+      const periodStart = this.budgets.currentPeriod(key.budgetPeriod);
+      let standing: BudgetStanding | null = null;
+      for (let round = 0; ; round++) {
+        if (round === MAX_BUDGET_ROUNDS) fail(busy());
+        standing ??= await this.budgets.standing(key.id, key.budgetPeriod, periodStart).catch(fail);
+        const { spentPicos, reservedPicos: inFlight } = standing;
+        if (spentPicos >= limit) fail(new BudgetExceededError());
+        if (spentPicos + inFlight >= limit) fail(busy());
+        const remaining = limit - spentPicos - inFlight;
+        reservedPicos = 0;
+        let mostPicos = 0;
+        caps.clear();
+        for (const candidate of candidates) {
+          const expected = expectedCostPicos(candidate.prices, promptEstimate, this.expectedCompletionTokens(input, candidate)) ?? 0;
+          const affordable = affordableCompletionTokens(candidate.prices, promptEstimate, remaining) ?? 0;
+          if (affordable < MIN_COMPLETION_TOKENS) {
+            // Not even the prompt and a few tokens: waiting helps only if in-flight requests hold part of the budget.
+            const unreserved = affordableCompletionTokens(candidate.prices, promptEstimate, limit - spentPicos) ?? 0;
+            fail(unreserved < MIN_COMPLETION_TOKENS ? new BudgetExceededError(`The spend budget of this key cannot pay for this request ($${picosToUsd(limit - spentPicos)} remain)`) : busy());
+          }
+          let reservation = expected;
+          if (affordable < outputLimit(input, candidate)) {
+            caps.set(endpointOf(candidate.providerId, candidate.providerModelId), affordable);
+            // A capped request cannot spend more than its cap; reserving an expectation above that would hold back more than it can use.
+            reservation = Math.min(reservation, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? reservation);
+          }
+          // The dearest candidate's: fallback may land the request on any of them.
+          reservedPicos = Math.max(reservedPicos, reservation);
+          mostPicos = Math.max(mostPicos, expectedCostPicos(candidate.prices, promptEstimate, Math.min(affordable, outputLimit(input, candidate))) ?? 0);
         }
-        let reservation = expected;
-        if (affordable < outputLimit(input, candidate)) {
-          caps.set(endpointOf(candidate.providerId, candidate.providerModelId), affordable);
-          // A capped request cannot spend more than its cap; reserving an expectation above that would hold back more than it can use.
-          reservation = Math.min(reservation, expectedCostPicos(candidate.prices, promptEstimate, affordable) ?? reservation);
+        const outcome: ReserveOutcome = await this.budgets.reserve(key.id, periodStart, reservedPicos, { seen: standing, mostPicos, limitPicos: limit }).catch(fail);
+        if (outcome.reserved) {
+          reservedIn = periodStart;
+          break;
         }
-        // The dearest candidate's: fallback may land the request on any of them.
-        reservedPicos = Math.max(reservedPicos, reservation);
+        // Someone reserved in between and this one's decision no longer holds: decide again on the standing the
+        // store answered with (or read it again).
+        standing = outcome.standing;
       }
-      this.budgets.reserve(key.id, key.budgetPeriod, reservedPicos);
     }
 
     let settled = false;
@@ -201,16 +233,15 @@ export class AdmissionControl {
         if (settled) return;
         settled = true;
         this.learn(row);
-        if (streamed && key.concurrentStreams !== null) this.releaseStream(key.id);
-        if (key.tokensPerMinute !== null) void this.rates.adjust(`tpm:${key.id}`, reservedTokens - row.totalTokens, key.tokensPerMinute);
-        if (key.budgetLimitPicos !== null && options.budget !== false) this.budgets.settle(key.id, key.budgetPeriod, reservedPicos, row.costPicos ?? 0, row.createdAt);
+        releaseStream?.();
+        // A shared store that cannot be reached now loses only a reservation, which expires there with its hash;
+        // the spend itself is in the ledger row, which is what a budget is read from again.
+        if (key.tokensPerMinute !== null) this.rates.adjust(`tpm:${key.id}`, reservedTokens - row.totalTokens, key.tokensPerMinute).catch(ignore);
+        if (key.budgetLimitPicos !== null && options.budget !== false) this.budgets.settle(key.id, key.budgetPeriod, reservedIn, reservedPicos, row.costPicos ?? 0, row.createdAt).catch(ignore);
       },
     };
   }
-
-  private releaseStream(keyId: string): void {
-    const open = (this.streams.get(keyId) ?? 1) - 1;
-    if (open <= 0) this.streams.delete(keyId);
-    else this.streams.set(keyId, open);
-  }
 }
+
+/** Settling is best effort: the stores report their own unreachability (src/coordination/shared-state.ts). */
+function ignore(): void {}

@@ -33,8 +33,25 @@ export class CircuitBreaker {
   private probing = false;
   private consecutiveFailures = 0;
   private outcomes: Outcome[] = [];
+  /**
+   * Told when this breaker opens (with the time) or closes (null) on its own evidence, so other gateway instances
+   * can adopt it (src/coordination/health-gossip.ts); adopted changes are not told again.
+   */
+  onChange: ((openedAt: number | null) => void) | undefined;
 
   constructor(private readonly config: BreakerConfig) {}
+
+  /**
+   * Another instance opened (a time) or closed (null) this endpoint's circuit. Open, it cools down from `at` here
+   * as there; a probe this instance has in flight settles as usual.
+   */
+  adopt(openedAt: number | null): void {
+    if (openedAt === null) {
+      if (this.opened !== null) this.reset();
+      return;
+    }
+    if (this.opened === null || openedAt > this.opened) this.opened = openedAt;
+  }
 
   state(now: number): CircuitState {
     if (this.opened === null) return 'CLOSED';
@@ -82,6 +99,7 @@ export class CircuitBreaker {
       // The circuit was opened by several requests already; its one probe failing is reason enough to stay open.
       this.probing = false;
       this.opened = now;
+      this.onChange?.(now);
       return true;
     }
     // A late failure from an attempt started before the circuit opened changes nothing more.
@@ -94,6 +112,7 @@ export class CircuitBreaker {
     if (this.failingRequests() < this.config.minimumFailingRequests) return false;
     if (this.consecutiveFailures >= this.config.failureThreshold || this.rateExceeded()) {
       this.opened = now;
+      this.onChange?.(now);
       return true;
     }
     return false;
@@ -105,6 +124,12 @@ export class CircuitBreaker {
   }
 
   private close(): void {
+    const wasOpen = this.opened !== null;
+    this.reset();
+    if (wasOpen) this.onChange?.(null);
+  }
+
+  private reset(): void {
     this.opened = null;
     this.probing = false;
     this.consecutiveFailures = 0;

@@ -69,6 +69,18 @@ export function percentile(values: readonly number[], fraction: number): number 
 
 const MAX_UNCATALOGED_ENDPOINTS = 200;
 
+/** An outcome on one endpoint, as other gateway instances are told of it (src/coordination/health-gossip.ts). */
+export type HealthEvent =
+  | { kind: 'succeeded'; latencyMs: number; completionTokens: number | null; generatingMs: number | null }
+  | { kind: 'failed'; message: string; code: string }
+  | { kind: 'firstToken'; ms: number; streamed: boolean };
+
+/** Where an instance sends its own endpoints' outcomes and circuit changes, for the others to adopt. */
+export interface HealthGossip {
+  outcome(ref: EndpointRef, event: HealthEvent): void;
+  breaker(ref: EndpointRef, openedAt: number | null): void;
+}
+
 const STATE_SEVERITY: Record<CircuitState, number> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
 
 /** Everything routing knows about one endpoint, in memory for the life of the process. */
@@ -87,6 +99,8 @@ export class EndpointHealth {
   private readonly firstTokenSamples: Sample[] = [];
   private readonly outcomes: Array<{ at: number; failed: boolean }> = [];
   private lastError: { message: string; code: string; at: number } | null = null;
+  /** Sees this instance's own outcomes (not adopted ones), to gossip them. */
+  observer: ((event: HealthEvent) => void) | undefined;
 
   constructor(
     public ref: EndpointRef,
@@ -95,14 +109,39 @@ export class EndpointHealth {
     this.breaker = new CircuitBreaker(breaker);
   }
 
+  /**
+   * An outcome another instance saw: it feeds the figures and latency averages as one of ours would, but not this
+   * instance's breaker, which opens on its own evidence or when another instance's breaker opened (adopt).
+   */
+  adopt(event: HealthEvent, now: number): void {
+    if (event.kind === 'succeeded') this.recordSuccess(event.latencyMs, event.completionTokens, event.generatingMs, now);
+    else if (event.kind === 'failed') this.recordFailure(event.message, event.code, now);
+    else this.recordFirstToken(event.ms, event.streamed, now);
+  }
+
   firstToken(ms: number, streamed: boolean, now: number): void {
+    this.recordFirstToken(ms, streamed, now);
+    this.observer?.({ kind: 'firstToken', ms, streamed });
+  }
+
+  succeeded(latencyMs: number, completionTokens: number | null, generatingMs: number | null, now: number): void {
+    this.recordSuccess(latencyMs, completionTokens, generatingMs, now);
+    this.observer?.({ kind: 'succeeded', latencyMs, completionTokens, generatingMs });
+  }
+
+  failed(message: string, code: string, now: number): void {
+    this.recordFailure(message, code, now);
+    this.observer?.({ kind: 'failed', message, code });
+  }
+
+  private recordFirstToken(ms: number, streamed: boolean, now: number): void {
     if (streamed) {
       this.timeToFirstToken.add(ms);
       pushBounded(this.firstTokenSamples, { at: now, value: ms });
     }
   }
 
-  succeeded(latencyMs: number, completionTokens: number | null, generatingMs: number | null, now: number): void {
+  private recordSuccess(latencyMs: number, completionTokens: number | null, generatingMs: number | null, now: number): void {
     this.tried = true;
     this.latency.add(latencyMs);
     pushBounded(this.latencySamples, { at: now, value: latencyMs });
@@ -110,7 +149,7 @@ export class EndpointHealth {
     if (completionTokens !== null && completionTokens > 0 && generatingMs !== null && generatingMs > 0) this.throughput.add((completionTokens * 1000) / generatingMs);
   }
 
-  failed(message: string, code: string, now: number): void {
+  private recordFailure(message: string, code: string, now: number): void {
     this.tried = true;
     pushBounded(this.outcomes, { at: now, failed: true });
     this.lastError = { message, code, at: now };
@@ -217,6 +256,7 @@ export class RouterState {
   private readonly breakerListeners: Array<(open: number) => void> = [];
   private readonly breakerConfig: BreakerConfig;
   private lastOpenCount = 0;
+  private gossip: HealthGossip | undefined;
 
   constructor(options: RouterStateOptions) {
     this.breakerConfig = options.breaker;
@@ -230,6 +270,7 @@ export class RouterState {
     if (!health) {
       health = new EndpointHealth(ref, this.breakerConfig);
       this.endpoints.set(key, health);
+      if (this.gossip) this.tell(health, this.gossip);
       if (ref.modelId === null) this.boundUncataloged(key);
     } else if (health.ref.modelId === null && ref.modelId !== null) {
       // First seen addressed directly, since found in the catalog: keep the better name.
@@ -248,6 +289,28 @@ export class RouterState {
     const now = this.clock.now();
     const oldest = uncataloged.find(([key, endpoint]) => key !== added && endpoint.breaker.state(now) === 'CLOSED');
     if (oldest) this.endpoints.delete(oldest[0]);
+  }
+
+  /** Sends every endpoint's own outcomes and circuit changes to `gossip` from now on (one call, at start-up). */
+  shareWith(gossip: HealthGossip): void {
+    this.gossip = gossip;
+    for (const endpoint of this.endpoints.values()) this.tell(endpoint, gossip);
+  }
+
+  private tell(endpoint: EndpointHealth, gossip: HealthGossip): void {
+    endpoint.observer = (event) => gossip.outcome(endpoint.ref, event);
+    endpoint.breaker.onChange = (openedAt) => gossip.breaker(endpoint.ref, openedAt);
+  }
+
+  /** An outcome another instance saw on `ref`. */
+  adoptOutcome(ref: EndpointRef, event: HealthEvent): void {
+    this.endpoint(ref).adopt(event, this.clock.now());
+  }
+
+  /** Another instance opened (open: true, cooling down from now here) or closed `ref`'s circuit. */
+  adoptBreaker(ref: EndpointRef, open: boolean): void {
+    this.endpoint(ref).breaker.adopt(open ? this.clock.now() : null);
+    this.breakersMayHaveChanged();
   }
 
   /** Known without creating an entry, for read paths. */

@@ -14,6 +14,7 @@ const gatewayErrorCodes = {
   BUDGET_EXCEEDED: { description: 'The key’s budget is spent' },
   PROVIDER_ERROR: { description: 'The upstream provider failed or refused' },
   TIMEOUT: { description: 'A deadline or an attempt timeout passed' },
+  UNAVAILABLE: { description: 'State shared between gateway instances (Redis) is unreachable and the request needs it (a budget, or limits with SWITCHBOARD_REDIS_FAILURE=closed); retry later' },
   INTERNAL: { description: 'A gateway fault' },
 } as const satisfies Record<GatewayErrorCode, { description: string }>;
 

@@ -29,9 +29,9 @@ const BudgetRef = builder.objectRef<ApiKeyRow>('Budget').implement({
   fields: (t) => ({
     limitUsd: t.float({ resolve: (key) => picosToUsd(key.budgetLimitPicos ?? 0) }),
     period: t.field({ type: BudgetPeriodEnum, nullable: true, description: 'Null for a lifetime budget', resolve: (key) => key.budgetPeriod }),
-    spentUsd: t.float({ description: 'Recorded spend in the current period', resolve: (key, _args, context) => picosToUsd(context.services.budgets.spentPicos(key.id, key.budgetPeriod)) }),
+    spentUsd: t.float({ description: 'Recorded spend in the current period', resolve: async (key, _args, context) => picosToUsd(await context.services.budgets.spentPicos(key.id, key.budgetPeriod)) }),
     remainingUsd: t.float({
-      resolve: (key, _args, context) => picosToUsd(Math.max(0, (key.budgetLimitPicos ?? 0) - context.services.budgets.spentPicos(key.id, key.budgetPeriod))),
+      resolve: async (key, _args, context) => picosToUsd(Math.max(0, (key.budgetLimitPicos ?? 0) - (await context.services.budgets.spentPicos(key.id, key.budgetPeriod)))),
     }),
     resetsAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => periodEnd(key.budgetPeriod, Date.now()) }),
   }),
@@ -57,7 +57,7 @@ export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey').implement({
     spentUsd: t.float({
       // A Float is a double: a dollar sum cannot overflow it the way a 32-bit Int counter could.
       description: 'Spend in the budget period (lifetime when there is no budget), in US dollars',
-      resolve: (key, _args, context) => picosToUsd(context.services.budgets.spentPicos(key.id, key.budgetPeriod)),
+      resolve: async (key, _args, context) => picosToUsd(await context.services.budgets.spentPicos(key.id, key.budgetPeriod)),
     }),
     metadata: t.field({ type: 'JSON', nullable: true, resolve: (key) => key.metadata }),
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.expiresAt }),

@@ -155,6 +155,14 @@ export class FinishedRows {
         this.onListenerError(error);
       }
     }
+    this.deliverToSubscribers(rows);
+  }
+
+  /**
+   * Rows another gateway instance committed (relayed through Redis): to usageEvents subscribers only. This
+   * instance's listeners (metrics, logs) saw none of its own work in them, and must not count them twice.
+   */
+  deliverToSubscribers(rows: readonly GenerationRow[]): void {
     for (const subscription of [...this.subscriptions]) {
       for (const row of rows) {
         if (!subscription.push(row)) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionControl } from '../../src/auth/admission.js';
-import { BudgetTracker } from '../../src/auth/budget.js';
+import { BudgetTracker, sqliteSpentSince } from '../../src/auth/budget.js';
 import { InMemoryRateLimitStore } from '../../src/auth/rate-limiter.js';
 import { ManualClock } from '../../src/clock.js';
 import { CompletionService } from '../../src/completions/service.js';
@@ -202,7 +202,7 @@ describe('the completion service, ending attempts only through routing', () => {
       db: database.db,
       registry: new ScriptedRegistry(adapter),
       recorder,
-      admission: new AdmissionControl(database.db, new InMemoryRateLimitStore(), new BudgetTracker(database.db)),
+      admission: new AdmissionControl(database.db, new InMemoryRateLimitStore(), new BudgetTracker(sqliteSpentSince(database.db))),
       router,
     });
     const row = (id: string): GenerationRow => {
