@@ -6,15 +6,22 @@ import { InMemoryRateLimitStore } from './auth/rate-limiter.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAuthenticator } from './auth/viewer.js';
-import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { KeyCache } from './auth/key-cache.js';
+import { knownProviders, registerProviderRows, registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { CatalogSnapshot } from './catalog/snapshot.js';
+import { LocalChangeFeed, type ChangeFeed } from './coordination/change-feed.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
 import { applyConfigFile, applyReload, configSummary } from './config/apply.js';
-import { recordAudit } from './db/audit.js';
-import { openDatabase } from './db/client.js';
+import { ensureBootstrapKey } from './auth/keys.js';
+import { openDatabase, type Db } from './db/client.js';
 import { markInterrupted } from './db/generations.js';
+import { createPgStorage } from './db/pg/storage.js';
 import { readCatalogSeed, seedCatalog } from './db/seed.js';
+import { createSqliteStorage } from './db/sqlite-storage.js';
+import type { Storage } from './db/storage.js';
+import { StorageUnsupportedError } from './errors.js';
 import { createAccessLog, observedAuthenticator } from './http/access-log.js';
 import { createDispatcher } from './http/dispatcher.js';
 import { createGraphQLServer } from './http/graphql.js';
@@ -42,7 +49,15 @@ export interface AppOptions {
   onStatement?: (sql: string) => void;
   /** How reloadConfig() reads the configuration again; by default the process environment and the same file. */
   loadConfig?: () => Config;
+  /**
+   * Where committed changes to cached state are announced; an in-process feed by default. `shared` says the feed
+   * reaches every instance (Redis), which lifts the 5 s bound on what a PostgreSQL instance caches.
+   */
+  changeFeed?: { feed: ChangeFeed; shared: boolean };
 }
+
+/** What an instance caches from PostgreSQL at most this long when no shared feed tells it about other instances' writes. */
+export const UNSHARED_CACHE_MAX_AGE_MS = 5000;
 
 /** The outcome of a reload: on failure the old configuration stays in force. */
 export type ConfigReload = { ok: true } | { ok: false; error: string };
@@ -59,7 +74,7 @@ export interface App {
    * Reads the config file (and environment) again and applies providers, models, aliases and routing (SIGHUP),
    * writing the change to the audit trail. A broken file keeps the old configuration and logs why.
    */
-  reloadConfig(): ConfigReload;
+  reloadConfig(): Promise<ConfigReload>;
 }
 
 /**
@@ -71,27 +86,50 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const clock = options.clock ?? systemClock;
   // Adapters read upstream bodies through one module; it takes the configured cap before any adapter exists.
   setMaxUpstreamBodyBytes(config.limits.maxUpstreamBodyBytes);
-  const database = openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {});
-  const db = database.db;
-  const interrupted = markInterrupted(db);
-  if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
-  syncKnownProviders(db, config.providers);
-  seedCatalog(db, readCatalogSeed());
+  const sqliteHandle = config.databaseUrl === undefined ? openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {}) : undefined;
+  const storage: Storage = sqliteHandle ? createSqliteStorage(sqliteHandle) : createPgStorage(config.databaseUrl ?? '', options.onStatement ? { onStatement: options.onStatement } : {});
+  const sqlite = storage.sqlite;
+  const sqliteOnly = () => {
+    if (!sqlite) throw new StorageUnsupportedError('This operation');
+    return sqlite;
+  };
+  const feed = options.changeFeed?.feed ?? new LocalChangeFeed();
+  // Without a shared feed, instances on one PostgreSQL cannot hear each other's writes: their caches expire instead.
+  const maxAgeMs = storage.dialect === 'postgres' && !options.changeFeed?.shared ? UNSHARED_CACHE_MAX_AGE_MS : undefined;
+  const onCacheError = (error: unknown) => logger.error({ err: error }, 'reloading a cache from the database failed; the previous copy stays in use');
+  const catalog = new CatalogSnapshot(storage.catalog, feed, { maxAgeMs, onError: onCacheError });
+  const keys = new KeyCache(storage.keys, feed, { maxAgeMs, onError: onCacheError });
+  if (sqlite) {
+    // SQLite starts synchronously, as it always has: a broken config file or stored secret stops buildApp itself.
+    const interrupted = markInterrupted(sqlite);
+    if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
+    syncKnownProviders(sqlite, config.providers);
+    seedCatalog(sqlite, readCatalogSeed());
+  }
 
   warmTokenizer();
   const registry = new AdapterRegistry(startupAdapterConfigs(config.providers), { localDelayMs: config.localDelayMs });
-  const recorder = new UsageRecorder(db, {
+  const recorder = new UsageRecorder(storage.ledger, {
     clock,
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
-  const budgets = new BudgetTracker(db);
-  const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), budgets);
+  // budget.ts and admission.ts (the Redis work's) still read SQLite; on PostgreSQL they get the handle that throws,
+  // reached only for keys with a budget or a model allowlist. storage.ledger.spentSince is their PostgreSQL seam.
+  const legacyDb: Db = sqlite ?? (new Proxy({}, { get: () => sqliteOnly() }) as Db);
+  const budgets = new BudgetTracker(legacyDb);
+  const admission = new AdmissionControl(legacyDb, new InMemoryRateLimitStore(), budgets);
   const router = new Router({ config: config.routing, clock });
-  const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent });
+  const completions = new CompletionService({ catalog, ledger: storage.ledger, registry, recorder, admission, router, storeContent: config.storeContent });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
-    db,
+    get db() {
+      return sqliteOnly();
+    },
+    storage,
+    feed,
+    catalog,
+    keys,
     registry,
     recorder,
     completions,
@@ -99,18 +137,61 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     router,
     ...(secrets ? { secrets } : {}),
     upstreamGuard: createUpstreamGuard({ allowPrivate: config.allowPrivateUpstreams }),
-    audit: (entry) => {
-      recordAudit(db, entry);
+    audit: async (entry) => {
+      await storage.audit.record(entry);
     },
   };
-  if (config.configFile) {
-    const applied = applyConfigFile(services, config.configFile);
-    logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
+  const keyChanged = async (): Promise<void> => {
+    feed.publish('keys');
+    await keys.refresh();
+  };
+  if (sqlite) {
+    if (config.configFile) {
+      const applied = applyConfigFile({ db: sqlite, audit: (entry) => storage.audit.record(entry) }, config.configFile);
+      logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
+    }
+    const restored = registerStoredProviders(services);
+    if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
   }
-  const restored = registerStoredProviders(services);
-  if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
 
-  const observability = createObservability({ db, recorder, activeCompletions: () => completions.activeCount }, logger, {
+  /** PostgreSQL starts asynchronously, before listening: migrations, crash recovery, providers, seed, config file. */
+  const initializePostgres = async (): Promise<void> => {
+    await storage.migrate();
+    const interrupted = await storage.ledger.markInterrupted();
+    if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
+    await storage.catalog.syncProviders(knownProviders(config.providers));
+    await storage.catalog.seed(readCatalogSeed());
+    if (config.configFile) {
+      if (config.configFile.models.length > 0) throw new StorageUnsupportedError(`Declaring models in the config file (${config.configFile.path})`);
+      const createdKeys = [];
+      for (const key of config.configFile.keys) {
+        const created = await ensureBootstrapKey({ keys: storage.keys, audit: services.audit }, key, key.secret);
+        if (created) createdKeys.push(created.name);
+      }
+      logger.info({ file: config.configFile.path, createdKeys }, 'config file applied');
+    }
+    const { registered, toEnable } = registerProviderRows(services, (await storage.catalog.load()).providers);
+    for (const id of toEnable) await storage.catalog.writeProvider({ id, enabled: true });
+    if (registered.length > 0) logger.info({ providers: registered }, 'providers configured through the API are back');
+    logger.info(
+      {
+        database: 'postgres',
+        sharedChangeFeed: options.changeFeed?.shared ?? false,
+        perInstance: ['rate limits', 'tokens per minute', 'concurrent streams', 'budget reservations', 'circuit breakers and latency statistics', 'usageEvents subscriptions'],
+        cachedAtMostMs: maxAgeMs ?? null,
+      },
+      maxAgeMs === undefined
+        ? 'storage: PostgreSQL; keys and catalog cached, invalidated through the shared change feed'
+        : `storage: PostgreSQL without a shared change feed; keys and catalog are cached per instance for at most ${maxAgeMs} ms, and limits, budgets, breakers and usageEvents are per instance`,
+    );
+  };
+  // Caches load once the database is ready: synchronously on SQLite, in start() on PostgreSQL.
+  if (sqlite) {
+    void catalog.start();
+    void keys.start();
+  }
+
+  const observability = createObservability({ ledger: storage.ledger, keyPrefix: (id) => keys.prefixOf(id), recorder, activeCompletions: () => completions.activeCount }, logger, {
     retentionDays: config.retentionDays,
     defaultMetrics: true,
   });
@@ -118,7 +199,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   const tracing = createTracing(config.tracing);
   // Observed: the access log learns which key a request authenticated with.
-  const authenticator = observedAuthenticator(createAuthenticator(db, config.adminKey, clock));
+  const authenticator = observedAuthenticator(createAuthenticator(keys, config.adminKey, clock));
   const graphql = createGraphQLServer(services, authenticator, logger);
   let draining = false;
   const isDraining = (): boolean => draining;
@@ -137,7 +218,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       inflight,
       onShed: () => observability.metrics.shed('http'),
       tracer: tracing.tracer,
-      readinessChecks: coreReadinessChecks({ ping: database.ping, pendingMigrations: database.pendingMigrations, isDraining }),
+      readinessChecks: coreReadinessChecks({ ping: () => storage.ping(), pendingMigrations: () => storage.pendingMigrations(), isDraining }),
     }),
   );
   const webSockets = createGraphQLWebSocketBridge({
@@ -155,12 +236,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
   const readConfig = options.loadConfig ?? (() => loadConfig(undefined, { configPath: config.configFile?.path ?? undefined }));
-  const reloadConfig = (): ConfigReload => {
+  const reloadConfig = async (): Promise<ConfigReload> => {
     const before = services.config;
     try {
-      const next = applyReload({ ...services, config: before }, readConfig());
+      const next = applyReload({ ...services, db: sqliteOnly(), audit: (entry) => storage.audit.record(entry), config: before }, readConfig());
       services.config = next;
-      services.audit({ actorKeyId: null, action: 'config.reload', targetType: 'config', targetId: next.configFile?.path ?? 'environment', before: configSummary(before), after: configSummary(next) });
+      feed.publish('catalog');
+      await keyChanged();
+      await services.audit({ actorKeyId: null, action: 'config.reload', targetType: 'config', targetId: next.configFile?.path ?? 'environment', before: configSummary(before), after: configSummary(next) });
       logger.info({ file: next.configFile?.path, providers: services.registry.ids() }, 'configuration reloaded');
       return { ok: true };
     } catch (error) {
@@ -176,8 +259,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     services,
     server,
     logger,
-    start: () =>
-      new Promise((resolve, reject) => {
+    start: async () => {
+      if (!sqlite) {
+        await initializePostgres();
+        await Promise.all([catalog.start(), keys.start()]);
+      }
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
@@ -186,7 +273,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve({ url: `http://${host}:${port}`, port });
         });
-      }),
+      });
+    },
     stop: () => {
       stopping ??= (async () => {
         draining = true;
@@ -203,7 +291,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await recorder.close();
         // After the last request and ledger commit ended their spans, so the final batch holds them.
         await tracing.shutdown();
-        database.close();
+        catalog.close();
+        keys.close();
+        await storage.close();
         await closeHttpAgent();
         await services.upstreamGuard.close();
       })();

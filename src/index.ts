@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   };
   // SIGHUP re-reads the config file in this process only; a broken file is logged and the old config stays.
   process.on('SIGHUP', () => {
-    app.reloadConfig();
+    void app.reloadConfig();
   });
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -1,7 +1,10 @@
 import type { AdmissionControl, Admission } from '../auth/admission.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { CatalogLookup } from '../db/storage.js';
 import type { Db } from '../db/client.js';
+import { findEndpoint, findModel, endpointsOfModel } from '../db/catalog.js';
 import { saveContent } from '../db/contents.js';
+import type { LedgerStore } from '../db/ledger.js';
 import type { AttemptRecord, GenerationRow, GenerationStatus } from '../db/schema.js';
 import { ModelNotFoundError, asGatewayError, type GatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
@@ -24,7 +27,11 @@ import { validateAgainstModel, validateCompletionInput } from './validate.js';
 import { failureForCaller } from './visibility.js';
 
 export interface CompletionServiceDeps {
-  db: Db;
+  /** Where models resolve: the instance's catalog snapshot; or, given `db` alone, SQLite's prepared lookups. */
+  catalog?: CatalogLookup;
+  /** Where stored content goes (SWITCHBOARD_STORE_CONTENT); `db`'s table when absent. */
+  ledger?: Pick<LedgerStore, 'saveContent'>;
+  db?: Db;
   admission: AdmissionControl;
   registry: AdapterRegistry;
   recorder: UsageRecorder;
@@ -154,7 +161,8 @@ type AttemptTrace = Pick<LiveAttempt, 'trace'>;
  * the client), price the usage and record the generation — committed before the answer goes out.
  */
 export class CompletionService {
-  private readonly db: Db;
+  private readonly catalog: CatalogLookup;
+  private readonly ledger: Pick<LedgerStore, 'saveContent'>;
   private readonly registry: AdapterRegistry;
   private readonly recorder: UsageRecorder;
   private readonly admission: AdmissionControl;
@@ -165,7 +173,12 @@ export class CompletionService {
   private idleWaiters: Array<() => void> = [];
 
   constructor(deps: CompletionServiceDeps) {
-    this.db = deps.db;
+    const db = deps.db;
+    const catalog = deps.catalog ?? (db ? sqliteCatalogLookup(db) : undefined);
+    const ledger = deps.ledger ?? (db ? { saveContent: async (...args: Parameters<LedgerStore['saveContent']>) => saveContent(db, ...args) } : undefined);
+    if (!catalog || !ledger) throw new TypeError('CompletionService needs a catalog and a ledger, or a SQLite db');
+    this.catalog = catalog;
+    this.ledger = ledger;
     this.registry = deps.registry;
     this.recorder = deps.recorder;
     this.admission = deps.admission;
@@ -183,7 +196,7 @@ export class CompletionService {
     validateCompletionInput(input);
     // A request's own fallbacks win; otherwise the ones routing config declares for the model.
     const fallbacks = input.models ?? this.router.fallbacksFor(input.model) ?? [];
-    const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.db, this.registry, requested));
+    const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.catalog, this.registry, requested));
     const primary = resolutions[0]?.model;
     if (primary) validateAgainstModel(input, primary);
     if (resolutions.every((resolution) => resolution.candidates.length === 0)) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);
@@ -289,7 +302,7 @@ export class CompletionService {
       run.succeeded(usage);
       const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
-      this.keepContent(trace, response.content, response.toolCalls, finishedAt);
+      await this.keepContent(trace, response.content, response.toolCalls, finishedAt);
       return {
         id: trace.id,
         requestedModel: input.model,
@@ -382,7 +395,7 @@ export class CompletionService {
           const finishedAt = this.clock.now();
           await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }), caller);
           recorded = true;
-          this.keepContent(trace, answerText === '' && answerCalls.size > 0 ? null : answerText, [...answerCalls.values()], finishedAt);
+          await this.keepContent(trace, answerText === '' && answerCalls.size > 0 ? null : answerText, [...answerCalls.values()], finishedAt);
           yield { type: 'done', id: trace.id, finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, latencyMs: finishedAt - trace.startedAt };
           return;
         }
@@ -456,10 +469,10 @@ export class CompletionService {
    * With SWITCHBOARD_STORE_CONTENT, keeps what was asked and answered beside the committed row (its foreign key
    * needs the row first). Only answered generations: a failed one has no answer to continue from.
    */
-  private keepContent(trace: GenerationTrace, content: string | null, toolCalls: ToolCall[], now: number): void {
+  private async keepContent(trace: GenerationTrace, content: string | null, toolCalls: ToolCall[], now: number): Promise<void> {
     if (!this.storeContent) return;
     try {
-      saveContent(this.db, trace.id, { messages: trace.input.messages, answer: { content, toolCalls } }, now);
+      await this.ledger.saveContent(trace.id, { messages: trace.input.messages, answer: { content, toolCalls } }, now);
     } catch {
       // The answer is committed and paid for: losing its copy must not turn it into a failure. A later
       // previous_response_id or GET then finds nothing stored and says so.
@@ -510,4 +523,13 @@ function toDelta(id: string, event: Exclude<StreamEvent, { type: 'start' } | { t
       return { type: 'delta', id, text: '', reasoning: '', toolCalls: [call] };
     }
   }
+}
+
+/** The catalog lookups straight from a SQLite database, for services built without a snapshot (tests). */
+function sqliteCatalogLookup(db: Db): CatalogLookup {
+  return {
+    findModel: (idOrAlias) => findModel(db, idOrAlias),
+    findEndpoint: (providerId, providerModelId) => findEndpoint(db, providerId, providerModelId),
+    endpointsOfModel: (modelId) => endpointsOfModel(db, modelId),
+  };
 }
