@@ -7,6 +7,8 @@ export type { CatalogLookup };
 
 export interface CatalogIndex extends CatalogLookup {
   providers: readonly ProviderRow[];
+  /** Every model, in id order. */
+  models: readonly ModelRow[];
   /** By id only (no alias), as the GraphQL loaders read it. */
   model(id: string): ModelRow | undefined;
   provider(id: string): ProviderRow | undefined;
@@ -49,6 +51,7 @@ export function indexCatalog(rows: CatalogRows): CatalogIndex {
   }
   return {
     providers: rows.providers,
+    models: [...rows.models].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     model: (id) => models.get(id),
     provider: (id) => providers.get(id),
     aliasesOf: (modelId) => aliasesByModel.get(modelId) ?? [],

@@ -43,7 +43,7 @@ export function createPgStorage(url: string, options: { onStatement?: (sql: stri
           .limit(page.limit);
       },
       count: async () => (await db.select({ count: count() }).from(apiKeys))[0]?.count ?? 0,
-      all: () => db.select().from(apiKeys),
+      all: async () => db.select().from(apiKeys),
       revoke: async (id, now) => {
         await db.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, id));
         return (await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1))[0];
