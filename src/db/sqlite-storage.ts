@@ -1,7 +1,7 @@
 import { asc } from 'drizzle-orm';
 import { countApiKeys, findApiKey, findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from './api-keys.js';
 import { countAudit, listAudit, recordAudit } from './audit.js';
-import { existingModelIds, writeProvider } from './catalog-admin.js';
+import { existingModelIds, updateEndpoint, writeProvider } from './catalog-admin.js';
 import type { DatabaseHandle, Db } from './client.js';
 import { apiKeys, modelAliases, modelEndpoints, models, providers } from './schema.js';
 import { seedCatalog, syncProviders } from './seed.js';
@@ -46,6 +46,7 @@ export function createSqliteStorage(handle: DatabaseHandle): Storage {
       seed: async (seed, now) => seedCatalog(db, seed, now),
       writeProvider: async (input, now) => writeProvider(db, input, now),
       existingModelIds: async (ids) => existingModelIds(db, ids),
+      updateEndpoint: async (input, now) => updateEndpoint(db, input, now),
     },
     migrate: async () => undefined,
     ping: async () => handle.ping(),

@@ -1,6 +1,6 @@
 import type { ApiKeyPage } from './api-keys.js';
 import type { AuditEntry, AuditFilter, AuditPage } from './audit.js';
-import type { ProviderWrite } from './catalog-admin.js';
+import type { EndpointWrite, ProviderWrite } from './catalog-admin.js';
 import type { Db } from './client.js';
 import type { Dialect, LedgerStore } from './ledger.js';
 import type { ApiKeyRow, AuditRow, ModelEndpointRow, ModelRow, ProviderRow } from './schema.js';
@@ -51,6 +51,8 @@ export interface CatalogStore {
   seed(seed: CatalogSeed, now?: number): Promise<{ models: number; endpoints: number }>;
   writeProvider(input: ProviderWrite, now?: number): Promise<{ row: ProviderRow; created: boolean }>;
   existingModelIds(ids: string[]): Promise<Set<string>>;
+  /** Edits one existing endpoint (prices, status, context length, weight); throws CatalogConflict for an unknown one. */
+  updateEndpoint(input: EndpointWrite, now?: number): Promise<ModelEndpointRow>;
 }
 
 /**

@@ -241,7 +241,11 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A model by canonical id or alias',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => findModel(context.services.db, String(args.id)) ?? null,
+    // On PostgreSQL from the instance's snapshot (at most as old as it is); on SQLite from the file, as ever.
+    resolve: (_root, args, context) => {
+      const { sqlite } = context.services.storage;
+      return (sqlite ? findModel(sqlite, String(args.id)) : context.services.catalog.findModel(String(args.id))) ?? null;
+    },
   }),
 }));
 
@@ -305,8 +309,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: ModelEndpointInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const before = findEndpoint(context.services.db, String(input.provider), input.providerModelId) ?? null;
-      const endpoint = updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
+      const { sqlite } = context.services.storage;
+      const before = (sqlite ? findEndpoint(sqlite, String(input.provider), input.providerModelId) : context.services.catalog.findEndpoint(String(input.provider), input.providerModelId)) ?? null;
+      const endpoint = await updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
       context.services.feed.publish('catalog');
       await context.services.catalog.refresh();
       await auditChange(context, 'model_endpoint.update', 'model_endpoint', endpoint.id, before, endpoint);

@@ -32,6 +32,24 @@ async function graphql(url: string, query: string, variables: Record<string, unk
 const CREATE_KEY = 'mutation { createApiKey(input: { name: "shared", scopes: [COMPLETIONS, READ] }) { secret apiKey { id } } }';
 const REVOKE_KEY = 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }';
 const COMPLETE = 'mutation { createCompletion(input: { model: "local/echo", messages: [{ role: USER, content: "hello" }] }) { id } }';
+const PRICED = 'mutation { createCompletion(input: { model: "local/echo", messages: [{ role: USER, content: "hello" }] }) { usage { costUsd } } }';
+const SET_PRICE = 'mutation ($price: Float!) { updateModelEndpoint(input: { provider: "local", providerModelId: "echo", promptPerMillion: $price, completionPerMillion: $price }) { id } }';
+const PRICE_SEEN = '{ model(id: "local/echo") { endpoints { pricing { promptPerMillion } } } }';
+
+/** What a completion through this instance costs: the routing snapshot's price, applied on the hot path. */
+async function cost(url: string): Promise<number> {
+  const body = await graphql(url, PRICED);
+  const completion = body.data?.['createCompletion'] as { usage: { costUsd: number } } | undefined;
+  if (!completion) throw new Error(JSON.stringify(body.errors));
+  return completion.usage.costUsd;
+}
+
+async function priceShown(url: string): Promise<number | null> {
+  const body = await graphql(url, PRICE_SEEN);
+  const model = body.data?.['model'] as { endpoints: Array<{ pricing: { promptPerMillion: number | null } }> } | undefined;
+  if (!model) throw new Error(JSON.stringify(body.errors));
+  return model.endpoints[0]?.pricing.promptPerMillion ?? null;
+}
 
 async function createKey(url: string): Promise<{ secret: string; id: string }> {
   const body = await graphql(url, CREATE_KEY);
@@ -81,6 +99,13 @@ describe.each(DIALECTS)('keys, catalog and caches on %s', (dialect) => {
     expect(await within(1000, async () => !(await authenticated(b.url, key.secret)))).toBeLessThan(1000);
     expect((await storage.audit.list({ targetType: 'api_key' }, { limit: 10 })).map((entry) => entry.action)).toEqual(['api_key.revoke', 'api_key.create']);
     expect(await storage.keys.count()).toBe(1);
+
+    // A catalog edit through a: a's next request is charged the new price, and b's within a second (the feed).
+    expect(await cost(b.url)).toBe(0);
+    expect((await graphql(a.url, SET_PRICE, { price: 1_000_000 })).errors).toBeUndefined();
+    expect(await cost(a.url)).toBeGreaterThan(0);
+    expect(await within(1000, async () => (await cost(b.url)) > 0)).toBeLessThan(1000);
+    expect(await priceShown(b.url)).toBe(1_000_000);
   }, 60_000);
 });
 
@@ -97,6 +122,11 @@ describe('PostgreSQL instances without a shared feed', () => {
     expect((await graphql(a.url, REVOKE_KEY, { id: key.id })).errors).toBeUndefined();
     expect(await authenticated(a.url, key.secret)).toBe(false);
     await within(5500, async () => !(await authenticated(b.url, key.secret)));
+    // A catalog edit through a reaches b's routing within 5 s, and a's at once.
+    expect((await graphql(a.url, SET_PRICE, { price: 2_000_000 })).errors).toBeUndefined();
+    expect(await cost(a.url)).toBeGreaterThan(0);
+    await within(5500, async () => (await cost(b.url)) > 0);
+    expect(await priceShown(b.url)).toBe(2_000_000);
     // The answered generations are in the one ledger, whichever instance served them.
     const [usage] = await a.app.services.storage.ledger.queryUsage({ apiKeyId: key.id }, []);
     expect(usage?.requests).toBeGreaterThanOrEqual(2);

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, type SQL } from 'drizzle-orm';
 import { dollarsPerMillionToMicros } from '../../money.js';
 import { auditRow, type AuditFilter } from '../audit.js';
-import { endpointId } from '../catalog-admin.js';
+import { CatalogConflict, endpointChanges, endpointId } from '../catalog-admin.js';
 import type { ProviderRow } from '../schema.js';
 import type { Storage } from '../storage.js';
 import { openPostgres } from './client.js';
@@ -173,6 +173,18 @@ export function createPgStorage(url: string, options: { onStatement?: (sql: stri
           if (input.apiKeyCiphertext !== undefined) changes.apiKeyCiphertext = input.apiKeyCiphertext;
           await tx.update(providers).set(changes).where(eq(providers.id, input.id));
           return { row: { ...existing, ...changes }, created: false };
+        }),
+      updateEndpoint: async (input, now = Date.now()) =>
+        db.transaction(async (tx) => {
+          const [existing] = await tx
+            .select()
+            .from(modelEndpoints)
+            .where(and(eq(modelEndpoints.providerId, input.providerId), eq(modelEndpoints.providerModelId, input.providerModelId)))
+            .for('update');
+          if (!existing) throw new CatalogConflict(`No endpoint ${endpointId(input.providerId, input.providerModelId)}`);
+          const changes = endpointChanges(input, now);
+          await tx.update(modelEndpoints).set(changes).where(eq(modelEndpoints.id, existing.id));
+          return { ...existing, ...changes };
         }),
       existingModelIds: async (ids) => {
         if (ids.length === 0) return new Set();
