@@ -27,7 +27,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { url } = await app.start();
+  let url: string;
+  try {
+    ({ url } = await app.start());
+  } catch (error) {
+    // On PostgreSQL the database is reached, migrated and read here: an unreachable server, a refused config file
+    // or an unopenable stored secret stops start-up with one line naming it.
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    logger.fatal({ err: error }, 'start-up failed');
+    console.error(`start-up failed: ${error instanceof Error ? error.message : String(error)}${cause}`);
+    await app.stop().catch(() => undefined);
+    process.exit(1);
+  }
   if (!config.adminKey) {
     logger.warn('open local mode: no SWITCHBOARD_ADMIN_KEY is set, so every caller is admin; listening on loopback only');
   }
