@@ -138,6 +138,18 @@ describe.each(DIALECTS)('the ledger on %s', (dialect) => {
     expect(await storage.ledger.spentSince('key_a', BASE + 500)).toBe(20 + 40 + 1000);
   });
 
+  it('commits a row whose text holds a NUL character (PostgreSQL stores U+FFFD instead), rather than retrying forever', async () => {
+    const { storage } = await fresh(dialect);
+    const recorder = new UsageRecorder(storage.ledger, { retryDelayMs: 10_000 });
+    const attempts = [{ providerId: 'p1', providerModelId: 'one', status: 'FAILED' as const, latencyMs: 1, errorMessage: 'x\u0000y \\u0000 kept' }];
+    await recorder.finish(row('gen_nul', { status: 'FAILED', errorMessage: 'bad\u0000byte', attempts }));
+    const stored = await storage.ledger.findGeneration('gen_nul');
+    const replacement = dialect === 'postgres' ? '\uFFFD' : '\u0000';
+    expect(stored?.errorMessage).toBe(`bad${replacement}byte`);
+    expect(stored?.attempts?.[0]?.errorMessage).toBe(`x${replacement}y \\u0000 kept`);
+    await recorder.close();
+  });
+
   it('deletes expired finished rows with their content and keeps in-flight ones', async () => {
     const { storage } = await fresh(dialect);
     await storage.ledger.writeGenerations([row('gen_old'), row('gen_busy', { status: 'IN_PROGRESS' }), row('gen_new', { createdAt: BASE + DAY })]);

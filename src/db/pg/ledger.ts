@@ -31,40 +31,33 @@ const COLUMN_TYPES: Record<string, string> = {
 
 const COLUMN_LIST = GENERATION_COLUMNS.map(([, column]) => column).join(', ');
 
-/** The multi-row upsert for `size` rows; its text is cached per size so postgres.js reuses the prepared statement. */
-const statements = new Map<number, string>();
-function upsertStatement(size: number): string {
-  let text = statements.get(size);
-  if (text === undefined) {
-    const width = GENERATION_COLUMNS.length;
-    const tuples = Array.from(
-      { length: size },
-      (_, row) => `(${GENERATION_COLUMNS.map(([, column], index) => `$${row * width + index + 1}::${COLUMN_TYPES[column] ?? 'text'}`).join(', ')})`,
-    );
-    text = `insert into generations (${COLUMN_LIST}) values ${tuples.join(', ')} on conflict (id) do update set ${GENERATION_UPSERT_SET}`;
-    if (size <= 64) statements.set(size, text);
-  }
-  return text;
-}
-
-/** A batch in statements of at most this many rows: PostgreSQL allows 65,535 parameters per statement. */
-const MAX_ROWS_PER_STATEMENT = 500;
+/**
+ * The batch travels as one JSON parameter (an array of rows, each an array in GENERATION_COLUMNS order) and is
+ * unpacked by the server: one statement text whatever the batch size, so it is prepared once per connection, and
+ * the client's work per row is one JSON.stringify of an array instead of binding 31 typed parameters.
+ */
+const UPSERT = `insert into generations (${COLUMN_LIST})
+  select ${GENERATION_COLUMNS.map(([, column], index) => `(row->>${index})::${COLUMN_TYPES[column] ?? 'text'}`).join(', ')}
+  from jsonb_array_elements($1::jsonb) as rows(row)
+  on conflict (id) do update set ${GENERATION_UPSERT_SET}`;
 
 const asIs = (value: boolean): boolean => value;
 
-/** Rows of one commit: a single multi-row statement (no transaction round trips) unless the batch is very large. */
+/** Rows of one commit: a single statement, so one round trip and PostgreSQL's own transaction around it. */
 export async function writeGenerationsPg(client: PgClient, rows: readonly GenerationRow[]): Promise<void> {
   if (rows.length === 0) return;
-  if (rows.length <= MAX_ROWS_PER_STATEMENT) {
-    await client.unsafe(upsertStatement(rows.length), rows.flatMap((row) => generationValues(row, asIs)), { prepare: rows.length <= 64 });
-    return;
-  }
-  await client.begin(async (tx) => {
-    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + MAX_ROWS_PER_STATEMENT);
-      await tx.unsafe(upsertStatement(chunk.length), chunk.flatMap((row) => generationValues(row, asIs)));
-    }
-  });
+  let batch = JSON.stringify(rows.map((row) => generationValues(row, asIs)));
+  // PostgreSQL stores no NUL character in text or jsonb; an upstream's error message with one must not hold the
+  // batch back forever (the recorder retries a failed commit), so it becomes U+FFFD. Rare: only then the slow path.
+  if (batch.includes('\\u0000')) batch = JSON.stringify(rows.map((row) => generationValues(row, asIs).map(withoutNul)));
+  await client.unsafe(UPSERT, [batch], { prepare: true });
+}
+
+/** A raw NUL, or the escape of one inside a JSON column's text (not an escaped backslash before "u0000"). */
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+function withoutNul<T>(value: T | string): T | string {
+  return typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD').replace(NUL_ESCAPE, '$1\\ufffd') : value;
 }
 
 function filterConditions(filter: GenerationFilter): SQL[] {
