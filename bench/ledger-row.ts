@@ -2,7 +2,7 @@
  * CPU per ledger row: what writing one generation costs the gateway process, by way of writing.
  *   sqlite-orm        the recorder before: Drizzle's prepared upsert with named placeholders (per-column mapping)
  *   sqlite-positional the recorder now: one positional upsert per row, a transaction per batch
-XX
+ *   postgres          the recorder on PostgreSQL: one upsert per batch, its rows one JSON parameter (this process's CPU only; the
  *                     server's is on its own process), and the wall time per row
  * Usage: npx tsx bench/ledger-row.ts [rows] — needs PostgreSQL at 127.0.0.1:5432 (creates and drops its database).
  */
