@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdmissionControl } from './auth/admission.js';
-import { BudgetTracker, sqliteSpentSince } from './auth/budget.js';
+import { BudgetTracker } from './auth/budget.js';
 import { createSecretBox } from './auth/secret-box.js';
 import { systemClock, type Clock } from './clock.js';
 import { DatabaseCacheStore } from './cache/database-store.js';
@@ -10,16 +10,23 @@ import { RedisCacheStore } from './cache/redis-store.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { ResponseCacheStore } from './cache/store.js';
 import { createAuthenticator } from './auth/viewer.js';
-import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { KeyCache } from './auth/key-cache.js';
+import { knownProviders, registerProviderRows, registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { CatalogSnapshot } from './catalog/snapshot.js';
+import type { ChangeFeed } from './coordination/change-feed.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
 import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
 import { createCoordination } from './coordination/coordination.js';
 import { applyConfigFile, applyReload, configSummary } from './config/apply.js';
-import { recordAudit } from './db/audit.js';
-import { openDatabase } from './db/client.js';
+import { ensureBootstrapKey } from './auth/keys.js';
+import { openDatabase, type Db } from './db/client.js';
 import { markInterrupted } from './db/generations.js';
+import { createPgStorage } from './db/pg/storage.js';
 import { readCatalogSeed, seedCatalog } from './db/seed.js';
+import { createSqliteStorage } from './db/sqlite-storage.js';
+import type { Storage } from './db/storage.js';
+import { StorageUnsupportedError } from './errors.js';
 import { createAccessLog, observedAuthenticator } from './http/access-log.js';
 import { createDashboardHandler } from './http/dashboard.js';
 import { createDispatcher } from './http/dispatcher.js';
@@ -49,7 +56,15 @@ export interface AppOptions {
   dashboardDirectory?: string;
   /** How reloadConfig() reads the configuration again; by default the process environment and the same file. */
   loadConfig?: () => Config;
+  /**
+   * Where committed changes to cached state are announced; an in-process feed by default. `shared` says the feed
+   * reaches every instance (Redis), which lifts the 5 s bound on what a PostgreSQL instance caches.
+   */
+  changeFeed?: { feed: ChangeFeed; shared: boolean };
 }
+
+/** What an instance caches from PostgreSQL at most this long when no shared feed tells it about other instances' writes. */
+export const UNSHARED_CACHE_MAX_AGE_MS = 5000;
 
 /** The outcome of a reload: on failure the old configuration stays in force. */
 export type ConfigReload = { ok: true } | { ok: false; error: string };
@@ -66,7 +81,7 @@ export interface App {
    * Reads the config file (and environment) again and applies providers, models, aliases and routing (SIGHUP),
    * writing the change to the audit trail. A broken file keeps the old configuration and logs why.
    */
-  reloadConfig(): ConfigReload;
+  reloadConfig(): Promise<ConfigReload>;
 }
 
 /**
@@ -78,35 +93,59 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const clock = options.clock ?? systemClock;
   // Adapters read upstream bodies through one module; it takes the configured cap before any adapter exists.
   setMaxUpstreamBodyBytes(config.limits.maxUpstreamBodyBytes);
-  const database = openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {});
-  const db = database.db;
-  const interrupted = markInterrupted(db);
-  if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
-  syncKnownProviders(db, config.providers);
-  seedCatalog(db, readCatalogSeed());
+  const sqliteHandle = config.databaseUrl === undefined ? openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {}) : undefined;
+  const storage: Storage = sqliteHandle ? createSqliteStorage(sqliteHandle) : createPgStorage(config.databaseUrl ?? '', options.onStatement ? { onStatement: options.onStatement } : {});
+  const sqlite = storage.sqlite;
+  const sqliteOnly = () => {
+    if (!sqlite) throw new StorageUnsupportedError('This operation');
+    return sqlite;
+  };
+  // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
+  const coordination = createCoordination(config.redis, logger);
+  const feed = options.changeFeed?.feed ?? coordination.changes;
+  const sharedFeed = options.changeFeed?.shared ?? coordination.shared !== undefined;
+  // Without a shared feed, instances on one PostgreSQL cannot hear each other's writes: their caches expire instead.
+  const maxAgeMs = storage.dialect === 'postgres' && !sharedFeed ? UNSHARED_CACHE_MAX_AGE_MS : undefined;
+  const onCacheError = (error: unknown) => logger.error({ err: error }, 'reloading a cache from the database failed; the previous copy stays in use');
+  const catalog = new CatalogSnapshot(storage.catalog, feed, { maxAgeMs, onError: onCacheError });
+  const keys = new KeyCache(storage.keys, feed, { maxAgeMs, onError: onCacheError });
+  if (sqlite) {
+    // SQLite starts synchronously, as it always has: a broken config file or stored secret stops buildApp itself.
+    const interrupted = markInterrupted(sqlite);
+    if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
+    syncKnownProviders(sqlite, config.providers);
+    seedCatalog(sqlite, readCatalogSeed());
+  }
 
   const registry = new AdapterRegistry(startupAdapterConfigs(config.providers), { localDelayMs: config.localDelayMs });
-  const recorder = new UsageRecorder(db, {
+  const recorder = new UsageRecorder(storage.ledger, {
     clock,
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
-  // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
-  const coordination = createCoordination(config.redis, logger);
-  const budgets = new BudgetTracker(sqliteSpentSince(db), coordination.budgets);
-  const admission = new AdmissionControl(db, coordination.rates, budgets, undefined, coordination.streams);
+  const budgets = new BudgetTracker((keyId, startMs) => storage.ledger.spentSince(keyId, startMs), coordination.budgets);
+  // admission.ts still reads a model's canonical id for allowlists from SQLite; on PostgreSQL it gets the handle
+  // that throws, reached only for keys with a model allowlist.
+  const legacyDb: Db = sqlite ?? (new Proxy({}, { get: () => sqliteOnly() }) as Db);
+  const admission = new AdmissionControl(catalog, coordination.rates, budgets, undefined, coordination.streams);
   const router = new Router({ config: config.routing, clock });
   // The response cache shares the one Redis connection (no queue while Redis is away, a short command timeout);
   // a Redis that is down costs an opted-in request a failed read, counted as a cache error, never the request.
   const cacheRedis = coordination.shared?.client;
   const cacheBound = { maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes };
-  const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(db, cacheBound, clock);
+  const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(legacyDb, cacheBound, clock);
   const cacheMetrics = new CacheMetrics(cacheStore);
   const cache = new ResponseCache(cacheStore, config.cache.scope, cacheMetrics);
-  const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent, cache, clock });
+  const completions = new CompletionService({ catalog, ledger: storage.ledger, registry, recorder, admission, router, storeContent: config.storeContent, cache, clock });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
-    db,
+    get db() {
+      return sqliteOnly();
+    },
+    storage,
+    feed,
+    catalog,
+    keys,
     registry,
     recorder,
     completions,
@@ -114,18 +153,63 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     router,
     ...(secrets ? { secrets } : {}),
     upstreamGuard: createUpstreamGuard({ allowPrivate: config.allowPrivateUpstreams }),
-    audit: (entry) => {
-      recordAudit(db, entry);
+    audit: async (entry) => {
+      await storage.audit.record(entry);
     },
   };
-  if (config.configFile) {
-    const applied = applyConfigFile(services, config.configFile);
-    logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
+  const keyChanged = async (): Promise<void> => {
+    feed.publish('keys');
+    await keys.refresh();
+  };
+  if (sqlite) {
+    if (config.configFile) {
+      const applied = applyConfigFile({ db: sqlite, audit: (entry) => storage.audit.record(entry) }, config.configFile);
+      logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
+    }
+    const restored = registerStoredProviders(services);
+    if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
   }
-  const restored = registerStoredProviders(services);
-  if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
 
-  const observability = createObservability({ db, recorder, activeCompletions: () => completions.activeCount }, logger, {
+  /** PostgreSQL starts asynchronously, before listening: migrations, crash recovery, providers, seed, config file. */
+  const initializePostgres = async (): Promise<void> => {
+    await storage.migrate();
+    const interrupted = await storage.ledger.markInterrupted();
+    if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
+    await storage.catalog.syncProviders(knownProviders(config.providers));
+    await storage.catalog.seed(readCatalogSeed());
+    if (config.configFile) {
+      if (config.configFile.models.length > 0) throw new StorageUnsupportedError(`Declaring models in the config file (${config.configFile.path})`);
+      const createdKeys = [];
+      for (const key of config.configFile.keys) {
+        const created = await ensureBootstrapKey({ keys: storage.keys, audit: services.audit }, key, key.secret);
+        if (created) createdKeys.push(created.name);
+      }
+      logger.info({ file: config.configFile.path, createdKeys }, 'config file applied');
+    }
+    const { registered, toEnable } = registerProviderRows(services, (await storage.catalog.load()).providers);
+    for (const id of toEnable) await storage.catalog.writeProvider({ id, enabled: true });
+    if (registered.length > 0) logger.info({ providers: registered }, 'providers configured through the API are back');
+    logger.info(
+      {
+        database: 'postgres',
+        sharedChangeFeed: sharedFeed,
+        perInstance: coordination.shared ? [] : ['rate limits', 'tokens per minute', 'concurrent streams', 'budget reservations', 'circuit breakers and latency statistics', 'usageEvents subscriptions'],
+        cachedAtMostMs: maxAgeMs ?? null,
+      },
+      coordination.shared
+        ? 'storage: PostgreSQL; keys and catalog cached, invalidated through the shared change feed; limits, budgets, breakers and usageEvents shared through Redis'
+        : maxAgeMs === undefined
+        ? 'storage: PostgreSQL; keys and catalog cached, invalidated through the shared change feed'
+        : `storage: PostgreSQL without a shared change feed; keys and catalog are cached per instance for at most ${maxAgeMs} ms, and limits, budgets, breakers and usageEvents are per instance`,
+    );
+  };
+  // Caches load once the database is ready: synchronously on SQLite, in start() on PostgreSQL.
+  if (sqlite) {
+    void catalog.start();
+    void keys.start();
+  }
+
+  const observability = createObservability({ ledger: storage.ledger, keyPrefix: (id) => keys.prefixOf(id), recorder, activeCompletions: () => completions.activeCount }, logger, {
     retentionDays: config.retentionDays,
     defaultMetrics: true,
   });
@@ -135,7 +219,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   const tracing = createTracing(config.tracing);
   // Observed: the access log learns which key a request authenticated with.
-  const authenticator = observedAuthenticator(createAuthenticator(db, config.adminKey, clock));
+  const authenticator = observedAuthenticator(createAuthenticator(keys, config.adminKey, clock));
   const graphql = createGraphQLServer(services, authenticator, logger);
   let draining = false;
   const isDraining = (): boolean => draining;
@@ -154,7 +238,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       inflight,
       onShed: () => observability.metrics.shed('http'),
       tracer: tracing.tracer,
-      readinessChecks: coreReadinessChecks({ ping: database.ping, pendingMigrations: database.pendingMigrations, isDraining }),
+      readinessChecks: coreReadinessChecks({ ping: () => storage.ping(), pendingMigrations: () => storage.pendingMigrations(), isDraining }),
       dashboard: createDashboardHandler(options.dashboardDirectory),
     }),
   );
@@ -173,12 +257,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
 
   const readConfig = options.loadConfig ?? (() => loadConfig(undefined, { configPath: config.configFile?.path ?? undefined }));
-  const reloadConfig = (): ConfigReload => {
+  const reloadConfig = async (): Promise<ConfigReload> => {
     const before = services.config;
     try {
-      const next = applyReload({ ...services, config: before }, readConfig());
+      const next = applyReload({ ...services, db: sqliteOnly(), audit: (entry) => storage.audit.record(entry), config: before }, readConfig());
       services.config = next;
-      services.audit({ actorKeyId: null, action: 'config.reload', targetType: 'config', targetId: next.configFile?.path ?? 'environment', before: configSummary(before), after: configSummary(next) });
+      feed.publish('catalog');
+      await keyChanged();
+      await services.audit({ actorKeyId: null, action: 'config.reload', targetType: 'config', targetId: next.configFile?.path ?? 'environment', before: configSummary(before), after: configSummary(next) });
       logger.info({ file: next.configFile?.path, providers: services.registry.ids() }, 'configuration reloaded');
       return { ok: true };
     } catch (error) {
@@ -195,6 +281,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     server,
     logger,
     start: async () => {
+      if (!sqlite) {
+        await initializePostgres();
+        await Promise.all([catalog.start(), keys.start()]);
+      }
       await attached;
       await coordination.ready(2000);
       return new Promise((resolve, reject) => {
@@ -225,7 +315,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await coordination.close();
         // After the last request and ledger commit ended their spans, so the final batch holds them.
         await tracing.shutdown();
-        database.close();
+        catalog.close();
+        keys.close();
+        await storage.close();
         await closeHttpAgent();
         await services.upstreamGuard.close();
       })();

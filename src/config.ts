@@ -51,8 +51,10 @@ const envSchema = z.object({
 export interface Config {
   port: number;
   host: string;
-  /** Path of the SQLite file, or ':memory:'. */
+  /** Path of the SQLite file, or ':memory:'; unused when `databaseUrl` names PostgreSQL. */
   databasePath: string;
+  /** A `postgres://` URL from DATABASE_URL: the ledger, keys, catalog and audit trail live in PostgreSQL. */
+  databaseUrl: string | undefined;
   adminKey: string | undefined;
   providers: ProviderConfig[];
   /** Delay between the local provider's streamed words, so a demo stream is visible. */
@@ -175,12 +177,14 @@ function fileProviders(file: ConfigFile, env: NodeJS.ProcessEnv): ProviderConfig
 }
 
 
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
 function databasePath(url: string): string {
   if (url === ':memory:' || url === 'file::memory:') return ':memory:';
   if (url.startsWith('file:')) return url.slice('file:'.length);
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    throw new ConfigError('DATABASE_URL: PostgreSQL is not supported yet; use file:./switchboard.db');
-  }
+  if (isPostgresUrl(url)) return '';
   return url;
 }
 
@@ -257,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     port: values.PORT,
     host: values.HOST,
     databasePath: databasePath(values.DATABASE_URL),
+    databaseUrl: isPostgresUrl(values.DATABASE_URL) ? values.DATABASE_URL : undefined,
     adminKey: values.SWITCHBOARD_ADMIN_KEY,
     providers,
     localDelayMs: values.SWITCHBOARD_LOCAL_DELAY_MS,

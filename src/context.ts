@@ -3,6 +3,7 @@ import type { Viewer } from './auth/viewer.js';
 import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds, usageByModelWindows, type ModelUsageKey, type ModelUsageSummary } from './db/catalog.js';
 import type { Db } from './db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
+import { StorageUnsupportedError } from './errors.js';
 import type { Services } from './services.js';
 import type { TraceScope } from './telemetry/tracing.js';
 
@@ -31,7 +32,30 @@ export interface Context {
 }
 
 /** Fresh loaders per operation, so caching never outlives a request or leaks between callers. */
-export function createLoaders(db: Db): Loaders {
+export function createLoaders(services: Pick<Services, 'storage' | 'catalog'>): Loaders {
+  const db = services.storage.sqlite;
+  return db ? sqliteLoaders(db) : snapshotLoaders(services.catalog, services.storage.dialect);
+}
+
+/** On PostgreSQL the catalog loaders read the instance's snapshot: no query, and at most as old as the snapshot is. */
+function snapshotLoaders(catalog: Services['catalog'], dialect: string): Loaders {
+  const batch = <K, V>(read: (index: Services['catalog']['index'], key: K) => V) => (keys: readonly K[]) => {
+    const index = catalog.index;
+    return Promise.resolve(keys.map((key) => read(index, key)));
+  };
+  return {
+    model: new DataLoader(batch((index, id: string) => index.model(id))),
+    provider: new DataLoader(batch((index, id: string) => index.provider(id))),
+    endpointsByModel: new DataLoader(batch((index, id: string) => [...index.endpointsOfModel(id)])),
+    endpointsByProvider: new DataLoader(batch((index, id: string) => [...index.endpointsOfProvider(id)])),
+    aliasesByModel: new DataLoader(batch((index, id: string) => [...index.aliasesOf(id)])),
+    modelUsage: new DataLoader(() => Promise.reject(new StorageUnsupportedError(`Model.usage on ${dialect}`)), {
+      cacheKeyFn: (key) => `${key.modelId}|${key.from ?? ''}|${key.to ?? ''}`,
+    }),
+  };
+}
+
+function sqliteLoaders(db: Db): Loaders {
   return {
     model: new DataLoader((ids) => Promise.resolve(modelsByIds(db, ids))),
     provider: new DataLoader((ids) => Promise.resolve(providersByIds(db, ids))),
@@ -45,5 +69,5 @@ export function createLoaders(db: Db): Loaders {
 }
 
 export function createContext(services: Services, viewer: Viewer, requestId: string, signal: AbortSignal | undefined, trace?: TraceScope): Context {
-  return { services, viewer, requestId, loaders: createLoaders(services.db), signal, ...(trace ? { trace } : {}) };
+  return { services, viewer, requestId, loaders: createLoaders(services), signal, ...(trace ? { trace } : {}) };
 }

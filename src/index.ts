@@ -27,7 +27,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { url } = await app.start();
+  let url: string;
+  try {
+    ({ url } = await app.start());
+  } catch (error) {
+    // On PostgreSQL the database is reached, migrated and read here: an unreachable server, a refused config file
+    // or an unopenable stored secret stops start-up with one line naming it.
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    logger.fatal({ err: error }, 'start-up failed');
+    console.error(`start-up failed: ${error instanceof Error ? error.message : String(error)}${cause}`);
+    await app.stop().catch(() => undefined);
+    process.exit(1);
+  }
   if (!config.adminKey) {
     logger.warn('open local mode: no SWITCHBOARD_ADMIN_KEY is set, so every caller is admin; listening on loopback only');
   }
@@ -54,7 +65,7 @@ async function main(): Promise<void> {
   };
   // SIGHUP re-reads the config file in this process only; a broken file is logged and the old config stays.
   process.on('SIGHUP', () => {
-    app.reloadConfig();
+    void app.reloadConfig();
   });
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

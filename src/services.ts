@@ -4,7 +4,11 @@ import type { UpstreamGuard } from './catalog/upstream-guard.js';
 import type { CompletionService } from './completions/service.js';
 import type { Config } from './config.js';
 import type { AuditEntry } from './db/audit.js';
+import type { KeyCache } from './auth/key-cache.js';
+import type { CatalogSnapshot } from './catalog/snapshot.js';
+import type { ChangeFeed } from './coordination/change-feed.js';
 import type { Db } from './db/client.js';
+import type { Storage } from './db/storage.js';
 import type { AdapterRegistry } from './providers/registry.js';
 import type { Router } from './routing/router.js';
 import type { UsageRecorder } from './usage/recorder.js';
@@ -15,7 +19,19 @@ import type { UsageRecorder } from './usage/recorder.js';
  */
 export interface Services {
   config: Config;
-  db: Db;
+  /**
+   * The SQLite handle, for the code paths that still speak SQLite only (admin catalog edits, model listing);
+   * reading it on PostgreSQL throws StorageUnsupportedError. Everything else goes through `storage`.
+   */
+  readonly db: Db;
+  /** The repository for the configured dialect (src/db/storage.ts). */
+  storage: Storage;
+  /** Announces committed changes to what instances cache (catalog, keys, providers). */
+  feed: ChangeFeed;
+  /** The routing catalog in memory (models, aliases, endpoints, providers). */
+  catalog: CatalogSnapshot;
+  /** Gateway keys in memory, by hash. */
+  keys: KeyCache;
   registry: AdapterRegistry;
   recorder: UsageRecorder;
   completions: CompletionService;
@@ -27,5 +43,5 @@ export interface Services {
   /** Checks base URLs set through the admin API, and the pool their calls connect through (src/catalog/upstream-guard.ts). */
   upstreamGuard: UpstreamGuard;
   /** Records an admin change in the audit trail; buildApp wires it to src/db/audit.ts. */
-  audit: (entry: AuditEntry) => void;
+  audit: (entry: AuditEntry) => Promise<void>;
 }

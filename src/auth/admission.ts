@@ -1,11 +1,10 @@
 import type { Caller, CompletionInput } from '../completions/types.js';
-import { findModel } from '../db/catalog.js';
-import type { Db } from '../db/client.js';
+import type { CatalogLookup } from '../db/storage.js';
 import type { ApiKeyRow, GenerationRow } from '../db/schema.js';
 import { BudgetExceededError, ForbiddenError, RateLimitedError } from '../errors.js';
 import { estimatePromptTokens } from '../providers/normalize.js';
 import type { Candidate } from '../routing/resolve.js';
-import { isModelAllowed } from './allowlist.js';
+import { canonicalAllowlist, isModelAllowed } from './allowlist.js';
 import type { BudgetStanding, BudgetTracker, ReserveOutcome } from './budget.js';
 import type { RateLimitStore } from './rate-limiter.js';
 import { InMemoryStreamSlots, type StreamSlots } from './stream-slots.js';
@@ -81,7 +80,7 @@ function outputLimit(input: CompletionInput, candidate: Candidate): number {
  */
 export class AdmissionControl {
   constructor(
-    private readonly db: Db,
+    private readonly catalog: Pick<CatalogLookup, 'findModel'>,
     private readonly rates: RateLimitStore,
     private readonly budgets: BudgetTracker,
     private readonly history: CompletionHistory = new CompletionHistory(),
@@ -91,7 +90,7 @@ export class AdmissionControl {
   /** Allowlist patterns with aliases resolved to canonical ids. */
   private allowedModels(key: ApiKeyRow): string[] | null {
     if (key.allowedModels === null) return null;
-    return key.allowedModels.map((pattern) => (pattern.endsWith('/*') ? pattern : (findModel(this.db, pattern)?.id ?? pattern)));
+    return canonicalAllowlist(this.catalog, key.allowedModels);
   }
 
   /** Succeeded answers teach the history what each endpoint's completions use and how long they take. */

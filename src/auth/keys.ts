@@ -1,7 +1,8 @@
 import { newId } from '../ids.js';
 import type { AuditEntry } from '../db/audit.js';
-import { findApiKey, findApiKeyByHash, insertApiKey, revokeApiKey as markRevoked } from '../db/api-keys.js';
+import { findApiKeyByHash, insertApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
+import type { KeyStore } from '../db/storage.js';
 import type { ApiKeyRow, BudgetPeriod, Scope } from '../db/schema.js';
 import { MAX_CACHE_TTL_SECONDS } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
@@ -13,9 +14,11 @@ import { generateApiKey, hashSecret, KEY_PREFIX, type GeneratedKey } from './sec
  * manages keys (today the GraphQL schema) calls these, so the rules for a valid key live here and nowhere else.
  */
 export interface KeyServiceDeps {
-  db: Db;
+  keys: Pick<KeyStore, 'insert' | 'find' | 'findByHash' | 'revoke'>;
   /** The audit trail; absent where it is not wired (some tests). */
-  audit?: ((entry: AuditEntry) => void) | undefined;
+  audit?: ((entry: AuditEntry) => Promise<void>) | undefined;
+  /** Called after a committed change: announces it on the change feed and waits until this instance's key cache has it. */
+  changed?: (() => Promise<void>) | undefined;
   now?: () => number;
 }
 
@@ -54,24 +57,32 @@ function redactKey(key: ApiKeyRow): Record<string, unknown> {
   return rest;
 }
 
-function recordKeyAudit(deps: KeyServiceDeps, actorKeyId: string | null, action: string, key: ApiKeyRow, before: ApiKeyRow | null): void {
-  deps.audit?.({ actorKeyId, action, targetType: 'api_key', targetId: key.id, before: before ? redactKey(before) : null, after: redactKey(key) });
+async function recordKeyAudit(deps: KeyServiceDeps, actorKeyId: string | null, action: string, key: ApiKeyRow, before: ApiKeyRow | null): Promise<void> {
+  await deps.audit?.({ actorKeyId, action, targetType: 'api_key', targetId: key.id, before: before ? redactKey(before) : null, after: redactKey(key) });
 }
 
 /** Validates the request, stores the key's hash and returns the secret, which exists nowhere else afterwards. */
-export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId: string | null, generated: GeneratedKey = generateApiKey()): CreatedApiKey {
+export async function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId: string | null, generated: GeneratedKey = generateApiKey()): Promise<CreatedApiKey> {
+  const key = newApiKeyRow(input, generated, (deps.now ?? Date.now)());
+  await deps.keys.insert(key);
+  await deps.changed?.();
+  await recordKeyAudit(deps, actorKeyId, 'api_key.create', key, null);
+  return { key, secret: generated.secret };
+}
+
+/** The row a valid request becomes; throws BadRequestError naming the field of an invalid one. */
+export function newApiKeyRow(input: NewApiKey, generated: GeneratedKey, now: number): ApiKeyRow {
   const name = input.name.trim();
   if (name === '') throw new BadRequestError('name must not be empty', 'name');
   if (input.scopes.length === 0) throw new BadRequestError('scopes must name at least one scope', 'scopes');
   if (input.budget && !(input.budget.limitUsd >= 0)) throw new BadRequestError('budget.limitUsd must be zero or more', 'budget.limitUsd');
   if (input.metadata != null && !isObject(input.metadata)) throw new BadRequestError('metadata must be a JSON object', 'metadata');
-  const now = (deps.now ?? Date.now)();
   const cacheTtl = input.cacheTtlSeconds ?? null;
   if (cacheTtl !== null && !(Number.isInteger(cacheTtl) && cacheTtl >= 0 && cacheTtl <= MAX_CACHE_TTL_SECONDS)) {
     throw new BadRequestError(`cacheTtlSeconds must be a whole number of seconds from 0 to ${MAX_CACHE_TTL_SECONDS}`, 'cacheTtlSeconds');
   }
   if (input.expiresAt && input.expiresAt.getTime() <= now) throw new BadRequestError('expiresAt must be in the future', 'expiresAt');
-  const key: ApiKeyRow = {
+  return {
     id: newId('key', now),
     name,
     prefix: generated.prefix,
@@ -91,9 +102,6 @@ export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId:
     createdAt: now,
     lastUsedAt: null,
   };
-  insertApiKey(deps.db, key);
-  recordKeyAudit(deps, actorKeyId, 'api_key.create', key, null);
-  return { key, secret: generated.secret };
 }
 
 /**
@@ -101,20 +109,37 @@ export function createApiKey(deps: KeyServiceDeps, input: NewApiKey, actorKeyId:
  * first time its secret is seen. A secret already stored keeps its row (and its spend, usage and revocation), so a
  * restart or a reload does not mint a second key for it. Returns the new row, or undefined when it existed.
  */
-export function ensureBootstrapKey(deps: KeyServiceDeps, input: NewApiKey, secret: string): ApiKeyRow | undefined {
-  const hash = hashSecret(secret);
-  if (findApiKeyByHash(deps.db, hash)) return undefined;
-  // The prefix shown in lists: the declared secret's head, as long as a generated key's.
-  const prefix = secret.slice(0, KEY_PREFIX.length + 8);
-  return createApiKey(deps, input, null, { secret, prefix, hash }).key;
+export async function ensureBootstrapKey(deps: KeyServiceDeps, input: NewApiKey, secret: string): Promise<ApiKeyRow | undefined> {
+  const generated = declaredKey(secret);
+  if (await deps.keys.findByHash(generated.hash)) return undefined;
+  return (await createApiKey(deps, input, null, generated)).key;
+}
+
+/**
+ * ensureBootstrapKey on a SQLite database, synchronously: start-up on SQLite applies the config file inside
+ * buildApp, so a key the file declares wrongly stops it there, naming the entry.
+ */
+export function ensureBootstrapKeySync(db: Db, audit: ((entry: AuditEntry) => unknown) | undefined, input: NewApiKey, secret: string): ApiKeyRow | undefined {
+  const generated = declaredKey(secret);
+  if (findApiKeyByHash(db, generated.hash)) return undefined;
+  const key = newApiKeyRow(input, generated, Date.now());
+  insertApiKey(db, key);
+  audit?.({ actorKeyId: null, action: 'api_key.create', targetType: 'api_key', targetId: key.id, before: null, after: redactKey(key) });
+  return key;
+}
+
+/** A secret the config file declares; the prefix shown in lists is its head, as long as a generated key's. */
+function declaredKey(secret: string): GeneratedKey {
+  return { secret, prefix: secret.slice(0, KEY_PREFIX.length + 8), hash: hashSecret(secret) };
 }
 
 /** Revokes a key from now on; revoking a revoked key keeps its first revocation time. */
-export function revokeApiKey(deps: KeyServiceDeps, id: string, actorKeyId: string | null): ApiKeyRow {
-  const before = findApiKey(deps.db, id);
+export async function revokeApiKey(deps: KeyServiceDeps, id: string, actorKeyId: string | null): Promise<ApiKeyRow> {
+  const before = await deps.keys.find(id);
   if (!before) throw new BadRequestError(`No API key '${id}'`, 'id');
-  const key = before.revokedAt === null ? markRevoked(deps.db, before.id, (deps.now ?? Date.now)()) : before;
+  const key = before.revokedAt === null ? await deps.keys.revoke(before.id, (deps.now ?? Date.now)()) : before;
   if (!key) throw new BadRequestError(`No API key '${id}'`, 'id');
-  recordKeyAudit(deps, actorKeyId, 'api_key.revoke', key, before);
+  await deps.changed?.();
+  await recordKeyAudit(deps, actorKeyId, 'api_key.revoke', key, before);
   return key;
 }

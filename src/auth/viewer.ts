@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { findApiKeyByHash, touchApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
+import type { KeyLookup } from './key-cache.js';
 import { scopes as allScopes, type ApiKeyRow, type Scope } from '../db/schema.js';
 import { UnauthenticatedError } from '../errors.js';
 import { hashSecret } from './secrets.js';
@@ -40,11 +41,15 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 /**
  * Open local mode (no admin key): everyone is admin, whatever token an SDK insists on sending.
- * Otherwise the bootstrap admin key or a gateway key from the database. Keys are looked up on every request,
- * so a revocation or an expiry takes effect on the very next one, on every transport.
+ * Otherwise the bootstrap admin key or a gateway key: from the instance's key cache (src/auth/key-cache.ts, no
+ * query per request; a revocation through this instance is seen by its next request, through another instance
+ * when the change feed or the cache's maximum age brings it), or straight from a SQLite database. Expiry and
+ * revocation times are compared with the clock on every request.
  */
-export function createAuthenticator(db: Db, adminKey: string | undefined, clock: Pick<Clock, 'now'> = systemClock): Authenticator {
+export function createAuthenticator(source: Db | KeyLookup, adminKey: string | undefined, clock: Pick<Clock, 'now'> = systemClock): Authenticator {
   const touched = new Map<string, number>();
+  const keys: KeyLookup =
+    'byHash' in source ? source : { byHash: (hash) => findApiKeyByHash(source, hash), touch: (id, at) => touchApiKey(source, id, at) };
   return {
     openMode: adminKey === undefined,
     authenticate(authorization) {
@@ -52,14 +57,14 @@ export function createAuthenticator(db: Db, adminKey: string | undefined, clock:
       const token = bearerToken(authorization);
       if (token === undefined) throw new UnauthenticatedError('Missing API key: send Authorization: Bearer <key>');
       if (sameSecret(token, adminKey)) return ADMIN_VIEWER;
-      const key = findApiKeyByHash(db, hashSecret(token));
+      const key = keys.byHash(hashSecret(token));
       if (!key) throw new UnauthenticatedError('Invalid API key');
       const at = clock.now();
       if (key.revokedAt !== null && key.revokedAt <= at) throw new UnauthenticatedError('This API key has been revoked');
       if (key.expiresAt !== null && key.expiresAt <= at) throw new UnauthenticatedError('This API key has expired');
       if ((touched.get(key.id) ?? 0) + TOUCH_INTERVAL_MS <= at) {
         touched.set(key.id, at);
-        touchApiKey(db, key.id, at);
+        keys.touch(key.id, at);
       }
       return { apiKeyId: key.id, isAdmin: key.scopes.includes('ADMIN'), scopes: new Set(key.scopes), key };
     },

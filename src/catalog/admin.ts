@@ -2,13 +2,13 @@ import {
   CatalogConflict,
   existingModelIds,
   existingProviderIds,
-  updateEndpoint,
   writeModel,
   writeProvider,
   type EndpointWrite,
   type ModelWrite,
 } from '../db/catalog-admin.js';
 import type { Db } from '../db/client.js';
+import type { CatalogStore } from '../db/storage.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import { dollarsPerMillionToMicros } from '../money.js';
@@ -174,7 +174,12 @@ export function upsertModel(deps: CatalogAdminDeps, input: ModelInputValues): Mo
  * Changes one endpoint's prices, status or context length. A new price applies to requests that start from now
  * on: every recorded generation keeps the prices it was charged at.
  */
-export function updateModelEndpoint(deps: CatalogAdminDeps, input: EndpointInputValues): ModelEndpointRow {
+export async function updateModelEndpoint(deps: { storage: { catalog: Pick<CatalogStore, 'updateEndpoint'> } }, input: EndpointInputValues): Promise<ModelEndpointRow> {
   const write = toEndpointWrite(input);
-  return conflictsAsBadRequest(() => updateEndpoint(deps.db, write));
+  try {
+    return await deps.storage.catalog.updateEndpoint(write);
+  } catch (error) {
+    if (error instanceof CatalogConflict) throw new BadRequestError(error.message);
+    throw error;
+  }
 }

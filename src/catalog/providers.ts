@@ -310,8 +310,19 @@ export function storedProviderConfig(row: ProviderRow, apiKey: string | undefine
  * stops start-up naming the provider, rather than leaving it silently disabled.
  */
 export function registerStoredProviders(deps: ProviderCatalogDeps): string[] {
+  const { registered, toEnable } = registerProviderRows(deps, listProviders(deps.db));
+  for (const id of toEnable) writeProvider(deps.db, { id, enabled: true });
+  return registered;
+}
+
+/**
+ * registerStoredProviders over rows already read (PostgreSQL reads them asynchronously): registers their adapters
+ * and returns the providers to store as enabled, for the caller to write.
+ */
+export function registerProviderRows(deps: Omit<ProviderCatalogDeps, 'db'>, rows: readonly ProviderRow[]): { registered: string[]; toEnable: string[] } {
   const registered: string[] = [];
-  for (const row of listProviders(deps.db)) {
+  const toEnable: string[] = [];
+  for (const row of rows) {
     if (isReservedProviderId(row.id) || deps.config.providers.some((entry) => entry.id === row.id)) continue;
     const preset = presetOf(row.id);
     let apiKey: string | undefined;
@@ -326,10 +337,10 @@ export function registerStoredProviders(deps: ProviderCatalogDeps): string[] {
     const config = storedProviderConfig(row, apiKey, deps.upstreamGuard.dispatcher);
     if (!config) continue;
     deps.registry.register(config);
-    if (!row.enabled) writeProvider(deps.db, { id: row.id, enabled: true });
+    if (!row.enabled) toEnable.push(row.id);
     registered.push(row.id);
   }
-  return registered;
+  return { registered, toEnable };
 }
 
 /** A stored provider key that start-up cannot use. */

@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import type { CatalogLookup } from '../db/storage.js';
 import { estimatePromptTokens, messageText } from '../providers/normalize.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import { countTokensExact } from '../providers/tokenizer.js';
@@ -57,11 +57,11 @@ async function openAIPromptTokens(input: CompletionInput, signal?: AbortSignal):
 }
 
 /** What a request would cost on each endpoint it could go to, before sending it. Nothing is admitted or recorded. */
-export async function estimateCost(deps: { db: Db; registry: AdapterRegistry; router: Router }, input: CompletionInput, signal?: AbortSignal): Promise<CostEstimate> {
+export async function estimateCost(deps: { catalog: CatalogLookup; registry: AdapterRegistry; router: Router }, input: CompletionInput, signal?: AbortSignal): Promise<CostEstimate> {
   validateCompletionInput(input);
   const fallbacks = input.models ?? deps.router.fallbacksFor(input.model) ?? [];
   const groups: Array<{ requested: string; candidates: Candidate[] }> = [];
-  for (const requested of [input.model, ...fallbacks]) groups.push({ requested, candidates: (await resolveModel(deps.db, deps.registry, requested)).candidates });
+  for (const requested of [input.model, ...fallbacks]) groups.push({ requested, candidates: resolveModel(deps.catalog, deps.registry, requested).candidates });
 
   const primary = groups[0]?.candidates[0];
   let promptTokens: number;

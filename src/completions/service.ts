@@ -2,8 +2,11 @@ import type { AdmissionControl, Admission } from '../auth/admission.js';
 import { replayDeltas, type CachedAnswer, type CachedDelta } from '../cache/entry.js';
 import { NOT_CACHED, type CacheLookup, type ResponseCache } from '../cache/response-cache.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { CatalogLookup } from '../db/storage.js';
 import type { Db } from '../db/client.js';
+import { findEndpoint, findModel, endpointsOfModel } from '../db/catalog.js';
 import { saveContent } from '../db/contents.js';
+import type { LedgerStore } from '../db/ledger.js';
 import type { AttemptRecord, GenerationRow, GenerationStatus } from '../db/schema.js';
 import { ModelNotFoundError, asGatewayError, type GatewayError } from '../errors.js';
 import { ProviderError } from '../providers/errors.js';
@@ -26,7 +29,11 @@ import { validateAgainstModel, validateCompletionInput } from './validate.js';
 import { failureForCaller } from './visibility.js';
 
 export interface CompletionServiceDeps {
-  db: Db;
+  /** Where models resolve: the instance's catalog snapshot; or, given `db` alone, SQLite's prepared lookups. */
+  catalog?: CatalogLookup;
+  /** Where stored content goes (SWITCHBOARD_STORE_CONTENT); `db`'s table when absent. */
+  ledger?: Pick<LedgerStore, 'saveContent'>;
+  db?: Db;
   admission: AdmissionControl;
   registry: AdapterRegistry;
   recorder: UsageRecorder;
@@ -184,7 +191,8 @@ type AttemptTrace = Pick<LiveAttempt, 'trace'>;
  * the client), price the usage and record the generation — committed before the answer goes out.
  */
 export class CompletionService {
-  private readonly db: Db;
+  private readonly catalog: CatalogLookup;
+  private readonly ledger: Pick<LedgerStore, 'saveContent'>;
   private readonly registry: AdapterRegistry;
   private readonly recorder: UsageRecorder;
   private readonly admission: AdmissionControl;
@@ -196,7 +204,12 @@ export class CompletionService {
   private idleWaiters: Array<() => void> = [];
 
   constructor(deps: CompletionServiceDeps) {
-    this.db = deps.db;
+    const db = deps.db;
+    const catalog = deps.catalog ?? (db ? sqliteCatalogLookup(db) : undefined);
+    const ledger = deps.ledger ?? (db ? { saveContent: async (...args: Parameters<LedgerStore['saveContent']>) => saveContent(db, ...args) } : undefined);
+    if (!catalog || !ledger) throw new TypeError('CompletionService needs a catalog and a ledger, or a SQLite db');
+    this.catalog = catalog;
+    this.ledger = ledger;
     this.registry = deps.registry;
     this.recorder = deps.recorder;
     this.admission = deps.admission;
@@ -215,7 +228,7 @@ export class CompletionService {
     validateCompletionInput(input);
     // A request's own fallbacks win; otherwise the ones routing config declares for the model.
     const fallbacks = input.models ?? this.router.fallbacksFor(input.model) ?? [];
-    const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.db, this.registry, requested));
+    const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.catalog, this.registry, requested));
     const primary = resolutions[0]?.model;
     if (primary) validateAgainstModel(input, primary);
     if (resolutions.every((resolution) => resolution.candidates.length === 0)) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);
@@ -327,7 +340,7 @@ export class CompletionService {
       run.succeeded(usage);
       const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
-      this.keepContent(trace, response.content, response.toolCalls, finishedAt);
+      await this.keepContent(trace, response.content, response.toolCalls, finishedAt);
       await this.remember(cached, { candidate, content: response.content, reasoning: response.reasoning ?? null, toolCalls: response.toolCalls, finishReason: response.finishReason, rawFinishReason: response.rawFinishReason, usage, deltas: null });
       return {
         id: trace.id,
@@ -428,7 +441,7 @@ export class CompletionService {
           await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: event.finishReason, rawFinishReason: event.rawFinishReason }), caller);
           recorded = true;
           const content = answerText === '' && answerCalls.size > 0 ? null : answerText;
-          this.keepContent(trace, content, [...answerCalls.values()], finishedAt);
+          await this.keepContent(trace, content, [...answerCalls.values()], finishedAt);
           if (caching) {
             await this.remember(cached, { candidate, content, reasoning: answerReasoning === '' ? null : answerReasoning, toolCalls: [...answerCalls.values()], finishReason: event.finishReason, rawFinishReason: event.rawFinishReason, usage, deltas: keptDeltas });
           }
@@ -480,7 +493,7 @@ export class CompletionService {
     const finishedAt = this.clock.now();
     await this.finish(admission, trace.row('SUCCEEDED', finishedAt, cacheHitColumns(answer)), caller);
     this.cache?.served(answer);
-    this.keepContent(trace, answer.content, answer.toolCalls, finishedAt);
+    await this.keepContent(trace, answer.content, answer.toolCalls, finishedAt);
     return {
       id: trace.id,
       requestedModel: input.model,
@@ -518,7 +531,7 @@ export class CompletionService {
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, cacheHitColumns(answer)), caller);
       recorded = true;
       this.cache?.served(answer);
-      this.keepContent(trace, answer.content, answer.toolCalls, finishedAt);
+      await this.keepContent(trace, answer.content, answer.toolCalls, finishedAt);
       yield { type: 'done', id: trace.id, finishReason: answer.finishReason, rawFinishReason: answer.rawFinishReason, usage: { ...answer.usage, costPicos: 0 }, latencyMs: finishedAt - trace.startedAt };
     } finally {
       try {
@@ -581,10 +594,10 @@ export class CompletionService {
    * With SWITCHBOARD_STORE_CONTENT, keeps what was asked and answered beside the committed row (its foreign key
    * needs the row first). Only answered generations: a failed one has no answer to continue from.
    */
-  private keepContent(trace: GenerationTrace, content: string | null, toolCalls: ToolCall[], now: number): void {
+  private async keepContent(trace: GenerationTrace, content: string | null, toolCalls: ToolCall[], now: number): Promise<void> {
     if (!this.storeContent) return;
     try {
-      saveContent(this.db, trace.id, { messages: trace.input.messages, answer: { content, toolCalls } }, now);
+      await this.ledger.saveContent(trace.id, { messages: trace.input.messages, answer: { content, toolCalls } }, now);
     } catch {
       // The answer is committed and paid for: losing its copy must not turn it into a failure. A later
       // previous_response_id or GET then finds nothing stored and says so.
@@ -639,4 +652,13 @@ function toDelta(id: string, event: Exclude<StreamEvent, { type: 'start' } | { t
       return { type: 'delta', id, text: '', reasoning: '', toolCalls: [call] };
     }
   }
+}
+
+/** The catalog lookups straight from a SQLite database, for services built without a snapshot (tests). */
+function sqliteCatalogLookup(db: Db): CatalogLookup {
+  return {
+    findModel: (idOrAlias) => findModel(db, idOrAlias),
+    findEndpoint: (providerId, providerModelId) => findEndpoint(db, providerId, providerModelId),
+    endpointsOfModel: (modelId) => endpointsOfModel(db, modelId),
+  };
 }

@@ -1,4 +1,4 @@
-import { ensureBootstrapKey } from '../auth/keys.js';
+import { ensureBootstrapKeySync } from '../auth/keys.js';
 import { upsertModel } from '../catalog/admin.js';
 import { syncKnownProviders } from '../catalog/providers.js';
 import type { Config, LoadedConfigFile } from '../config.js';
@@ -17,7 +17,7 @@ import { ConfigError } from './errors.js';
  */
 export interface ApplyDeps {
   db: Db;
-  audit: (entry: AuditEntry) => void;
+  audit: (entry: AuditEntry) => unknown;
 }
 
 export interface Applied {
@@ -47,7 +47,7 @@ export function applyConfigFile(deps: ApplyDeps, file: LoadedConfigFile): Applie
   });
   file.keys.forEach((key, index) => {
     try {
-      const created = ensureBootstrapKey(deps, key, key.secret);
+      const created = ensureBootstrapKeySync(deps.db, deps.audit, key, key.secret);
       if (created) applied.createdKeys.push(created);
     } catch (error) {
       throw new ConfigError(`${file.path}:${file.lines.keys[index] ?? 1} keys[${index}] (${key.name}): ${error instanceof Error ? error.message : String(error)}`);

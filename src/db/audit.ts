@@ -42,7 +42,14 @@ function snapshot(value: Record<string, unknown> | null | undefined): Record<str
  * are dropped, so callers can hand over whole rows. Call it inside the mutation's transaction when there is one.
  */
 export function recordAudit(db: AuditWriter, entry: AuditEntry, now: number = Date.now()): AuditRow {
-  const row: AuditRow = {
+  const row = auditRow(entry, now);
+  db.insert(auditLog).values(row).run();
+  return row;
+}
+
+/** The row an audit entry becomes, secrets dropped; every dialect's store writes this. */
+export function auditRow(entry: AuditEntry, now: number): AuditRow {
+  return {
     id: newId('aud', now),
     actorKeyId: entry.actorKeyId,
     action: entry.action,
@@ -52,8 +59,6 @@ export function recordAudit(db: AuditWriter, entry: AuditEntry, now: number = Da
     after: snapshot(entry.after),
     createdAt: now,
   };
-  db.insert(auditLog).values(row).run();
-  return row;
 }
 
 export interface AuditFilter {

@@ -82,16 +82,12 @@ export function endpointId(providerId: string, providerModelId: string): string 
 
 export class CatalogConflict extends Error {}
 
-function today(now: number): string {
+export function today(now: number): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
-function writeEndpoint(tx: Transaction, modelId: string, input: EndpointWrite, options: { create: boolean }, now: number): ModelEndpointRow {
-  const existing = tx
-    .select()
-    .from(modelEndpoints)
-    .where(and(eq(modelEndpoints.providerId, input.providerId), eq(modelEndpoints.providerModelId, input.providerModelId)))
-    .get();
+/** What an admin edit of an endpoint sets, the same on every dialect. */
+export function endpointChanges(input: EndpointWrite, now: number): Partial<ModelEndpointRow> {
   const priced = input.promptPriceMicros !== undefined || input.completionPriceMicros !== undefined || input.cachedPromptPriceMicros !== undefined || input.cacheWritePriceMicros !== undefined;
   const changes: Partial<ModelEndpointRow> = { editedByAdmin: true, updatedAt: now };
   if (input.promptPriceMicros !== undefined) changes.promptPriceMicros = input.promptPriceMicros;
@@ -105,6 +101,16 @@ function writeEndpoint(tx: Transaction, modelId: string, input: EndpointWrite, o
     changes.priceSource = 'admin';
     changes.priceDate = today(now);
   }
+  return changes;
+}
+
+function writeEndpoint(tx: Transaction, modelId: string, input: EndpointWrite, options: { create: boolean }, now: number): ModelEndpointRow {
+  const existing = tx
+    .select()
+    .from(modelEndpoints)
+    .where(and(eq(modelEndpoints.providerId, input.providerId), eq(modelEndpoints.providerModelId, input.providerModelId)))
+    .get();
+  const changes = endpointChanges(input, now);
   if (existing) {
     if (existing.modelId !== modelId) {
       throw new CatalogConflict(`Endpoint ${existing.id} serves ${existing.modelId}, not ${modelId}`);

@@ -57,19 +57,24 @@ export async function serveReadiness(res: ServerResponse, checks: readonly Readi
 }
 
 /** The checks every gateway has: the database answers, its migrations are applied, it is not shutting down. */
-export function coreReadinessChecks(deps: { ping: () => void; pendingMigrations: () => string[]; isDraining: () => boolean }): ReadinessCheck[] {
+export function coreReadinessChecks(deps: {
+  /** Throws (or rejects) when the database cannot answer: SQLite's file, or a round trip to PostgreSQL. */
+  ping: () => void | Promise<void>;
+  pendingMigrations: () => string[] | Promise<string[]>;
+  isDraining: () => boolean;
+}): ReadinessCheck[] {
   return [
     {
       name: 'database',
-      check: () => {
-        deps.ping();
+      check: async () => {
+        await deps.ping();
         return undefined;
       },
     },
     {
       name: 'migrations',
-      check: () => {
-        const pending = deps.pendingMigrations();
+      check: async () => {
+        const pending = await deps.pendingMigrations();
         return pending.length === 0 ? undefined : `not applied: ${pending.join(', ')}`;
       },
     },

@@ -61,7 +61,7 @@ export function createRestHandler(services: Services, authenticator: Authenticat
         if (path === '/v1/models') {
           if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
           authenticator.authenticate(req.headers.authorization);
-          sendJson(res, listOpenAIModels(services.db, services.registry));
+          sendJson(res, listOpenAIModels(services.storage.sqlite ?? services.catalog.index, services.registry));
           return;
         }
         if (path.startsWith(MODELS_PREFIX)) {
@@ -74,7 +74,7 @@ export function createRestHandler(services: Services, authenticator: Authenticat
           } catch {
             throw new BadRequestError('The model id in the path is not valid percent-encoding', 'model');
           }
-          const model = findOpenAIModel(services.db, services.registry, id);
+          const model = findOpenAIModel(services.storage.sqlite ?? services.catalog.index, services.registry, id);
           if (!model) throw new ModelNotFoundError(id, `The model '${id}' does not exist in the catalog`);
           sendJson(res, model);
           return;

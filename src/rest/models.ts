@@ -1,5 +1,6 @@
 import { modelPrices } from '../catalog/pricing.js';
 import { aliasesByModelIds, endpointsByModelIds, findModel, listModelsWithEndpoints } from '../db/catalog.js';
+import type { CatalogIndex } from '../catalog/snapshot.js';
 import type { Db } from '../db/client.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import type { AdapterRegistry } from '../providers/registry.js';
@@ -77,13 +78,23 @@ function toOpenAIModel(model: ModelRow, aliases: string[], endpoints: ModelEndpo
   };
 }
 
-export function listOpenAIModels(db: Db, registry: AdapterRegistry): OpenAIModelList {
-  return { object: 'list', data: listModelsWithEndpoints(db).map(({ model, aliases, endpoints }) => toOpenAIModel(model, aliases, endpoints, registry)) };
+/** Where the models come from: SQLite's tables, or (PostgreSQL) the instance's catalog snapshot. */
+export type ModelSource = Db | CatalogIndex;
+
+export function listOpenAIModels(source: ModelSource, registry: AdapterRegistry): OpenAIModelList {
+  if ('aliasesOf' in source) {
+    return { object: 'list', data: source.models.map((model) => toOpenAIModel(model, [...source.aliasesOf(model.id)], [...source.endpointsOfModel(model.id)], registry)) };
+  }
+  return { object: 'list', data: listModelsWithEndpoints(source).map(({ model, aliases, endpoints }) => toOpenAIModel(model, aliases, endpoints, registry)) };
 }
 
 /** A model by canonical id or alias, as GraphQL's model(id) finds it. */
-export function findOpenAIModel(db: Db, registry: AdapterRegistry, idOrAlias: string): OpenAIModel | undefined {
-  const model = findModel(db, idOrAlias);
+export function findOpenAIModel(source: ModelSource, registry: AdapterRegistry, idOrAlias: string): OpenAIModel | undefined {
+  if ('aliasesOf' in source) {
+    const model = source.findModel(idOrAlias);
+    return model ? toOpenAIModel(model, [...source.aliasesOf(model.id)], [...source.endpointsOfModel(model.id)], registry) : undefined;
+  }
+  const model = findModel(source, idOrAlias);
   if (!model) return undefined;
-  return toOpenAIModel(model, aliasesByModelIds(db, [model.id])[0] ?? [], endpointsByModelIds(db, [model.id])[0] ?? [], registry);
+  return toOpenAIModel(model, aliasesByModelIds(source, [model.id])[0] ?? [], endpointsByModelIds(source, [model.id])[0] ?? [], registry);
 }

@@ -1,7 +1,6 @@
-import { isModelAllowed } from '../auth/allowlist.js';
+import { canonicalAllowlist, isModelAllowed } from '../auth/allowlist.js';
 import type { CompletionInput } from '../completions/types.js';
-import { findModel } from '../db/catalog.js';
-import type { Db } from '../db/client.js';
+import type { CatalogLookup } from '../db/storage.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import { expectedCostPicos } from '../usage/cost.js';
 import type { RoutingStrategy } from './config.js';
@@ -44,27 +43,22 @@ const DETAIL: Record<DropReason, string> = {
 };
 
 /** Allowlist patterns with aliases resolved to canonical ids, as admission reads them. */
-function allowedModels(db: Db, allowed: readonly string[] | null): string[] | null {
-  if (allowed === null) return null;
-  return allowed.map((pattern) => (pattern.endsWith('/*') ? pattern : (findModel(db, pattern)?.id ?? pattern)));
-}
-
 /**
  * A dry run of routing for a caller: the same `Router.decide` the completion service plans with, then what a run
  * would skip at attempt time (an open circuit) and what admission refuses (the key's allowlist). Nothing is sent,
  * admitted or counted. A weighted strategy's order is one draw of what a request could get.
  */
 export async function explainRoute(
-  deps: { db: Db; registry: AdapterRegistry; router: Router },
+  deps: { catalog: CatalogLookup; registry: AdapterRegistry; router: Router },
   input: CompletionInput,
   allowlist: readonly string[] | null,
   streamed: boolean,
 ): Promise<RoutePlanExplained> {
   const fallbackModels = input.models ?? deps.router.fallbacksFor(input.model) ?? [];
   const resolutions: Resolution[] = [];
-  for (const requested of [input.model, ...fallbackModels]) resolutions.push(await resolveModel(deps.db, deps.registry, requested));
+  for (const requested of [input.model, ...fallbackModels]) resolutions.push(resolveModel(deps.catalog, deps.registry, requested));
   const decided = deps.router.decide(resolutions, input, streamed, true);
-  const allowed = allowedModels(deps.db, allowlist);
+  const allowed = canonicalAllowlist(deps.catalog, allowlist);
   const now = deps.router.clock.now();
 
   let position = 0;

@@ -1,5 +1,4 @@
-import { endpointsOfModel, findEndpoint, findModel } from '../db/catalog.js';
-import type { Db } from '../db/client.js';
+import type { CatalogLookup } from '../db/storage.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { ModelNotFoundError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
@@ -46,10 +45,10 @@ function candidateFor(endpoint: ModelEndpointRow, model: ModelRow, adapter: Prov
  * endpoint on an enabled provider; `<providerId>/<providerModelId>` reaches an enabled provider directly, even
  * for a model the catalog does not list yet (its cost is then unknown, not zero).
  */
-export function resolveModel(db: Db, registry: AdapterRegistry, requested: string): Resolution {
-  const model = findModel(db, requested);
+export function resolveModel(catalog: CatalogLookup, registry: AdapterRegistry, requested: string): Resolution {
+  const model = catalog.findModel(requested);
   if (model) {
-    const endpoints = endpointsOfModel(db, model.id);
+    const endpoints = catalog.endpointsOfModel(model.id);
     const candidates: Candidate[] = [];
     for (const endpoint of endpoints) {
       const adapter = registry.get(endpoint.providerId);
@@ -64,8 +63,8 @@ export function resolveModel(db: Db, registry: AdapterRegistry, requested: strin
     const providerModelId = requested.slice(slash + 1);
     const adapter = registry.get(providerId);
     if (adapter && providerModelId !== '') {
-      const endpoint = findEndpoint(db, providerId, providerModelId);
-      const catalogModel = endpoint ? findModel(db, endpoint.modelId) : undefined;
+      const endpoint = catalog.findEndpoint(providerId, providerModelId);
+      const catalogModel = endpoint ? catalog.findModel(endpoint.modelId) : undefined;
       if (endpoint && catalogModel) return { requested, model: catalogModel, candidates: [candidateFor(endpoint, catalogModel, adapter)] };
       return {
         requested,

@@ -1,7 +1,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import { countAudit, listAudit, type AuditFilter } from '../db/audit.js';
+import type { AuditFilter } from '../db/audit.js';
 import type { AuditRow } from '../db/schema.js';
 
 /** Records an admin change in the audit trail with the acting key; secret fields are dropped by the trail itself. */
@@ -12,8 +12,8 @@ export function auditChange(
   targetId: string,
   before: object | null | undefined,
   after: object | null | undefined,
-): void {
-  context.services.audit?.({
+): Promise<void> {
+  return context.services.audit({
     actorKeyId: context.viewer.apiKeyId,
     action,
     targetType,
@@ -78,9 +78,9 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, context) => {
         const filter = toAuditFilter(args.filter);
         const connection = await resolveCursorConnection({ args, toCursor: (row: AuditRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-          listAudit(context.services.db, filter, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
+          context.services.storage.audit.list(filter, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
         );
-        return { ...connection, totalCount: () => countAudit(context.services.db, filter) };
+        return { ...connection, totalCount: () => context.services.storage.audit.count(filter) };
       },
     },
     {

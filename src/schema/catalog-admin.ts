@@ -29,7 +29,9 @@ builder.mutationFields((t) => ({
     args: { providerId: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
       const result = await syncProviderCatalog(context.services, String(args.providerId), context.signal ? { signal: context.signal } : {});
-      auditChange(context, 'provider.sync', 'provider', String(args.providerId), null, result);
+      context.services.feed.publish('catalog');
+      await context.services.catalog.refresh();
+      await auditChange(context, 'provider.sync', 'provider', String(args.providerId), null, result);
       return result;
     },
   }),

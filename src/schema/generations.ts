@@ -1,7 +1,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { picosToUsd } from '../money.js';
-import { countGenerations, findGeneration, generationUsage, listGenerations, type GenerationFilter as GenerationListFilter } from '../db/generations.js';
+import { generationUsage, type GenerationFilter as GenerationListFilter } from '../db/generations.js';
 import { generationStatuses, type AttemptRecord, type GenerationRow } from '../db/schema.js';
 import { canSee, ledgerErrorMessage, ledgerScope, scopedKeyFilter } from '../usage/access.js';
 import { FinishReasonEnum, UsageRef } from './completions.js';
@@ -128,9 +128,9 @@ builder.queryFields((t) => ({
     // READ (or ADMIN) reads the ledger; ledgerScope then narrows a key to its own rows.
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => {
+    resolve: async (_root, args, context) => {
       const scope = ledgerScope(context.viewer);
-      const row = findGeneration(context.services.db, String(args.id));
+      const row = await context.services.storage.ledger.findGeneration(String(args.id));
       // Another key's generation reads as absent rather than forbidden, so ids cannot be probed.
       return row && canSee(scope, row) ? row : null;
     },
@@ -151,9 +151,9 @@ builder.queryFields((t) => ({
         ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
       };
       const connection = await resolveCursorConnection({ args, toCursor: (row: GenerationRow) => row.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-        listGenerations(context.services.db, filter, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
+        context.services.storage.ledger.listGenerations(filter, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
       );
-      return { ...connection, totalCount: () => countGenerations(context.services.db, filter) };
+      return { ...connection, totalCount: () => context.services.storage.ledger.countGenerations(filter) };
     },
   }, {
     name: 'GenerationConnection',

@@ -3,7 +3,6 @@ import { builder } from '../builder.js';
 import { periodEnd } from '../auth/budget.js';
 import { createApiKey, revokeApiKey, type CreatedApiKey, type KeyServiceDeps } from '../auth/keys.js';
 import type { Context } from '../context.js';
-import { countApiKeys, findApiKey, listApiKeys } from '../db/api-keys.js';
 import { budgetPeriods, scopes, type ApiKeyRow } from '../db/schema.js';
 import { picosToUsd } from '../money.js';
 
@@ -108,7 +107,7 @@ builder.queryFields((t) => ({
     type: ApiKeyRef,
     nullable: true,
     description: 'The calling key; null for the bootstrap admin key and in open local mode',
-    resolve: (_root, _args, context) => (context.viewer.apiKeyId ? (findApiKey(context.services.db, context.viewer.apiKeyId) ?? null) : null),
+    resolve: async (_root, _args, context) => (context.viewer.apiKeyId ? ((await context.services.storage.keys.find(context.viewer.apiKeyId)) ?? null) : null),
   }),
   apiKeys: t.connection(
     {
@@ -117,9 +116,9 @@ builder.queryFields((t) => ({
       authScopes: { admin: true },
       resolve: async (_root, args, context) => {
         const connection = await resolveCursorConnection({ args, toCursor: (key: ApiKeyRow) => key.id, defaultSize: 50, maxSize: 500 }, ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-          listApiKeys(context.services.db, { limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
+          context.services.storage.keys.list({ limit, oldestFirst: inverted, ...(after ? { olderThan: after } : {}), ...(before ? { newerThan: before } : {}) }),
         );
-        return { ...connection, totalCount: () => countApiKeys(context.services.db) };
+        return { ...connection, totalCount: () => context.services.storage.keys.count() };
       },
     },
     {
@@ -132,7 +131,15 @@ builder.queryFields((t) => ({
 
 /** The key service's dependencies, from the request's services. */
 function keyService(context: Context): KeyServiceDeps {
-  return { db: context.services.db, audit: context.services.audit };
+  const { services } = context;
+  return {
+    keys: services.storage.keys,
+    audit: services.audit,
+    changed: async () => {
+      services.feed.publish('keys');
+      await services.keys.refresh();
+    },
+  };
 }
 
 builder.mutationFields((t) => ({

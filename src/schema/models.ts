@@ -248,7 +248,11 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A model by canonical id or alias',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => findModel(context.services.db, String(args.id)) ?? null,
+    // On PostgreSQL from the instance's snapshot (at most as old as it is); on SQLite from the file, as ever.
+    resolve: (_root, args, context) => {
+      const { sqlite } = context.services.storage;
+      return (sqlite ? findModel(sqlite, String(args.id)) : context.services.catalog.findModel(String(args.id))) ?? null;
+    },
   }),
 }));
 
@@ -291,7 +295,7 @@ builder.mutationFields((t) => ({
     description: 'Admin: creates or edits a catalog model, its aliases and endpoints. Edited rows are marked so that seeding at start-up leaves them alone.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: ModelInput, required: true }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       const before = findModel(context.services.db, String(input.id)) ?? null;
       const model = upsertModel(context.services, {
         ...input,
@@ -300,7 +304,10 @@ builder.mutationFields((t) => ({
         ...(input.contextLength === null ? { contextLength: 0 } : {}),
         endpoints: input.endpoints?.map((endpoint) => ({ ...endpoint, provider: String(endpoint.provider) })) ?? null,
       });
-      auditChange(context, before ? 'model.update' : 'model.create', 'model', model.id, before, model);
+      // Every instance's routing snapshot drops what it held; this one's reloads before the answer.
+      context.services.feed.publish('catalog');
+      await context.services.catalog.refresh();
+      await auditChange(context, before ? 'model.update' : 'model.create', 'model', model.id, before, model);
       return model;
     },
   }),
@@ -309,10 +316,13 @@ builder.mutationFields((t) => ({
     description: 'Admin: changes an existing endpoint’s prices, status or context length. New prices apply to new requests only; recorded generations keep the prices they ran at.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: ModelEndpointInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const before = findEndpoint(context.services.db, String(input.provider), input.providerModelId) ?? null;
-      const endpoint = updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
-      auditChange(context, 'model_endpoint.update', 'model_endpoint', endpoint.id, before, endpoint);
+    resolve: async (_root, { input }, context) => {
+      const { sqlite } = context.services.storage;
+      const before = (sqlite ? findEndpoint(sqlite, String(input.provider), input.providerModelId) : context.services.catalog.findEndpoint(String(input.provider), input.providerModelId)) ?? null;
+      const endpoint = await updateModelEndpoint(context.services, { ...input, provider: String(input.provider) });
+      context.services.feed.publish('catalog');
+      await context.services.catalog.refresh();
+      await auditChange(context, 'model_endpoint.update', 'model_endpoint', endpoint.id, before, endpoint);
       return endpoint;
     },
   }),

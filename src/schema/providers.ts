@@ -98,7 +98,7 @@ ProviderRef.implement({
 builder.queryFields((t) => ({
   providers: t.field({
     type: [ProviderRef],
-    resolve: (_root, _args, context) => listProviders(context.services.db),
+    resolve: (_root, _args, context) => (context.services.storage.sqlite ? listProviders(context.services.storage.sqlite) : [...context.services.catalog.providers]),
   }),
   provider: t.field({
     type: ProviderRef,
@@ -133,13 +133,15 @@ builder.mutationFields((t) => ({
       'Admin: adds an OpenAI-compatible provider or edits one, including its API key (write-only). A key belongs to its host: changing baseUrl drops the stored key unless the same call gives apiKey, and a provider configured in the environment stops sending its environment key (and headers) until it is back at its configured baseUrl, so the result then has hasApiKey false. The audit entry records the change (baseUrlChange, apiKeyChange "dropped", environmentKey "withheld").',
     authScopes: { admin: true },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       const before = providersByIds(context.services.db, [String(input.id)])[0] ?? null;
       const outcome = upsertProvider(context.services, { ...input, id: String(input.id) });
       const provider = outcome.row;
       // The trail says whether a key was set, cleared or dropped with a base URL change, never what it was.
       const apiKeyChange = input.apiKey !== undefined ? (input.apiKey === null ? 'cleared' : 'set') : outcome.storedKeyDropped ? 'dropped' : undefined;
-      auditChange(context, before ? 'provider.update' : 'provider.create', 'provider', provider.id, before, {
+      context.services.feed.publish('providers');
+      await context.services.catalog.refresh();
+      await auditChange(context, before ? 'provider.update' : 'provider.create', 'provider', provider.id, before, {
         ...provider,
         ...(apiKeyChange !== undefined ? { apiKeyChange } : {}),
         ...(outcome.baseUrlChanged ? { baseUrlChange: { from: before?.baseUrl ?? null, to: provider.baseUrl } } : {}),

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { queryUsage, usageDimensions, type UsageBucket } from '../db/usage.js';
+import { usageDimensions, type UsageBucket } from '../db/usage.js';
 import { ledgerScope, scopedKeyFilter } from '../usage/access.js';
 import { ModelRef } from './models.js';
 import { ProviderRef } from './providers.js';
@@ -80,8 +80,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, context) => {
       const apiKeyId = scopedKeyFilter(ledgerScope(context.viewer), args.filter?.apiKeyId ?? undefined);
-      return queryUsage(
-        context.services.db,
+      return context.services.storage.ledger.queryUsage(
         {
           ...(args.filter?.model ? { modelId: args.filter.model } : {}),
           ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),

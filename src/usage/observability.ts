@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import type { LedgerStore } from '../db/ledger.js';
 import type { Logger } from '../logger.js';
 import { GatewayMetrics } from './metrics.js';
 import type { UsageRecorder } from './recorder.js';
@@ -14,7 +14,10 @@ export interface ObservabilitySettings {
 }
 
 export interface ObservabilityDeps {
-  db: Db;
+  /** Where retention deletes from. */
+  ledger: Pick<LedgerStore, 'deleteExpired'>;
+  /** A key's prefix for the request log (the instance's key cache). */
+  keyPrefix: (apiKeyId: string) => string | undefined;
   recorder: UsageRecorder;
   /** Completions in flight, read at scrape time (the completion service counts them). */
   activeCompletions: () => number;
@@ -48,7 +51,7 @@ export function createObservability(deps: ObservabilityDeps, logger: Logger, set
     { defaultMetrics: settings.defaultMetrics },
   );
 
-  const logRequests = createRequestLog(deps.db, logger);
+  const logRequests = createRequestLog(deps.keyPrefix, logger);
   recorder.finished.listen((rows) => {
     try {
       metrics.observe(rows);
@@ -61,7 +64,7 @@ export function createObservability(deps: ObservabilityDeps, logger: Logger, set
   const retention =
     settings.retentionDays === null
       ? undefined
-      : new RetentionJob(deps.db, {
+      : new RetentionJob(deps.ledger, {
           retentionDays: settings.retentionDays,
           onSweep: (deleted) => {
             if (deleted > 0) logger.info({ deleted, retentionDays: settings.retentionDays }, 'deleted generations past the retention period');

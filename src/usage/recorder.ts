@@ -1,8 +1,8 @@
-import { getTableColumns, sql, type SQL } from 'drizzle-orm';
-import type { SQLiteInsertValue } from 'drizzle-orm/sqlite-core';
 import { systemClock, type Clock, type Timer } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { generations, type GenerationRow } from '../db/schema.js';
+import type { LedgerStore } from '../db/ledger.js';
+import type { GenerationRow } from '../db/schema.js';
+import { prepareGenerationUpsert } from '../db/sqlite-ledger.js';
 import { FinishedRows } from './events.js';
 
 export interface RecorderOptions {
@@ -45,24 +45,19 @@ interface BlockedFinish {
   waiter: Waiter;
 }
 
-const columns = getTableColumns(generations);
-/** Every column but the key takes the incoming value, so a finished row overwrites the row written at start. */
-const upsertSet: Record<string, SQL> = Object.fromEntries(
-  Object.entries(columns)
-    .filter(([, column]) => column.name !== 'id')
-    .map(([key, column]) => [key, sql.raw(`excluded.${column.name}`)]),
-);
-/** One placeholder per column, named after the row's property, so a row object binds as it is. */
-const placeholders = Object.fromEntries(Object.keys(columns).map((key) => [key, sql.placeholder(key)])) as SQLiteInsertValue<typeof generations>;
+/** Where a batch goes: SQLite commits synchronously (void), PostgreSQL resolves once the commit is acknowledged. */
+export type LedgerWriter = Pick<LedgerStore, 'writeGenerations'>;
 
-function prepareUpsert(db: Db) {
-  return db.insert(generations).values(placeholders).onConflictDoUpdate({ target: generations.id, set: upsertSet }).prepare();
+function isWriter(target: Db | LedgerWriter): target is LedgerWriter {
+  return 'writeGenerations' in target;
 }
 
 /**
  * Group commit for the ledger: rows produced in the same event-loop turn are written in one transaction, so a busy
- * gateway pays one commit per turn instead of one per request. Each row goes through one upsert statement prepared
- * once: a multi-row statement would be re-prepared for every batch, which costs more than it saves (bench/ledger.ts).
+ * gateway pays one commit per turn instead of one per request. On SQLite each row goes through one positional upsert
+ * prepared once (a multi-row statement would be re-prepared for every batch, which costs more than it saves:
+ * bench/ledger.ts); on PostgreSQL a batch is one multi-row statement, one round trip. While an asynchronous commit
+ * is in flight, new rows gather for the next one, so a slow round trip makes batches larger, never more numerous.
  * `finish` resolves only once its row is committed, so an answer is never sent for a request the ledger could lose.
  *
  * Back-pressure, never loss: when more than `maxQueuedRows` rows wait to be written (the disk is slow or failing),
@@ -87,13 +82,16 @@ export class UsageRecorder {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly maxQueuedRows: number;
-  private readonly upsert: ReturnType<typeof prepareUpsert>;
+  private readonly write: (rows: readonly GenerationRow[]) => void | Promise<void>;
+  /** The commit in flight on an asynchronous store; the next batch waits for it. */
+  private writing: Promise<void> | undefined;
 
   constructor(
-    private readonly db: Db,
+    target: Db | LedgerWriter,
     private readonly options: RecorderOptions = {},
   ) {
-    this.upsert = prepareUpsert(db);
+    if (isWriter(target)) this.write = (rows) => target.writeGenerations(rows);
+    else this.write = prepareGenerationUpsert(target);
     this.maxQueuedRows = options.maxQueuedRows ?? DEFAULT_MAX_QUEUED_ROWS;
     this.startDelayMs = options.startDelayMs ?? DEFAULT_START_DELAY_MS;
     this.clock = options.clock ?? systemClock;
@@ -146,7 +144,10 @@ export class UsageRecorder {
   /** Writes whatever is queued now, start rows still waiting out their delay included. */
   async flush(): Promise<void> {
     this.queueStarting();
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) {
+      await this.writing;
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.writeBatch();
@@ -194,6 +195,8 @@ export class UsageRecorder {
   }
 
   private writeBatch(): void {
+    // The commit in flight picks up whatever gathered meanwhile when it ends.
+    if (this.writing) return;
     if (this.pending.size === 0) {
       this.settle(this.waiters.splice(0), undefined);
       return;
@@ -203,24 +206,45 @@ export class UsageRecorder {
     const waiters = this.waiters.splice(0);
     this.pending = new Map();
     this.finals = new Map();
+    let written: void | Promise<void>;
     try {
-      this.db.transaction(() => {
-        for (const row of rows) this.upsert.run(row);
-      });
+      written = this.write(rows);
     } catch (error) {
-      // Keep the rows (newer versions queued meanwhile win) and try again: a locked or full disk must not lose them.
-      for (const row of rows) if (!this.pending.has(row.id)) this.pending.set(row.id, row);
-      for (const [id, row] of finals) if (!this.finals.has(id)) this.finals.set(id, row);
-      this.waiters.unshift(...waiters);
-      this.options.onWriteError?.(error, this.pending.size);
-      if (this.retryTimer === undefined) {
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.writeBatch();
-        }, this.options.retryDelayMs ?? 100);
-      }
+      this.failed(rows, finals, waiters, error);
       return;
     }
+    if (written === undefined) {
+      this.committed(finals, waiters);
+      return;
+    }
+    this.writing = written.then(
+      () => {
+        this.writing = undefined;
+        this.committed(finals, waiters);
+        if (this.pending.size > 0 && this.retryTimer === undefined) this.writeBatch();
+      },
+      (error: unknown) => {
+        this.writing = undefined;
+        this.failed(rows, finals, waiters, error);
+      },
+    );
+  }
+
+  /** Keeps the rows (newer versions queued meanwhile win) and tries again: a locked or full disk must not lose them. */
+  private failed(rows: GenerationRow[], finals: Map<string, GenerationRow>, waiters: Waiter[], error: unknown): void {
+    for (const row of rows) if (!this.pending.has(row.id)) this.pending.set(row.id, row);
+    for (const [id, row] of finals) if (!this.finals.has(id)) this.finals.set(id, row);
+    this.waiters.unshift(...waiters);
+    this.options.onWriteError?.(error, this.pending.size);
+    if (this.retryTimer === undefined) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.writeBatch();
+      }, this.options.retryDelayMs ?? 100);
+    }
+  }
+
+  private committed(finals: Map<string, GenerationRow>, waiters: Waiter[]): void {
     this.settle(waiters, undefined);
     this.admitBlocked();
     if (finals.size > 0) {

@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import type { LedgerStore } from '../db/ledger.js';
+import { deleteExpired } from '../db/sqlite-ledger.js';
 
 export interface RetentionOptions {
   /** Generations created more than this many days ago are deleted. */
@@ -30,11 +31,13 @@ export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
+  private readonly ledger: Pick<LedgerStore, 'deleteExpired'>;
 
   constructor(
-    private readonly db: Db,
+    target: Db | Pick<LedgerStore, 'deleteExpired'>,
     private readonly options: RetentionOptions,
   ) {
+    this.ledger = 'deleteExpired' in target ? target : { deleteExpired: async (cutoff, limit) => deleteExpired(target, cutoff, limit) };
     if (!Number.isInteger(options.retentionDays) || options.retentionDays < 1) throw new RangeError('retentionDays must be a positive integer');
     this.now = options.now ?? Date.now;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -85,15 +88,10 @@ export class RetentionJob {
     const cutoff = this.cutoff();
     let deleted = 0;
     for (;;) {
-      // In-flight rows are left alone: a request older than the retention period is still being answered. Stored
-      // content (generation_contents) goes with its row through the foreign key's cascade (openDatabase turns
-      // foreign_keys on), in the same statement: no second delete per batch.
-      const result = this.db.run(sql`
-        delete from generations where id in (
-          select id from generations where created_at < ${cutoff} and status <> 'IN_PROGRESS' limit ${this.batchSize}
-        )`);
-      deleted += result.changes;
-      if (result.changes < this.batchSize) break;
+      // In-flight rows are left alone; stored content goes with its row (the foreign key's cascade), in the same statement.
+      const changes = await this.ledger.deleteExpired(cutoff, this.batchSize);
+      deleted += changes;
+      if (changes < this.batchSize) break;
       await nextTurn();
       if (this.stopped) break;
     }

@@ -194,6 +194,8 @@ describe('gateway API keys', () => {
     const db = new Database(server.databasePath);
     db.prepare('update api_keys set expires_at = ? where id = ?').run(Date.now() - 1, key.id);
     db.close();
+    // A write behind the gateway's back says so, as every writer does: the instance's key cache reloads.
+    server.app.services.feed.publish('keys');
     const refused = await server.graphql(COMPLETE, echo(), bearer(key.secret));
     expect(code(refused)).toBe('UNAUTHENTICATED');
     expect(refused.errors?.[0]?.message).toMatch(/expired/);

@@ -223,7 +223,7 @@ describe('a config file with every section', () => {
     }
     expect(house.received.length).toBe(houseBefore);
     writeFileSync(path, pair(1, 0));
-    expect(app.reloadConfig()).toEqual({ ok: true });
+    expect(await app.reloadConfig()).toEqual({ ok: true });
     const backupBefore = backup.received.length;
     for (let i = 0; i < 3; i++) expect((await chat(url, 'pair', BOOTSTRAP_SECRET)).status).toBe(200);
     expect(house.received.length).toBe(houseBefore + 3);
@@ -328,7 +328,7 @@ describe('reloading the config file (SIGHUP)', () => {
     expect((await chat(url, 'house-llama', BOOTSTRAP_SECRET)).status).toBe(404);
 
     writeFileSync(path, fullConfig().replace('aliases: [llama, solo]', 'aliases: [llama, solo, house-llama]'));
-    expect(app.reloadConfig()).toEqual({ ok: true });
+    expect(await app.reloadConfig()).toEqual({ ok: true });
     expect((await chat(url, 'house-llama', BOOTSTRAP_SECRET)).status).toBe(200);
     const entries = listAudit(app.services.db, { targetType: 'config' }, { limit: 10 });
     expect(entries).toHaveLength(1);
@@ -339,7 +339,7 @@ describe('reloading the config file (SIGHUP)', () => {
     expect(JSON.stringify(entries)).not.toContain(BOOTSTRAP_SECRET);
 
     writeFileSync(path, 'providers:\n  - id: house\n    kind: NOPE\n');
-    const broken = app.reloadConfig();
+    const broken = await app.reloadConfig();
     expect(broken.ok).toBe(false);
     if (!broken.ok) expect(broken.error).toContain(`${path}:3:11 providers[0].kind`);
     expect((await chat(url, 'house-llama', BOOTSTRAP_SECRET)).status).toBe(200);
@@ -351,7 +351,7 @@ describe('reloading the config file (SIGHUP)', () => {
     const path = writeConfig(fullConfig());
     const { app, url } = await start(environment(path));
     writeFileSync(path, fullConfig().replace('fallbacks: [backup-llm]', 'fallbacks: []'));
-    expect(app.reloadConfig()).toEqual({ ok: true });
+    expect(await app.reloadConfig()).toEqual({ ok: true });
     house.enqueue({ kind: 'error', error: 'server_error' });
     expect((await chat(url, 'llama', BOOTSTRAP_SECRET)).status).toBe(502);
 
@@ -360,7 +360,7 @@ describe('reloading the config file (SIGHUP)', () => {
       .replace(/  - id: house\/backup-llm[\s\S]*?completionPerMillion: 0\n/, '')
       .replace('fallbacks: [backup-llm]', 'fallbacks: []');
     writeFileSync(path, withoutBackup);
-    expect(app.reloadConfig()).toEqual({ ok: true });
+    expect(await app.reloadConfig()).toEqual({ ok: true });
     expect(app.services.registry.has('backup')).toBe(false);
     expect(app.services.registry.has('house')).toBe(true);
   });

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/subscriptions.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../storage/stores.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -21,10 +20,10 @@ function freePort(): Promise<number> {
 }
 
 /** The real gateway as `npm start` runs it, in its own process, so it can be killed without warning. */
-async function startGateway(databasePath: string, port: number): Promise<ChildProcess> {
+async function startGateway(databaseUrl: string, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${databasePath}`, SWITCHBOARD_LOCAL_DELAY_MS: '20', LOG_LEVEL: 'silent' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, SWITCHBOARD_LOCAL_DELAY_MS: '20', LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -84,19 +83,38 @@ async function startSlowStream(base: string, deltas: number): Promise<string> {
   }
 }
 
-describe('crash safety', () => {
-  const directory = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
-  const databasePath = join(directory, 'gateway.db');
+/** Every generation's status, read the way an operator would after the crash: straight from the database. */
+async function statuses(database: TestDatabase): Promise<Array<{ id: string; status: string }>> {
+  if (database.dialect === 'sqlite') {
+    const db = new Database(database.url.slice('file:'.length), { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      return db.prepare('SELECT id, status FROM generations').all() as Array<{ id: string; status: string }>;
+    } finally {
+      db.close();
+    }
+  }
+  const client = postgres(database.url, { max: 1, onnotice: () => undefined });
+  try {
+    return [...(await client<Array<{ id: string; status: string }>>`select id, status from generations`)];
+  } finally {
+    await client.end();
+  }
+}
+
+describe.each(DIALECTS)('crash safety on %s', (dialect) => {
   const children: ChildProcess[] = [];
+  let database: TestDatabase | undefined;
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await Promise.all(children.map(exited));
-    rmSync(directory, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('keeps every answered request and marks the ones in flight INTERRUPTED after kill -9', async () => {
+    database = await createTestDatabase(dialect);
     const port = await freePort();
-    const first = await startGateway(databasePath, port);
+    const first = await startGateway(database.url, port);
     children.push(first);
     const base = `http://127.0.0.1:${port}`;
 
@@ -111,25 +129,19 @@ describe('crash safety', () => {
     const racing = Array.from({ length: 8 }, (_, index) => complete(base, `racing ${index} with a few more words`).catch(() => undefined));
     first.kill('SIGKILL');
     await exited(first);
-    await Promise.all(racing);
+    const racedAnswers = (await Promise.all(racing)).filter((id): id is string => id !== undefined);
 
-    const second = await startGateway(databasePath, port);
+    const second = await startGateway(database.url, port);
     children.push(second);
     second.kill('SIGTERM');
     await exited(second);
     expect({ code: second.exitCode, signal: second.signalCode }).toEqual({ code: 0, signal: null });
 
-    const db = new Database(databasePath, { readonly: true });
-    try {
-      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const rows = db.prepare('SELECT id, status FROM generations').all() as Array<{ id: string; status: string }>;
-      const status = new Map(rows.map((row) => [row.id, row.status]));
-      for (const id of answered) expect(status.get(id), `answered ${id}`).toBe('SUCCEEDED');
-      for (const id of inFlight) expect(status.get(id), `in flight ${id}`).toBe('INTERRUPTED');
-      expect(rows.filter((row) => row.status === 'IN_PROGRESS')).toEqual([]);
-      expect(answered).toHaveLength(40);
-    } finally {
-      db.close();
-    }
-  }, 60_000);
+    const rows = await statuses(database);
+    const status = new Map(rows.map((row) => [row.id, row.status]));
+    for (const id of [...answered, ...racedAnswers]) expect(status.get(id), `answered ${id}`).toBe('SUCCEEDED');
+    for (const id of inFlight) expect(status.get(id), `in flight ${id}`).toBe('INTERRUPTED');
+    expect(rows.filter((row) => row.status === 'IN_PROGRESS')).toEqual([]);
+    expect(answered).toHaveLength(40);
+  }, 90_000);
 });

@@ -1,3 +1,4 @@
+import { findModel } from '../../src/db/catalog.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionControl } from '../../src/auth/admission.js';
 import { BudgetTracker, sqliteSpentSince } from '../../src/auth/budget.js';
@@ -202,7 +203,7 @@ describe('the completion service, ending attempts only through routing', () => {
       db: database.db,
       registry: new ScriptedRegistry(adapter),
       recorder,
-      admission: new AdmissionControl(database.db, new InMemoryRateLimitStore(), new BudgetTracker(sqliteSpentSince(database.db))),
+      admission: new AdmissionControl({ findModel: (idOrAlias: string) => findModel(database.db, idOrAlias) }, new InMemoryRateLimitStore(), new BudgetTracker(sqliteSpentSince(database.db))),
       router,
     });
     const row = (id: string): GenerationRow => {

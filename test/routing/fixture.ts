@@ -1,3 +1,4 @@
+import { findModel } from '../../src/db/catalog.js';
 import { and, eq } from 'drizzle-orm';
 import { AdmissionControl } from '../../src/auth/admission.js';
 import { InMemoryRateLimitStore } from '../../src/auth/rate-limiter.js';
@@ -73,7 +74,7 @@ export async function startRoutingFixture(env: Record<string, string> = {}, opti
     ? (() => {
         const router = new Router({ config: services.config.routing, clock: options.clock });
         // Callers here carry no key, so admission has nothing to limit: a store of its own is enough.
-        const admission = new AdmissionControl(db, new InMemoryRateLimitStore(), services.budgets);
+        const admission = new AdmissionControl({ findModel: (idOrAlias: string) => findModel(db, idOrAlias) }, new InMemoryRateLimitStore(), services.budgets);
         return { router, completions: new CompletionService({ db, registry: services.registry, recorder: services.recorder, admission, router }) };
       })()
     : undefined;

@@ -275,6 +275,8 @@ describe('exact cost, end to end through a fake OpenAI upstream', () => {
       .set({ cachedPromptPriceMicros: null })
       .where(eq(modelEndpoints.providerModelId, 'gpt-4.1-nano'))
       .run();
+    // A write behind the gateway's back says so, as every writer does: the routing snapshot reloads.
+    server.app.services.feed.publish('catalog');
     fake.enqueue({ kind: 'text', text: 'No cache discount.', promptTokens: 100, cachedPromptTokens: 60, completionTokens: 10 });
     const completion = await complete('openai/gpt-4.1-nano');
     const { costPicos, query } = await ledger(completion.id);

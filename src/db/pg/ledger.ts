@@ -1,0 +1,231 @@
+import { and, asc, count, desc, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { GenerationFilter } from '../generations.js';
+import { GENERATION_COLUMNS, GENERATION_UPSERT_SET, generationValues, type LedgerStore } from '../ledger.js';
+import type { GenerationRow } from '../schema.js';
+import type { UsageBucket, UsageDimension, UsageFilter } from '../usage.js';
+import type { PgClient, PgDb } from './client.js';
+import { generationContents, generations } from './schema.js';
+
+/** Each column's type, so every positional parameter carries an explicit cast and postgres.js need not guess. */
+const COLUMN_TYPES: Record<string, string> = {
+  prompt_tokens: 'int4',
+  completion_tokens: 'int4',
+  total_tokens: 'int4',
+  cached_prompt_tokens: 'int4',
+  cache_write_5m_tokens: 'int4',
+  cache_write_1h_tokens: 'int4',
+  reasoning_tokens: 'int4',
+  latency_ms: 'int4',
+  time_to_first_token_ms: 'int4',
+  usage_estimated: 'bool',
+  streamed: 'bool',
+  cache_hit: 'bool',
+  cost_picos: 'int8',
+  prompt_price_micros: 'int8',
+  completion_price_micros: 'int8',
+  cached_prompt_price_micros: 'int8',
+  cache_write_price_micros: 'int8',
+  saved_picos: 'int8',
+  created_at: 'int8',
+  finished_at: 'int8',
+  warnings: 'jsonb',
+  attempts: 'jsonb',
+  request_summary: 'jsonb',
+  metadata: 'jsonb',
+};
+
+const COLUMN_LIST = GENERATION_COLUMNS.map(([, column]) => column).join(', ');
+
+/**
+ * The batch travels as one JSON parameter (an array of rows, each an array in GENERATION_COLUMNS order) and is
+ * unpacked by the server: one statement text whatever the batch size, so it is prepared once per connection, and
+ * the client's work per row is one JSON.stringify of an array instead of binding every column as a typed parameter.
+ */
+const UPSERT = `insert into generations (${COLUMN_LIST})
+  select ${GENERATION_COLUMNS.map(([, column], index) => `(row->>${index})::${COLUMN_TYPES[column] ?? 'text'}`).join(', ')}
+  from jsonb_array_elements($1::jsonb) as rows(row)
+  on conflict (id) do update set ${GENERATION_UPSERT_SET}`;
+
+const asIs = (value: boolean): boolean => value;
+
+/** Rows of one commit: a single statement, so one round trip and PostgreSQL's own transaction around it. */
+export async function writeGenerationsPg(client: PgClient, rows: readonly GenerationRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  let batch = JSON.stringify(rows.map((row) => generationValues(row, asIs)));
+  // PostgreSQL stores no NUL character in text or jsonb; an upstream's error message with one must not hold the
+  // batch back forever (the recorder retries a failed commit), so it becomes U+FFFD. Rare: only then the slow path.
+  if (batch.includes('\\u0000')) batch = JSON.stringify(rows.map((row) => generationValues(row, asIs).map(withoutNul)));
+  await client.unsafe(UPSERT, [batch], { prepare: true });
+}
+
+/** A raw NUL, or the escape of one inside a JSON column's text (not an escaped backslash before "u0000"). */
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+function withoutNul<T>(value: T | string): T | string {
+  return typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD').replace(NUL_ESCAPE, '$1\\ufffd') : value;
+}
+
+function filterConditions(filter: GenerationFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.apiKeyId !== undefined) conditions.push(filter.apiKeyId === null ? isNull(generations.apiKeyId) : eq(generations.apiKeyId, filter.apiKeyId));
+  if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
+  if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
+  if (filter.status) conditions.push(eq(generations.status, filter.status));
+  if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
+  return conditions;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** As in ../usage.ts; bigint division floors a (non-negative) instant to its UTC day, hour or minute. */
+const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: string }> = {
+  MODEL: { alias: 'k_model', expression: 'model_id' },
+  PROVIDER: { alias: 'k_provider', expression: 'provider_id' },
+  KEY: { alias: 'k_key', expression: 'api_key_id' },
+  DAY: { alias: 'k_day', expression: `((created_at / ${DAY_MS}) * ${DAY_MS})::float8` },
+  HOUR: { alias: 'k_hour', expression: `((created_at / ${HOUR_MS}) * ${HOUR_MS})::float8` },
+  MINUTE: { alias: 'k_minute', expression: `((created_at / ${MINUTE_MS}) * ${MINUTE_MS})::float8` },
+};
+const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY'];
+
+interface BucketRecord extends Record<string, unknown> {
+  k_model?: string | null;
+  k_provider?: string | null;
+  k_key?: string | null;
+  k_day?: number | null;
+  k_hour?: number | null;
+  k_minute?: number | null;
+  requests: number;
+  errors: number;
+  cancellations: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_prompt_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  cache_saving_picos: string;
+  reasoning_tokens: number;
+  cost_picos: string;
+  unpriced: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+/**
+ * The usage query of ../usage.ts in PostgreSQL's words: percentile_cont as an ordered-set aggregate (the same
+ * linear interpolation), counts and sums as float8 (exact below 2^53), the cost summed as numeric and handed over
+ * as text so it stays exact past 2^53. The (api_key_id, created_at) and (created_at) indexes serve the filters.
+ */
+function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimension[]): SQL {
+  const dimensions = ORDER.filter((dimension) => groupBy.includes(dimension)).map((dimension) => DIMENSION_COLUMNS[dimension]);
+  const keys = dimensions.map((dimension) => dimension.alias).join(', ');
+  const keySelect = dimensions.map((dimension) => `${dimension.expression} as ${dimension.alias}, `).join('');
+  const where: SQL[] = [sql`status <> 'IN_PROGRESS'`];
+  if (filter.modelId !== undefined) where.push(sql`model_id = ${filter.modelId}`);
+  if (filter.providerId !== undefined) where.push(sql`provider_id = ${filter.providerId}`);
+  if (filter.apiKeyId !== undefined) where.push(sql`api_key_id = ${filter.apiKeyId}`);
+  if (filter.from !== undefined) where.push(sql`created_at >= ${filter.from}`);
+  if (filter.to !== undefined) where.push(sql`created_at < ${filter.to}`);
+  return sql`
+    select ${sql.raw(keySelect)}count(*)::float8 as requests,
+      (count(*) filter (where status in ('FAILED', 'INTERRUPTED')))::float8 as errors,
+      (count(*) filter (where status = 'CANCELLED'))::float8 as cancellations,
+      sum(prompt_tokens)::float8 as prompt_tokens,
+      sum(completion_tokens)::float8 as completion_tokens,
+      sum(cached_prompt_tokens)::float8 as cached_prompt_tokens,
+      sum(cache_write_5m_tokens)::float8 as cache_write_5m_tokens,
+      sum(cache_write_1h_tokens)::float8 as cache_write_1h_tokens,
+      coalesce(sum(case when cost_picos is null then 0 else
+        cached_prompt_tokens::numeric * (prompt_price_micros - coalesce(cached_prompt_price_micros, prompt_price_micros))
+        - cache_write_5m_tokens::numeric * (coalesce(cache_write_price_micros, prompt_price_micros) - prompt_price_micros)
+        - cache_write_1h_tokens::numeric * prompt_price_micros end), 0)::text as cache_saving_picos,
+      sum(reasoning_tokens)::float8 as reasoning_tokens,
+      coalesce(sum(cost_picos), 0)::text as cost_picos,
+      (count(*) filter (where cost_picos is null))::float8 as unpriced,
+      percentile_cont(0.5) within group (order by latency_ms) as p50,
+      percentile_cont(0.95) within group (order by latency_ms) as p95
+    from generations
+    where ${sql.join(where, sql` and `)}
+    ${sql.raw(keys === '' ? '' : `group by ${keys}`)}
+    having count(*) > 0
+    ${sql.raw(keys === '' ? '' : `order by ${keys}`)}
+  `;
+}
+
+function toBucket(record: BucketRecord): UsageBucket {
+  return {
+    modelId: record.k_model ?? null,
+    providerId: record.k_provider ?? null,
+    apiKeyId: record.k_key ?? null,
+    day: record.k_day ?? null,
+    hour: record.k_hour ?? null,
+    minute: record.k_minute ?? null,
+    requests: record.requests,
+    errors: record.errors,
+    cancellations: record.cancellations,
+    promptTokens: record.prompt_tokens,
+    completionTokens: record.completion_tokens,
+    cachedPromptTokens: record.cached_prompt_tokens,
+    cacheWrite5mTokens: record.cache_write_5m_tokens,
+    cacheWrite1hTokens: record.cache_write_1h_tokens,
+    cacheSavingPicos: BigInt(record.cache_saving_picos),
+    reasoningTokens: record.reasoning_tokens,
+    costPicos: BigInt(record.cost_picos),
+    unpricedRequests: record.unpriced,
+    latencyP50Ms: record.p50 === null ? null : Math.round(record.p50),
+    latencyP95Ms: record.p95 === null ? null : Math.round(record.p95),
+  };
+}
+
+export function createPgLedger(db: PgDb, client: PgClient): LedgerStore {
+  return {
+    dialect: 'postgres',
+    writeGenerations: (rows) => writeGenerationsPg(client, rows),
+    markInterrupted: async (now = Date.now()) => {
+      const rows = await db
+        .update(generations)
+        .set({ status: 'INTERRUPTED', finishReason: 'error', errorCode: 'INTERRUPTED', errorMessage: 'the gateway stopped while this request was in flight', finishedAt: now })
+        .where(eq(generations.status, 'IN_PROGRESS'))
+        .returning({ id: generations.id });
+      return rows.length;
+    },
+    findGeneration: async (id) => (await db.select().from(generations).where(eq(generations.id, id)).limit(1))[0],
+    listGenerations: async (filter, page) => {
+      const conditions = filterConditions(filter);
+      if (page.olderThan) conditions.push(lt(generations.id, page.olderThan));
+      if (page.newerThan) conditions.push(gt(generations.id, page.newerThan));
+      return db
+        .select()
+        .from(generations)
+        .where(conditions.length ? and(...conditions) : undefined)
+        .orderBy(page.oldestFirst ? asc(generations.id) : desc(generations.id))
+        .limit(page.limit);
+    },
+    countGenerations: async (filter) => {
+      const conditions = filterConditions(filter);
+      const [row] = await db.select({ count: count() }).from(generations).where(conditions.length ? and(...conditions) : undefined);
+      return row?.count ?? 0;
+    },
+    queryUsage: async (filter, groupBy) => (await db.execute<BucketRecord>(usageStatement(filter, groupBy))).map(toBucket),
+    spentSince: async (keyId, startMs) => {
+      const [row] = await client<Array<{ spent: string }>>`
+        select coalesce(sum(cost_picos), 0)::text as spent from generations where api_key_id = ${keyId} and created_at >= ${startMs}`;
+      return Number(row?.spent ?? 0);
+    },
+    saveContent: async (generationId, content, now) => {
+      await db.insert(generationContents).values({ generationId, content, createdAt: now }).onConflictDoNothing();
+    },
+    findContent: async (generationId) =>
+      (await db.select({ content: generationContents.content }).from(generationContents).where(eq(generationContents.generationId, generationId)).limit(1))[0]?.content,
+    deleteExpired: async (cutoff, limit) => {
+      const rows = await client`
+        delete from generations where id in (
+          select id from generations where created_at < ${cutoff} and status <> 'IN_PROGRESS' limit ${limit}
+        ) returning id`;
+      return rows.length;
+    },
+  };
+}
