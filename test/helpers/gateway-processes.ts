@@ -1,3 +1,4 @@
+import { createTestDatabase } from '../storage/stores.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -8,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The database every gateway process of a scale-out test shares: SWITCHBOARD_TEST_DATABASE_URL when set (a
- * PostgreSQL URL, once the gateway speaks it), else one SQLite file in WAL mode in `directory`. The one place
- * that decides which store those tests run on.
+ * The one database several gateway processes share in the scale-out tests: a PostgreSQL database of its own on
+ * 127.0.0.1:5432 (issue 16 runs instances on PostgreSQL), created here and dropped by `drop()`. An unreachable
+ * PostgreSQL fails the test; it never skips.
  */
-export function sharedDatabaseUrl(directory: string): string {
-  return process.env['SWITCHBOARD_TEST_DATABASE_URL'] ?? `file:${join(directory, 'shared.db')}`;
+export async function sharedDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = await createTestDatabase('postgres');
+  return { url: database.url, drop: () => database.drop() };
 }
 
 export function freePort(): Promise<number> {

@@ -105,6 +105,8 @@ export async function startRoutingFixture(env: Record<string, string> = {}, opti
     attempts: (id) => generation(id).attempts ?? [],
     setContextLength: (providerId, modelId, contextLength) => {
       db.update(modelEndpoints).set({ contextLength }).where(endpointOf(providerId, modelId)).run();
+      // Written behind the app's back, so announced as every writer must: the catalog snapshot reloads on it.
+      services.feed.publish('catalog');
     },
     async stop() {
       await server.stop();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import type { FakeUpstream } from '../conformance/harness.js';
-import { eventually, freePort, scratchDirectory, sharedDatabaseUrl, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-processes.js';
+import { eventually, freePort, sharedDatabase, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-processes.js';
 import { uniquePrefix } from '../helpers/redis.js';
 
 /**
@@ -45,15 +45,17 @@ describe('Redis stopped mid-run', () => {
   let a: GatewayProcess;
   let b: GatewayProcess;
   let closed: GatewayProcess;
-  const directory = scratchDirectory();
+  let database: Awaited<ReturnType<typeof sharedDatabase>> | undefined;
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
     redisPort = await freePort();
     redis = await startRedis(redisPort);
+    database = await sharedDatabase();
+    const databaseUrl = database.url;
     const env = (failure: 'open' | 'closed') => ({
       SWITCHBOARD_ADMIN_KEY: ADMIN,
-      DATABASE_URL: sharedDatabaseUrl(directory.path),
+      DATABASE_URL: databaseUrl,
       OPENAI_API_KEY: FAKE_OPENAI_KEY,
       OPENAI_BASE_URL: fake.url,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -71,7 +73,7 @@ describe('Redis stopped mid-run', () => {
     await Promise.all([a?.stop(), b?.stop(), closed?.stop()]);
     redis?.kill('SIGKILL');
     await fake?.close();
-    directory.remove();
+    await database?.drop();
   }, 60_000);
 
   async function createKey(input: Record<string, unknown>): Promise<string> {

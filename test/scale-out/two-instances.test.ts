@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArrivalGate, FAKE_OPENAI_KEY, startFakeOpenAI, type SizedAnswers } from '../fakes/openai.js';
 import type { FakeUpstream } from '../conformance/harness.js';
-import { eventually, scratchDirectory, sharedDatabaseUrl, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-processes.js';
+import { eventually, sharedDatabase, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-processes.js';
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { subscribeWs, wsClient } from '../helpers/subscriptions.js';
 
@@ -65,18 +65,19 @@ describe('two gateway processes sharing one database and one Redis', () => {
   let a: GatewayProcess;
   let b: GatewayProcess;
   const prefix = uniquePrefix();
-  const directory = scratchDirectory();
+  let database: Awaited<ReturnType<typeof sharedDatabase>> | undefined;
 
   beforeAll(async () => {
     fake = await startFakeOpenAI({ sizedAnswers: sized });
-    [a, b] = await startPair(fake, sharedDatabaseUrl(directory.path), { url: TEST_REDIS_URL, prefix });
+    database = await sharedDatabase();
+    [a, b] = await startPair(fake, database.url, { url: TEST_REDIS_URL, prefix });
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await fake?.close();
     await dropPrefix(prefix);
-    directory.remove();
+    await database?.drop();
   }, 60_000);
 
   it('lets exactly 10 of 100 parallel requests through a 10-per-minute key, spread over both', async () => {
@@ -211,10 +212,12 @@ describe('two gateway processes sharing one database and one Redis', () => {
 describe('the same two processes without REDIS_URL', () => {
   it('let 10 of 100 through on EACH process (20), which shows the shared case measures sharing', async () => {
     const fake = await startFakeOpenAI();
-    const directory = scratchDirectory();
-    const [a, b] = await startPair(fake, sharedDatabaseUrl(directory.path), undefined);
+    const database = await sharedDatabase();
+    const [a, b] = await startPair(fake, database.url, undefined);
     try {
       const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } });
+      // Without Redis, B learns of a key made on A only when its key cache expires (at most 5 s on PostgreSQL).
+      expect(await eventually(async () => (await b.graphql('{ me { id } }', {}, key.secret)).errors === undefined, 10_000)).toBe(true);
       const results = await Promise.all(spread([a, b], 100, key.secret));
       const admitted = results.filter((body) => body.errors === undefined).length;
       console.log(`per-instance rate limit: ${admitted} of 100 admitted over two processes`);
@@ -222,7 +225,7 @@ describe('the same two processes without REDIS_URL', () => {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       await fake.close();
-      directory.remove();
+      await database.drop();
     }
   }, 120_000);
 });
