@@ -1,6 +1,4 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { generations, type BudgetPeriod } from '../db/schema.js';
+import type { BudgetPeriod } from '../db/schema.js';
 
 /** The start of the budget period containing `at`, in UTC (weeks start on Monday); 0 for a lifetime budget. */
 export function periodStart(period: BudgetPeriod | null, at: number): number {
@@ -23,18 +21,6 @@ export function periodEnd(period: BudgetPeriod | null, at: number): number | nul
 
 /** Recorded spend of a key since `startMs` (the ledger's sum); the storage layer provides it. */
 export type SpentSince = (keyId: string, startMs: number) => Promise<number>;
-
-/** The SQLite ledger's answer to SpentSince. */
-export function sqliteSpentSince(db: Db): SpentSince {
-  return async (keyId, startMs) => {
-    const row = db
-      .select({ spent: sql<number | null>`sum(${generations.costPicos})` })
-      .from(generations)
-      .where(and(eq(generations.apiKeyId, keyId), gte(generations.createdAt, startMs)))
-      .get();
-    return row?.spent ?? 0;
-  };
-}
 
 /** A key's standing in one period. */
 export interface BudgetStanding {
@@ -119,7 +105,7 @@ export class InMemoryBudgetStore implements BudgetStore {
 /**
  * Spend per key for its current period: what the ledger recorded plus what in-flight requests have reserved, kept
  * in a BudgetStore so that admission costs no query. The recorded part comes from the injected `spentSince`
- * (SQLite today: sqliteSpentSince; any ledger that can sum a key's cost since an instant).
+ * (the ledger's `spentSince`, on either store).
  */
 export class BudgetTracker {
   constructor(

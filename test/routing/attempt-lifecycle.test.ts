@@ -1,7 +1,8 @@
 import { findModel } from '../../src/db/catalog.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionControl } from '../../src/auth/admission.js';
-import { BudgetTracker, sqliteSpentSince } from '../../src/auth/budget.js';
+import { BudgetTracker } from '../../src/auth/budget.js';
+import { spentSince } from '../../src/db/sqlite-ledger.js';
 import { InMemoryRateLimitStore } from '../../src/auth/rate-limiter.js';
 import { ManualClock } from '../../src/clock.js';
 import { CompletionService } from '../../src/completions/service.js';
@@ -203,7 +204,7 @@ describe('the completion service, ending attempts only through routing', () => {
       db: database.db,
       registry: new ScriptedRegistry(adapter),
       recorder,
-      admission: new AdmissionControl({ findModel: (idOrAlias: string) => findModel(database.db, idOrAlias) }, new InMemoryRateLimitStore(), new BudgetTracker(sqliteSpentSince(database.db))),
+      admission: new AdmissionControl({ findModel: (idOrAlias: string) => findModel(database.db, idOrAlias) }, new InMemoryRateLimitStore(), new BudgetTracker(async (keyId, startMs) => spentSince(database.db, keyId, startMs))),
       router,
     });
     const row = (id: string): GenerationRow => {
