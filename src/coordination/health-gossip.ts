@@ -40,7 +40,7 @@ export class HealthGossipRelay implements HealthGossip {
   }
 
   start(): void {
-    this.state.listen(CHANNEL, (text) => this.receive(text));
+    this.state.listen(CHANNEL, messageSchema, (message) => this.receive(message));
     this.router.shareWith(this);
   }
 
@@ -51,12 +51,12 @@ export class HealthGossipRelay implements HealthGossip {
   breaker(ref: EndpointRef, openedAt: number | null): void {
     // The outcomes that led here go first, so the others see the failures with the opening.
     const outcomes = this.take();
-    this.state.publish(CHANNEL, JSON.stringify({ from: this.state.instanceId, outcomes, breakers: [{ ref: { ...ref }, open: openedAt !== null }] }));
+    this.state.publish(CHANNEL, { outcomes, breakers: [{ ref: { ...ref }, open: openedAt !== null }] });
   }
 
   flush(): void {
     const outcomes = this.take();
-    if (outcomes.length > 0) this.state.publish(CHANNEL, JSON.stringify({ from: this.state.instanceId, outcomes, breakers: [] }));
+    if (outcomes.length > 0) this.state.publish(CHANNEL, { outcomes, breakers: [] });
   }
 
   private take(): Array<{ ref: EndpointRef; event: HealthEvent }> {
@@ -65,17 +65,9 @@ export class HealthGossipRelay implements HealthGossip {
     return outcomes;
   }
 
-  private receive(text: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const message = messageSchema.safeParse(parsed);
-    if (!message.success || message.data.from === this.state.instanceId) return;
-    for (const { ref, event } of message.data.outcomes) this.router.adoptOutcome(ref, event);
-    for (const { ref, open } of message.data.breakers) this.router.adoptBreaker(ref, open);
+  private receive(message: z.infer<typeof messageSchema>): void {
+    for (const { ref, event } of message.outcomes) this.router.adoptOutcome(ref, event);
+    for (const { ref, open } of message.breakers) this.router.adoptBreaker(ref, open);
   }
 
   close(): void {

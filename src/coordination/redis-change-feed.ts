@@ -21,21 +21,12 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   start(): void {
-    this.state.listen(CHANNEL, (text) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        return;
-      }
-      const message = messageSchema.safeParse(parsed);
-      if (message.success && message.data.from !== this.state.instanceId) this.local.deliver(message.data.topic);
-    });
+    this.state.listen(CHANNEL, messageSchema, (message) => this.local.deliver(message.topic));
   }
 
   publish(topic: ChangeTopic): void {
     this.local.deliver(topic);
-    this.state.publish(CHANNEL, JSON.stringify({ from: this.state.instanceId, topic }));
+    this.state.publish(CHANNEL, { topic });
   }
 
   subscribe(topic: ChangeTopic, listener: ChangeListener): () => void {

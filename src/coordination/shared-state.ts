@@ -1,3 +1,4 @@
+import type { ZodType, ZodTypeDef } from 'zod';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../config.js';
@@ -125,16 +126,30 @@ export class SharedState {
     }
   }
 
-  publish(channel: string, message: string): void {
+  /** Publishes `body` as JSON on `channel`, signed with this instance's id so that it can skip its own messages. */
+  publish(channel: string, body: Record<string, unknown>): void {
+    const message = JSON.stringify({ ...body, from: this.instanceId });
     this.run((client) => client.publish(this.key(channel), message)).catch(() => {
       // Gossip and events are best effort; reachability is already logged by run().
     });
   }
 
-  /** Delivers every message on `channel` (from any instance, this one included) to `handler`. */
-  listen(channel: string, handler: (message: string) => void): void {
+  /**
+   * Delivers every message on `channel` from OTHER instances that parses as JSON and matches `schema`; anything
+   * else (a foreign publisher on the same prefix, a message from an older version) is dropped.
+   */
+  listen<T extends { from: string }>(channel: string, schema: ZodType<T, ZodTypeDef, unknown>, handler: (message: T) => void): void {
     const name = this.key(channel);
-    this.channelHandlers.set(name, handler);
+    this.channelHandlers.set(name, (text) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return;
+      }
+      const message = schema.safeParse(parsed);
+      if (message.success && message.data.from !== this.instanceId) handler(message.data);
+    });
     // Not awaited: with Redis away at start-up the subscription waits in the subscriber's queue until it connects.
     this.subscriptions.push(this.subscriber.subscribe(name).then(() => undefined, () => undefined));
   }

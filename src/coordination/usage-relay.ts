@@ -20,25 +20,17 @@ export class UsageRelay {
   ) {}
 
   start(): void {
-    this.state.listen(CHANNEL, (text) => this.receive(text));
+    this.state.listen(CHANNEL, messageSchema, (message) => this.receive(message));
     this.stopListening = this.finished.listen((rows) => {
       // Without subscribers anywhere this still publishes: others' subscribers are not known here.
-      this.state.publish(CHANNEL, JSON.stringify({ from: this.state.instanceId, rows }));
+      this.state.publish(CHANNEL, { rows });
     });
   }
 
-  private receive(text: string): void {
+  private receive(message: z.infer<typeof messageSchema>): void {
     if (this.finished.subscriberCount === 0) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const message = messageSchema.safeParse(parsed);
-    if (!message.success || message.data.from === this.state.instanceId) return;
     // Rows written by another instance of this same gateway, from the same schema: what its recorder committed.
-    this.finished.deliverToSubscribers(message.data.rows as unknown as GenerationRow[]);
+    this.finished.deliverToSubscribers(message.rows as unknown as GenerationRow[]);
   }
 
   close(): void {
