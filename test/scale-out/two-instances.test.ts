@@ -48,10 +48,16 @@ async function startPair(fake: FakeUpstream, databaseUrl: string, redis: { url: 
   }
 }
 
-async function createKey(gateway: GatewayProcess, input: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+/**
+ * Creates a key through `gateway` and waits until every one of `others` accepts it: another instance learns of a
+ * new key through the change feed (Redis) or its cache's expiry (without Redis), never in the same instant.
+ */
+async function createKey(gateway: GatewayProcess, input: Record<string, unknown>, others: readonly GatewayProcess[] = []): Promise<{ id: string; secret: string }> {
   const body = await gateway.graphql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(CREATE_KEY, { input: { scopes: ['COMPLETIONS'], ...input } }, ADMIN);
   expect(body.errors).toBeUndefined();
-  return { id: body.data!.createApiKey.apiKey.id, secret: body.data!.createApiKey.secret };
+  const key = { id: body.data!.createApiKey.apiKey.id, secret: body.data!.createApiKey.secret };
+  for (const other of others) expect(await eventually(async () => (await other.graphql('{ me { id } }', {}, key.secret)).errors === undefined, 10_000)).toBe(true);
+  return key;
 }
 
 /** `count` completions at once, alternating between the gateways. */
@@ -81,7 +87,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
   }, 60_000);
 
   it('lets exactly 10 of 100 parallel requests through a 10-per-minute key, spread over both', async () => {
-    const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } });
+    const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } }, [b]);
     const results = await Promise.all(spread([a, b], 100, key.secret));
     const admitted = results.filter((body) => body.errors === undefined);
     console.log(`shared rate limit: ${admitted.length} of 100 admitted over two processes`);
@@ -91,7 +97,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
 
   it('admits 4 to 6 of 20 parallel requests against a 5.5-request budget, overshooting by at most one request', async () => {
     // One priced call on each instance: its cost is "one request", and each instance learns the completion length.
-    const calibration = await createKey(a, { name: 'calibration' });
+    const calibration = await createKey(a, { name: 'calibration' }, [b]);
     const costs: number[] = [];
     for (const gateway of [a, b]) {
       const body = await gateway.graphql<Completed>(COMPLETE, ask(), calibration.secret);
@@ -100,7 +106,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
     }
     const oneCall = Math.max(...costs);
     const limitPicos = Math.floor((5.5 * oneCall) / 1e6) * 1e6;
-    const key = await createKey(a, { name: 'budget 5.5', budget: { limitUsd: limitPicos / 1e12 } });
+    const key = await createKey(a, { name: 'budget 5.5', budget: { limitUsd: limitPicos / 1e12 } }, [b]);
     const gate = new ArrivalGate(20, 20_000);
     sized.gate = gate;
     let answered = 0;
@@ -120,7 +126,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
   }, 60_000);
 
   it('holds a 3-stream cap across both', async () => {
-    const key = await createKey(a, { name: 'streams 3', rateLimit: { concurrentStreams: 3 } });
+    const key = await createKey(a, { name: 'streams 3', rateLimit: { concurrentStreams: 3 } }, [b]);
     const gate = new ArrivalGate(10, 20_000);
     sized.gate = gate;
     let answered = 0;
@@ -144,7 +150,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
   }, 60_000);
 
   it('refuses a key revoked through A on A at the next request and on B within 1 s', async () => {
-    const key = await createKey(a, { name: 'to revoke' });
+    const key = await createKey(a, { name: 'to revoke' }, [b]);
     expect((await b.graphql<Completed>(COMPLETE, ask(), key.secret)).errors).toBeUndefined();
     const revoked = await a.graphql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id }, ADMIN);
     expect(revoked.errors).toBeUndefined();
@@ -156,7 +162,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
   }, 30_000);
 
   it('delivers to a usageEvents subscriber on A the generations finished on B', async () => {
-    const key = await createKey(a, { name: 'events' });
+    const key = await createKey(a, { name: 'events' }, [b]);
     const client = wsClient(a.wsUrl, { authorization: `Bearer ${ADMIN}` });
     const madeOnB = new Set<string>();
     let received: string | undefined;
@@ -181,7 +187,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
   }, 30_000);
 
   it('finds on B, through generation(id), a generation made on A', async () => {
-    const key = await createKey(a, { name: 'lookup' });
+    const key = await createKey(a, { name: 'lookup' }, [b]);
     const made = await a.graphql<Completed>(COMPLETE, ask(), key.secret);
     const id = made.data!.createCompletion.id;
     const found = await b.graphql<{ generation: { id: string; status: string } | null }>(`query($id: ID!) { generation(id: $id) { id status } }`, { id }, ADMIN);
@@ -189,7 +195,7 @@ describe('two gateway processes sharing one database and one Redis', () => {
   }, 30_000);
 
   it('shows on B, in providers { health }, a breaker opened by failures seen on A, and B routes around it', async () => {
-    const key = await createKey(a, { name: 'breaker' });
+    const key = await createKey(a, { name: 'breaker' }, [b]);
     for (let failure = 0; failure < 3; failure++) {
       fake.enqueue({ kind: 'error', error: 'server_error' });
       expect(codeOf(await a.graphql(COMPLETE, ask('openai/gpt-4o'), key.secret))).toBe('PROVIDER_ERROR');
@@ -215,9 +221,8 @@ describe('the same two processes without REDIS_URL', () => {
     const database = await sharedDatabase();
     const [a, b] = await startPair(fake, database.url, undefined);
     try {
-      const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } });
       // Without Redis, B learns of a key made on A only when its key cache expires (at most 5 s on PostgreSQL).
-      expect(await eventually(async () => (await b.graphql('{ me { id } }', {}, key.secret)).errors === undefined, 10_000)).toBe(true);
+      const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } }, [b]);
       const results = await Promise.all(spread([a, b], 100, key.secret));
       const admitted = results.filter((body) => body.errors === undefined).length;
       console.log(`per-instance rate limit: ${admitted} of 100 admitted over two processes`);
