@@ -12,6 +12,7 @@ import type { ResponseCacheStore } from './cache/store.js';
 import { createAuthenticator } from './auth/viewer.js';
 import { registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
+import { EmbeddingService } from './completions/embedding-service.js';
 import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
 import { createCoordination } from './coordination/coordination.js';
@@ -103,6 +104,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const cacheMetrics = new CacheMetrics(cacheStore);
   const cache = new ResponseCache(cacheStore, config.cache.scope, cacheMetrics);
   const completions = new CompletionService({ db, registry, recorder, admission, router, storeContent: config.storeContent, cache, clock });
+  const embeddings = new EmbeddingService({ db, registry, recorder, admission, router, clock });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
@@ -110,6 +112,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     registry,
     recorder,
     completions,
+    embeddings,
     budgets,
     router,
     ...(secrets ? { secrets } : {}),
@@ -213,7 +216,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await completions.drain(config.shutdownGraceMs);
+        await Promise.all([completions.drain(config.shutdownGraceMs), embeddings.drain(config.shutdownGraceMs)]);
         await observability.stop();
         await webSockets.settled(1000);
         webSockets.close();

@@ -24,8 +24,8 @@ export const SEED_PROVIDER_IDS = [
   'local',
 ] as const;
 
-/** The GraphQL `Modality` enum. Modalities outside it (e.g. VIDEO) are dropped when the seed is built. */
-export const SEED_MODALITIES = ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const;
+/** The GraphQL `Modality` enum. Modalities outside it (e.g. VIDEO) are dropped when the seed is built. EMBEDDING is an output only. */
+export const SEED_MODALITIES = ['TEXT', 'IMAGE', 'AUDIO', 'FILE', 'EMBEDDING'] as const;
 
 /** Request settings the completion service knows how to forward. */
 export const SEED_SUPPORTED_PARAMETERS = [

@@ -2,7 +2,9 @@ import type { Dispatcher } from 'undici';
 import { ProviderError } from '../errors.js';
 import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
+import type { EmbeddingRequest, EmbeddingResponse } from '../embeddings.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
+import { fromGeminiEmbeddingResponse, toGeminiEmbeddingCall } from './embeddings.js';
 import { describeGeminiError, geminiInBandError } from './errors.js';
 import { fromGeminiModelList } from './models.js';
 import { toGeminiRequestBody } from './request.js';
@@ -126,5 +128,14 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     return models;
   }
 
-  return { id: config.id, kind: 'gemini', complete, stream, listModels };
+  async function embed(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse> {
+    const { method, body } = toGeminiEmbeddingCall(request);
+    const response = await call('POST', `${root}/${modelPath(request.model)}:${method}`, body, options);
+    const json = await readJson(provider, response, options.signal);
+    const errorInBody = geminiInBandError(provider, json);
+    if (errorInBody) throw errorInBody;
+    return fromGeminiEmbeddingResponse(provider, json, request.input.length);
+  }
+
+  return { id: config.id, kind: 'gemini', complete, stream, listModels, embed };
 }
