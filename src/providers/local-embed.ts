@@ -34,7 +34,8 @@ function vectorOf(tokens: number[], dimensions: number): number[] {
   }
   const norm = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
   // An empty text has no direction: its vector stays zero instead of dividing by nothing.
-  return norm === 0 ? vector : vector.map((value) => value / norm);
+  // Rounded to float32, as providers' vectors are: a base64 answer (float32) then carries exactly the float answer's numbers.
+  return norm === 0 ? vector : vector.map((value) => Math.fround(value / norm));
 }
 
 /** `local/embed`: a deterministic embedding computed in process from the real tokenizer's tokens; usage is exact. */
