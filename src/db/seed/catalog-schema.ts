@@ -119,6 +119,9 @@ export const seedModelSchema = z
         message: `maxOutputTokens ${model.maxOutputTokens} exceeds contextLength ${model.contextLength}`,
       });
     }
+    if (model.inputModalities.includes('EMBEDDING')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['inputModalities'], message: 'EMBEDDING is an output modality only' });
+    }
     if (model.supportedParameters.includes('json_schema') && !model.supportedParameters.includes('response_format')) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['supportedParameters'], message: 'json_schema requires response_format' });
     }
