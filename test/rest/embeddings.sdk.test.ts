@@ -8,6 +8,7 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { fakeTokenCount, fakeVector } from '../fakes/embedding-vectors.js';
 import { startFakeGemini } from '../fakes/gemini.js';
 import { startFakeOllama } from '../fakes/ollama.js';
+import { startFakeOpenAICompatible } from '../fakes/openai-compatible.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
 
@@ -24,12 +25,14 @@ let server: TestServer;
 let openaiFake: FakeUpstream;
 let geminiFake: FakeUpstream;
 let ollamaFake: FakeUpstream;
+let togetherFake: FakeUpstream;
 let client: OpenAI;
 
 beforeAll(async () => {
   openaiFake = await startFakeOpenAI();
   geminiFake = await startFakeGemini({ apiKey: 'gemini-test-key' });
   ollamaFake = await startFakeOllama();
+  togetherFake = await startFakeOpenAICompatible('together');
   server = await startTestServer({
     SWITCHBOARD_ADMIN_KEY: ADMIN,
     OPENAI_API_KEY: FAKE_OPENAI_KEY,
@@ -37,15 +40,17 @@ beforeAll(async () => {
     GEMINI_API_KEY: 'gemini-test-key',
     GEMINI_BASE_URL: geminiFake.url,
     OLLAMA_BASE_URL: ollamaFake.url,
+    TOGETHER_API_KEY: FAKE_OPENAI_KEY,
+    TOGETHER_BASE_URL: togetherFake.url,
   });
   client = new OpenAI({ apiKey: ADMIN, baseURL: `${server.url}/v1`, maxRetries: 0 });
 });
 afterAll(async () => {
   await server.stop();
-  await Promise.all([openaiFake.close(), geminiFake.close(), ollamaFake.close()]);
+  await Promise.all([openaiFake.close(), geminiFake.close(), ollamaFake.close(), togetherFake.close()]);
 });
 beforeEach(() => {
-  for (const fake of [openaiFake, geminiFake, ollamaFake]) fake.received.length = 0;
+  for (const fake of [openaiFake, geminiFake, ollamaFake, togetherFake]) fake.received.length = 0;
 });
 
 /** The generation a REST answer names, read from the ledger once committed (it is, before the answer is sent). */
@@ -118,6 +123,17 @@ describe('the openai SDK against the OpenAI fake', () => {
   });
 });
 
+describe('the OpenAI-compatible family', () => {
+  it('embeds through a compatible provider addressed directly, its cost unknown rather than invented', async () => {
+    const { data: response, response: raw } = await client.embeddings.create({ model: 'together/BAAI/bge-large-en-v1.5', input: ['compatible', 'servers'], user: 'end-user-7' }).withResponse();
+    expect(response.data.map((item) => item.embedding)).toEqual([fakeVector('compatible', 3072), fakeVector('servers', 3072)]);
+    expect(togetherFake.received.at(-1)).toMatchObject({ path: '/v1/embeddings', body: { model: 'BAAI/bge-large-en-v1.5', input: ['compatible', 'servers'], user: 'end-user-7' } });
+    expect(raw.headers.get('x-switchboard-cost-usd')).toBeNull();
+    const row = await ledgerRow(raw.headers.get('x-switchboard-generation-id'));
+    expect(row).toMatchObject({ providerId: 'together', modelId: null, costPicos: null, promptTokens: response.usage.prompt_tokens });
+  });
+});
+
 describe('Gemini: embedContent for one input, batchEmbedContents for several', () => {
   it('embeds one text with embedContent, estimating the tokens Gemini does not report', async () => {
     const text = 'Gemini reports no token counts for embeddings';
@@ -148,6 +164,20 @@ describe('Gemini: embedContent for one input, batchEmbedContents for several', (
     const body = (await response.json()) as { error: { param: string | null; type: string } };
     expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'input[0]' });
     expect(geminiFake.received).toHaveLength(0);
+  });
+});
+
+describe('Gemini failures', () => {
+  it('answers a request Gemini refused as a bad gateway, recorded FAILED at no cost, upstream text for admins only', async () => {
+    geminiFake.enqueue({ kind: 'error', error: 'bad_request' });
+    const response = await rawEmbeddings({ model: 'gemini-embedding-001', input: 'x' });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: 'api_error', code: 'provider_error' });
+    expect(geminiFake.received).toHaveLength(1);
+    const { listGenerations } = await import('../../src/db/generations.js');
+    const [row] = listGenerations(server.app.services.db, { providerId: 'gemini', status: 'FAILED' }, { limit: 1 });
+    expect(row).toMatchObject({ requestedModel: 'gemini-embedding-001', costPicos: 0, errorCode: 'PROVIDER_ERROR' });
+    expect(row!.attempts).toMatchObject([{ providerId: 'gemini', status: 'FAILED', httpStatus: 400 }]);
   });
 });
 
@@ -242,6 +272,16 @@ describe('errors, in OpenAI’s shape', () => {
     expect(((await blank.json()) as { error: { param: string } }).error.param).toBe('input[1]');
     expect((await fetch(`${server.url}/v1/embeddings`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(405);
     expect((await fetch(`${server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+  });
+
+  it('bounds a request: at most 2048 inputs, token ids non-negative integers', async () => {
+    const many = await rawEmbeddings({ model: 'local/embed', input: Array.from({ length: 2049 }, () => 'x') });
+    expect(many.status).toBe(400);
+    expect(((await many.json()) as { error: { param: string } }).error.param).toBe('input');
+    expect((await rawEmbeddings({ model: 'local/embed', input: Array.from({ length: 2048 }, () => 'x') })).status).toBe(200);
+    const negative = await rawEmbeddings({ model: 'local/embed', input: [1, -2, 3] });
+    expect(negative.status).toBe(400);
+    expect((await rawEmbeddings({ model: 'local/embed', input: 'x', encoding_format: 'int8' })).status).toBe(400);
   });
 
   it('maps an upstream failure and records it FAILED at no cost', async () => {
