@@ -43,12 +43,12 @@ describe('createEmbedding', () => {
     expect(result.usage).toMatchObject({ completionTokens: 0, costUsd: 0, costKnown: true, estimated: false });
     expect(result.usage.promptTokens).toBeGreaterThan(0);
 
-    const generation = await server.graphql<{ generation: { status: string; requestedModel: string; usage: { promptTokens: number }; metadata: unknown } }>(
-      'query ($id: ID!) { generation(id: $id) { status requestedModel usage { promptTokens } metadata } }',
+    const generation = await server.graphql<{ generation: { status: string; requestedModel: string; usage: { promptTokens: number }; metadata: unknown; requestSummary: unknown } }>(
+      'query ($id: ID!) { generation(id: $id) { status requestedModel usage { promptTokens } metadata requestSummary { messages embeddingInputs dimensions } } }',
       { id: result.id },
       admin,
     );
-    expect(generation.data?.generation).toEqual({ status: 'SUCCEEDED', requestedModel: 'local/embed', usage: { promptTokens: result.usage.promptTokens }, metadata: { team: 'search' } });
+    expect(generation.data?.generation).toEqual({ status: 'SUCCEEDED', requestedModel: 'local/embed', usage: { promptTokens: result.usage.promptTokens }, metadata: { team: 'search' }, requestSummary: { messages: null, embeddingInputs: 2, dimensions: 32 } });
   });
 
   it('refuses a chat model, and createCompletion refuses an embedding model, both BAD_REQUEST', async () => {
