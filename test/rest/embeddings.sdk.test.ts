@@ -293,6 +293,17 @@ describe('errors, in OpenAI’s shape', () => {
     expect(rows[0]).toMatchObject({ requestedModel: 'text-embedding-3-small', errorCode: 'PROVIDER_ERROR', costPicos: 0 });
   });
 
+  it('retries an upstream 5xx like a completion, and records both attempts on the one row', async () => {
+    openaiFake.enqueue({ kind: 'error', error: 'server_error' });
+    const { data: response, response: raw } = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'try again' }).withResponse();
+    expect(response.data[0]!.embedding).toEqual(fakeVector('try again', 1536));
+    expect(openaiFake.received).toHaveLength(2);
+    const row = await ledgerRow(raw.headers.get('x-switchboard-generation-id'));
+    expect(row.status).toBe('SUCCEEDED');
+    expect(row.attempts?.map((attempt) => attempt.status)).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(row.costPicos).toBe(fakeTokenCount('try again') * PRICE.small);
+  });
+
   it('records a request whose caller went away as CANCELLED', async () => {
     openaiFake.enqueue({ kind: 'hang', textBefore: '' });
     const controller = new AbortController();
