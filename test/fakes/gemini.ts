@@ -56,6 +56,7 @@ function embedReply(model: string, method: string, body: unknown): { error: Goog
   }
   const parsed = batchEmbedSchema.safeParse(body);
   if (!parsed.success) return { error: googleError(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${parsed.error.issues[0]?.message ?? ''}`.trim()) };
+  if (parsed.data.requests.length > 100) return { error: googleError(400, 'INVALID_ARGUMENT', '* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch\n') };
   const stray = parsed.data.requests.findIndex((request) => request.model !== model);
   // The real API insists each request names the model of the URL.
   if (stray !== -1) return { error: googleError(400, 'INVALID_ARGUMENT', `* BatchEmbedContentsRequest.requests[${stray}].model: model must be ${model}.\n`) };

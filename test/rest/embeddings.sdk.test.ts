@@ -158,6 +158,15 @@ describe('Gemini: embedContent for one input, batchEmbedContents for several', (
     expect(received.body).toEqual({ requests: texts.map((text) => ({ model: 'models/gemini-embedding-001', content: { parts: [{ text }] } })) });
   });
 
+  it('sends more than 100 inputs as several batches, as Gemini takes at most 100 at a time', async () => {
+    const texts = Array.from({ length: 250 }, (_, index) => `text number ${index}`);
+    const { data: response, response: raw } = await client.embeddings.create({ model: 'gemini-embedding-001', input: texts, dimensions: 4 }).withResponse();
+    expect(response.data.map((item) => item.embedding)).toEqual(texts.map((text) => fakeVector(text, 4)));
+    expect(geminiFake.received.map((request) => (request.body as { requests: unknown[] }).requests.length)).toEqual([100, 100, 50]);
+    const tokens = (await Promise.all(texts.map((text) => countTokensExact(text)))).reduce((a, b) => a + b, 0);
+    expect((await ledgerRow(raw.headers.get('x-switchboard-generation-id'))).costPicos).toBe(tokens * PRICE.gemini);
+  });
+
   it('refuses token arrays for Gemini by name, with a row in the ledger', async () => {
     const response = await rawEmbeddings({ model: 'gemini-embedding-001', input: [[1, 2, 3]] });
     expect(response.status).toBe(400);

@@ -3,6 +3,9 @@ import { BadRequestError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import type { EmbeddingRequest, EmbeddingResponse } from '../embeddings.js';
 
+/** The most requests batchEmbedContents takes in one call; a longer input list is sent as several calls. */
+export const GEMINI_EMBED_BATCH = 100;
+
 /** `models/x`, as batchEmbedContents wants each request's model named. */
 function modelName(model: string): string {
   return model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
