@@ -15,6 +15,7 @@ import { knownProviders, registerProviderRows, registerStoredProviders, startupA
 import { CatalogSnapshot } from './catalog/snapshot.js';
 import type { ChangeFeed } from './coordination/change-feed.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
+import { EmbeddingService } from './completions/embedding-service.js';
 import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
 import { createCoordination } from './coordination/coordination.js';
@@ -136,6 +137,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const cacheMetrics = new CacheMetrics(cacheStore);
   const cache = new ResponseCache(cacheStore, config.cache.scope, cacheMetrics);
   const completions = new CompletionService({ catalog, ledger: storage.ledger, registry, recorder, admission, router, storeContent: config.storeContent, cache, clock });
+  const embeddings = new EmbeddingService({ catalog, registry, recorder, admission, router, clock });
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
@@ -149,6 +151,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     registry,
     recorder,
     completions,
+    embeddings,
     budgets,
     router,
     ...(secrets ? { secrets } : {}),
@@ -303,7 +306,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await completions.drain(config.shutdownGraceMs);
+        await Promise.all([completions.drain(config.shutdownGraceMs), embeddings.drain(config.shutdownGraceMs)]);
         await observability.stop();
         await webSockets.settled(1000);
         webSockets.close();

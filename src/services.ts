@@ -1,6 +1,7 @@
 import type { BudgetTracker } from './auth/budget.js';
 import type { SecretBox } from './auth/secret-box.js';
 import type { UpstreamGuard } from './catalog/upstream-guard.js';
+import type { EmbeddingService } from './completions/embedding-service.js';
 import type { CompletionService } from './completions/service.js';
 import type { Config } from './config.js';
 import type { AuditEntry } from './db/audit.js';
@@ -35,6 +36,8 @@ export interface Services {
   registry: AdapterRegistry;
   recorder: UsageRecorder;
   completions: CompletionService;
+  /** Embeddings, beside completions: the same admission, routing and ledger. */
+  embeddings: EmbeddingService;
   /** Routing strategies and the in-memory health of every endpoint (Provider.health). */
   router: Router;
   budgets: BudgetTracker;

@@ -25,6 +25,7 @@ import { CancelledByShutdown, abortOnReturn } from './abortable.js';
 import { newId, servedModelId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
+import { requireChatModel } from './model-kind.js';
 import { validateAgainstModel, validateCompletionInput } from './validate.js';
 import { failureForCaller } from './visibility.js';
 
@@ -230,7 +231,10 @@ export class CompletionService {
     const fallbacks = input.models ?? this.router.fallbacksFor(input.model) ?? [];
     const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.catalog, this.registry, requested));
     const primary = resolutions[0]?.model;
-    if (primary) validateAgainstModel(input, primary);
+    if (primary) {
+      requireChatModel(primary);
+      validateAgainstModel(input, primary);
+    }
     if (resolutions.every((resolution) => resolution.candidates.length === 0)) throw new ModelNotFoundError(input.model, `No enabled provider serves model '${input.model}'`);
     return this.router.plan(resolutions, input, streamed);
   }

@@ -41,7 +41,7 @@ export function observedAuthenticator(authenticator: Authenticator): Authenticat
 }
 
 const MODELS_PREFIX = '/v1/models/';
-const FIXED_ROUTES = new Set(['/', '/graphql', '/healthz', '/readyz', '/metrics', '/dashboard', '/v1/chat/completions', '/v1/models', '/v1/responses', '/v1/messages', '/v1/messages/count_tokens']);
+const FIXED_ROUTES = new Set(['/', '/graphql', '/healthz', '/readyz', '/metrics', '/dashboard', '/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/responses', '/v1/messages', '/v1/messages/count_tokens']);
 
 /**
  * The route template of a path, the only form of it a metric label may take: a raw path would let any caller mint

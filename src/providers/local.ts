@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { localEmbed } from './local-embed.js';
 import { messageText, reportedUsage } from './normalize.js';
 import { countTokensExact, decodeTokens, encodeTokensExact } from './tokenizer.js';
 import type { CompletionRequest, CompletionResponse, ProviderAdapter, StreamEvent } from './types.js';
@@ -10,6 +11,8 @@ export interface LocalProviderOptions {
 }
 
 const MODELS = ['echo'] as const;
+/** The deterministic demo embedding (local-embed.ts); it does not chat, as `echo` does not embed. */
+const EMBED_MODEL = 'embed';
 
 function lastUserText(request: CompletionRequest): string {
   for (let index = request.messages.length - 1; index >= 0; index--) {
@@ -59,7 +62,7 @@ function warningsFor(request: CompletionRequest): string[] {
 }
 
 /**
- * The built-in demo provider: no key, no network. `echo` answers with the last user message, a word at a time
+ * The built-in demo provider: no key, no network. `embed` embeds (local-embed.ts); `echo` answers with the last user message, a word at a time
  * when streamed, honours maxTokens, and counts usage with the real tokenizer.
  */
 export function createLocalAdapter(options: LocalProviderOptions): ProviderAdapter {
@@ -105,7 +108,15 @@ export function createLocalAdapter(options: LocalProviderOptions): ProviderAdapt
     },
 
     async listModels() {
-      return MODELS.map((id) => ({ id, displayName: 'Local Echo', contextLength: 128_000, maxOutputTokens: 4096 }));
+      return [
+        ...MODELS.map((id) => ({ id, displayName: 'Local Echo', contextLength: 128_000, maxOutputTokens: 4096 })),
+        { id: EMBED_MODEL, displayName: 'Local Embed', contextLength: 8192 },
+      ];
+    },
+
+    async embed(request, { signal }) {
+      if (request.model !== EMBED_MODEL) throw new BadRequestError(`The local provider has no embedding model '${request.model}'`, 'model');
+      return localEmbed(request, signal);
     },
   };
 }

@@ -100,6 +100,7 @@ export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedac
     throw redactUpstreamError(error, redact);
   };
   const listModels = adapter.listModels?.bind(adapter);
+  const embed = adapter.embed?.bind(adapter);
   return {
     id: adapter.id,
     kind: adapter.kind,
@@ -123,6 +124,17 @@ export function redactingAdapter(adapter: ProviderAdapter, redactor: SecretRedac
           async listModels(options) {
             try {
               return await listModels(options);
+            } catch (error) {
+              return rethrow(error);
+            }
+          },
+        }
+      : {}),
+    ...(embed !== undefined
+      ? {
+          async embed(request, options) {
+            try {
+              return await embed(request, options);
             } catch (error) {
               return rethrow(error);
             }

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { EmbeddingRequest, EmbeddingResponse } from './embeddings.js';
 import type { UpstreamObserver } from './http.js';
 
 /**
@@ -184,6 +185,8 @@ export interface ProviderAdapter {
   complete(request: CompletionRequest, options: CallOptions): Promise<CompletionResponse>;
   stream(request: CompletionRequest, options: CallOptions): AsyncIterable<StreamEvent>;
   listModels?(options: CallOptions): Promise<ProviderModelInfo[]>;
+  /** Embeddings (src/providers/embeddings.ts); absent for providers that have no embedding API. */
+  embed?(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse>;
 }
 
 export interface ProviderConfig {

@@ -6,6 +6,7 @@ import { BadRequestError, ModelNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BodyAbortedError, BodyTooLargeError } from './body.js';
 import { createChatCompletionsHandler } from './chat-completions.js';
+import { createEmbeddingsHandler } from './embeddings.js';
 import { sendError, sendTransportError } from './errors.js';
 import { createMessagesRoutes } from './messages.js';
 import { findOpenAIModel, listOpenAIModels } from './models.js';
@@ -33,6 +34,7 @@ function methodNotAllowed(res: ServerResponse, method: string | undefined, allow
  */
 export function createRestHandler(services: Services, authenticator: Authenticator, logger: Logger): RestHandler {
   const chatCompletions = createChatCompletionsHandler(services, logger);
+  const embeddings = createEmbeddingsHandler(services, logger);
   const responses = createResponsesRoutes(services, authenticator, logger);
   const messages = createMessagesRoutes(services, authenticator, logger);
 
@@ -54,6 +56,18 @@ export function createRestHandler(services: Services, authenticator: Authenticat
             throw error;
           }
           await chatCompletions(req, res, viewer, requestId);
+          return;
+        }
+        if (path === '/v1/embeddings') {
+          if (req.method !== 'POST') return methodNotAllowed(res, req.method, 'POST');
+          const viewer = authenticator.authenticate(req.headers.authorization);
+          try {
+            requireScope(viewer, 'COMPLETIONS');
+          } catch (error) {
+            await services.embeddings.recordRejected({ apiKeyId: viewer.apiKeyId, requestId, key: viewer.key }, '', error);
+            throw error;
+          }
+          await embeddings(req, res, viewer, requestId);
           return;
         }
         if (await responses.route(path, req, res, requestId)) return;

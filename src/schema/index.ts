@@ -4,6 +4,7 @@ import './scalars.js';
 import './models.js';
 import './providers.js';
 import './completions.js';
+import './embeddings.js';
 import './generations.js';
 import './usage.js';
 import './audit.js';

@@ -12,7 +12,9 @@ import { ModelEndpointRef, ModelRef, ProviderRef } from './refs.js';
 
 export { ModelEndpointRef, ModelRef } from './refs.js';
 
-export const ModalityEnum = builder.enumType('Modality', { values: ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const });
+export const ModalityEnum = builder.enumType('Modality', {
+  values: { TEXT: {}, IMAGE: {}, AUDIO: {}, FILE: {}, EMBEDDING: { description: 'A vector of numbers (an output only): the model embeds, it does not chat' } } as const,
+});
 export const EndpointStatusEnum = builder.enumType('EndpointStatus', { values: ['ACTIVE', 'DISABLED', 'DEPRECATED'] as const });
 
 interface PricingShape {
@@ -86,8 +88,10 @@ function calendarDate(value: string | null): number | null {
   return Number.isNaN(instant) ? null : instant;
 }
 
-function modalities(values: string[]): Array<'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE'> {
-  return values.filter((value): value is 'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE' => ['TEXT', 'IMAGE', 'AUDIO', 'FILE'].includes(value));
+type Modality = 'TEXT' | 'IMAGE' | 'AUDIO' | 'FILE' | 'EMBEDDING';
+
+function modalities(values: string[]): Modality[] {
+  return values.filter((value): value is Modality => ['TEXT', 'IMAGE', 'AUDIO', 'FILE', 'EMBEDDING'].includes(value));
 }
 
 const ModelUsageRef = builder.objectRef<ModelUsageSummary>('ModelUsage').implement({

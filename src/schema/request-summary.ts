@@ -18,6 +18,9 @@ export interface RequestSummary {
   topP: number | null;
   seed: number | null;
   stopSequences: number | null;
+  /** Set only on an embedding's row (embedding-service.ts writes `operation: 'embedding'`). */
+  embeddingInputs: number | null;
+  dimensions: number | null;
 }
 
 /**
@@ -37,6 +40,9 @@ const storedSummary = z.object({
   topP: lenient(z.number()),
   seed: lenient(z.number().int()),
   stop: lenient(z.number().int()),
+  operation: lenient(z.string()),
+  inputs: lenient(z.number().int()),
+  dimensions: lenient(z.number().int()),
 });
 
 const RESPONSE_FORMATS = { text: 'TEXT', json_object: 'JSON_OBJECT', json_schema: 'JSON_SCHEMA' } as const;
@@ -62,6 +68,8 @@ export function readRequestSummary(stored: Record<string, unknown>): RequestSumm
     topP: summary.topP ?? null,
     seed: summary.seed ?? null,
     stopSequences: summary.stop ?? null,
+    embeddingInputs: summary.operation === 'embedding' ? (summary.inputs ?? null) : null,
+    dimensions: summary.dimensions ?? null,
   };
 }
 
@@ -87,5 +95,7 @@ export const RequestSummaryRef = builder.objectRef<RequestSummary>('RequestSumma
     topP: t.float({ nullable: true, resolve: (summary) => summary.topP }),
     seed: t.int({ nullable: true, resolve: (summary) => summary.seed }),
     stopSequences: t.int({ nullable: true, description: 'How many stop sequences were given', resolve: (summary) => summary.stopSequences }),
+    embeddingInputs: t.int({ nullable: true, description: 'For an embedding (createEmbedding, /v1/embeddings): how many inputs were embedded; null for a completion', resolve: (summary) => summary.embeddingInputs }),
+    dimensions: t.int({ nullable: true, description: 'For an embedding: the vector length asked for', resolve: (summary) => summary.dimensions }),
   }),
 });

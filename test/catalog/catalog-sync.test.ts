@@ -131,7 +131,7 @@ describe('syncProviderModels', () => {
       server,
       `{ models(first: 200, filter: { provider: "ollama", minContextLength: 1 }) { edges { node { id } } } }`,
     );
-    expect(filtered.models.edges.map((edge) => edge.node.id).sort()).toEqual(['meta-llama/llama-3.1-8b-instruct', 'qwen/qwen3-32b']);
+    expect(filtered.models.edges.map((edge) => edge.node.id).sort()).toEqual(['meta-llama/llama-3.1-8b-instruct', 'mixedbread-ai/mxbai-embed-large', 'nomic-ai/nomic-embed-text', 'qwen/qwen3-32b']);
   });
 
   it('takes Gemini limits from the listing and skips models that cannot generate', async () => {

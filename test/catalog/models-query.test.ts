@@ -244,7 +244,8 @@ describe('model and providers', () => {
       `{ providers { id kind enabled models { providerModelId model { id } } } }`,
     );
     const local = data.providers.find((provider) => provider.id === 'local');
-    expect(local).toMatchObject({ kind: 'LOCAL', enabled: true, models: [{ providerModelId: 'echo', model: { id: 'local/echo' } }] });
+    expect(local).toMatchObject({ kind: 'LOCAL', enabled: true, models: expect.arrayContaining([{ providerModelId: 'echo', model: { id: 'local/echo' } }, { providerModelId: 'embed', model: { id: 'local/embed' } }]) });
+    expect(local?.models).toHaveLength(2);
     const groq = data.providers.find((provider) => provider.id === 'groq');
     expect(groq?.enabled).toBe(false);
     const groqSeeded = seed.models.flatMap((model) => model.endpoints.filter((endpoint) => endpoint.provider === 'groq').map((endpoint) => endpoint.providerModelId)).sort();

@@ -192,7 +192,20 @@ describe('the shipped seed catalog', () => {
     expect(model('anthropic/claude-opus-5').supportedParameters).not.toContain('temperature');
     expect(model('anthropic/claude-opus-4-8').supportedParameters).not.toContain('temperature');
     const modalities = catalog.models.flatMap((entry) => [...entry.inputModalities, ...entry.outputModalities]);
-    expect(new Set(modalities)).toEqual(new Set(['TEXT', 'IMAGE', 'AUDIO', 'FILE']));
+    expect(new Set(modalities)).toEqual(new Set(['TEXT', 'IMAGE', 'AUDIO', 'FILE', 'EMBEDDING']));
+  });
+
+  it('ships embedding models with their prices per million input tokens, and EMBEDDING only as an output', () => {
+    const prices = (id: string) => model(id).endpoints.map((endpoint) => [endpoint.provider, endpoint.providerModelId, endpoint.promptPerMillion, endpoint.completionPerMillion]);
+    expect(prices('openai/text-embedding-3-small')).toEqual([['openai', 'text-embedding-3-small', 0.02, 0]]);
+    expect(prices('openai/text-embedding-3-large')).toEqual([['openai', 'text-embedding-3-large', 0.13, 0]]);
+    expect(prices('google/gemini-embedding-001')).toEqual([['gemini', 'gemini-embedding-001', 0.15, 0]]);
+    expect(prices('nomic-ai/nomic-embed-text')).toEqual([['ollama', 'nomic-embed-text', 0, 0]]);
+    expect(prices('local/embed')).toEqual([['local', 'embed', 0, 0]]);
+    const embedding = catalog.models.filter((entry) => entry.outputModalities.includes('EMBEDDING'));
+    expect(embedding.length).toBe(6);
+    for (const entry of embedding) expect(entry.outputModalities, entry.id).toEqual(['EMBEDDING']);
+    expect(catalog.models.filter((entry) => entry.inputModalities.includes('EMBEDDING'))).toEqual([]);
   });
 });
 

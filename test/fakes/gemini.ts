@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { FakeUpstream, ReceivedRequest, Script, ScriptedError } from '../conformance/harness.js';
+import { fakeVector } from './embedding-vectors.js';
 import { sendJson, startFakeServer, streamPieces } from './server.js';
 
 /**
@@ -35,6 +36,32 @@ const partSchema = z.object({ text: z.string().optional() }).passthrough();
 const requestSchema = z.object({
   contents: z.array(z.object({ role: z.string().optional(), parts: z.array(partSchema).optional() })).optional(),
 });
+
+const EMBED_PATH = /^\/v1beta\/((?:models|tunedModels)\/[^/:]+):(embedContent|batchEmbedContents)$/;
+const embedContentSchema = z.object({
+  model: z.string().optional(),
+  content: z.object({ parts: z.array(partSchema).min(1) }),
+  taskType: z.string().optional(),
+  outputDimensionality: z.number().int().positive().optional(),
+});
+const batchEmbedSchema = z.object({ requests: z.array(embedContentSchema).min(1) });
+
+/** embedContent and batchEmbedContents as the Generative Language API answers them: values only, no token counts. */
+function embedReply(model: string, method: string, body: unknown): { error: GoogleErrorShape } | { answer: unknown } {
+  const vectorOf = (request: z.infer<typeof embedContentSchema>) => ({ values: fakeVector(request.content.parts.map((part) => part.text ?? '').join(''), request.outputDimensionality ?? 3072) });
+  if (method === 'embedContent') {
+    const parsed = embedContentSchema.safeParse(body);
+    if (!parsed.success) return { error: googleError(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${parsed.error.issues[0]?.message ?? ''}`.trim()) };
+    return { answer: { embedding: vectorOf(parsed.data) } };
+  }
+  const parsed = batchEmbedSchema.safeParse(body);
+  if (!parsed.success) return { error: googleError(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${parsed.error.issues[0]?.message ?? ''}`.trim()) };
+  if (parsed.data.requests.length > 100) return { error: googleError(400, 'INVALID_ARGUMENT', '* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch\n') };
+  const stray = parsed.data.requests.findIndex((request) => request.model !== model);
+  // The real API insists each request names the model of the URL.
+  if (stray !== -1) return { error: googleError(400, 'INVALID_ARGUMENT', `* BatchEmbedContentsRequest.requests[${stray}].model: model must be ${model}.\n`) };
+  return { answer: { embeddings: parsed.data.requests.map(vectorOf) } };
+}
 
 const GENERATE_PATH = /^\/v1beta\/((?:models|tunedModels)\/[^/:]+):(generateContent|streamGenerateContent)$/;
 
@@ -153,6 +180,15 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       const page = models.slice(offset, offset + pageSize);
       const next = offset + pageSize < models.length ? String(offset + pageSize) : undefined;
       sendJson(res, 200, { models: page, ...(next !== undefined ? { nextPageToken: next } : {}) });
+      return;
+    }
+
+    const embedRoute = request.method === 'POST' ? EMBED_PATH.exec(url.pathname) : null;
+    if (embedRoute) {
+      if (script?.kind === 'error') return sendError(res, scriptedError(script.error, embedRoute[1] ?? '', script.retryAfterSeconds));
+      const reply = embedReply(embedRoute[1] ?? '', embedRoute[2] ?? '', request.body);
+      if ('answer' in reply) sendJson(res, 200, reply.answer, { 'content-type': 'application/json; charset=UTF-8' });
+      else sendError(res, reply.error);
       return;
     }
 

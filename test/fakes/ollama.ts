@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { FakeUpstream, ReceivedRequest, Script, ScriptedError } from '../conformance/harness.js';
+import { fakeTokenCount, fakeVector } from './embedding-vectors.js';
 import { sendJson, startFakeServer, streamPieces } from './server.js';
 
 /**
@@ -68,6 +69,13 @@ function finalMetrics(promptTokens: number, completionTokens: number): Record<st
   };
 }
 
+const embedRequestSchema = z.object({
+  model: z.string(),
+  input: z.union([z.string(), z.array(z.string())]),
+  truncate: z.boolean().optional(),
+  dimensions: z.number().int().positive().optional(),
+});
+
 /** Starts the fake on 127.0.0.1 port 0. */
 export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeUpstream> {
   const models = options.models ?? ['llama3.2:latest', 'qwen3:8b'];
@@ -95,6 +103,30 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
           digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
           details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
         })),
+      }, { 'content-type': JSON_TYPE });
+      return;
+    }
+    if (request.method === 'POST' && path === '/api/embed') {
+      if (script?.kind === 'error') {
+        sendError(res, script.status ?? 500, script.message ?? 'embedding failed');
+        return;
+      }
+      const parsed = embedRequestSchema.safeParse(request.body);
+      if (!parsed.success) {
+        sendError(res, 400, 'json: cannot unmarshal value into Go struct field EmbedRequest of type api.EmbedRequest');
+        return;
+      }
+      if (parsed.data.model === '') {
+        sendError(res, 400, 'model is required');
+        return;
+      }
+      const texts = typeof parsed.data.input === 'string' ? [parsed.data.input] : parsed.data.input;
+      sendJson(res, 200, {
+        model: parsed.data.model,
+        embeddings: texts.map((text) => fakeVector(text, parsed.data.dimensions ?? 768)),
+        total_duration: 14_143_917,
+        load_duration: 1_019_500,
+        prompt_eval_count: texts.reduce((sum, text) => sum + fakeTokenCount(text), 0),
       }, { 'content-type': JSON_TYPE });
       return;
     }

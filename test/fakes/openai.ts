@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { z } from 'zod';
 import type { FakeUpstream, ReceivedRequest, Script, ScriptedError } from '../conformance/harness.js';
+import { fakeTokenCount, fakeVector } from './embedding-vectors.js';
 import { sendJson, startFakeServer, streamPieces } from './server.js';
 
 export interface UsageCounts {
@@ -477,6 +478,16 @@ export async function startFakeChatCompletions(options: FakeChatOptions = {}): P
 
     if (apiKey !== null && headerValue(request, 'authorization') !== `Bearer ${apiKey}`) return fail('authentication');
     if (request.method === 'GET' && path === `${flavor.pathPrefix}/models`) return sendJson(res, 200, flavor.models(modelIds), flavor.responseHeaders());
+    if (request.method === 'POST' && path === `${flavor.pathPrefix}/embeddings`) {
+      if (script?.kind === 'error') {
+        const spec = openAIErrorSpec(script.error, '');
+        return sendError(res, flavor.error(script.error, script.message !== undefined ? { ...spec, message: script.message } : spec), script.retryAfterSeconds !== undefined ? { 'retry-after': String(script.retryAfterSeconds) } : {});
+      }
+      if (script?.kind === 'hang') return;
+      const reply = embeddingReply(request.body);
+      if (reply === 'missing_model' || reply === 'invalid_json') return fail(reply);
+      return sendJson(res, 200, reply, flavor.responseHeaders());
+    }
     if (request.method !== 'POST' || path !== `${flavor.pathPrefix}/chat/completions`) return fail('unknown_path');
 
     const parsed = requestSchema.safeParse(request.body);
@@ -530,6 +541,41 @@ export async function startFakeChatCompletions(options: FakeChatOptions = {}): P
     activeResponses: server.activeResponses,
     close: server.close,
   };
+}
+
+const embeddingRequestSchema = z.object({
+  model: z.string().min(1).optional(),
+  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), z.array(z.number().int()).min(1), z.array(z.array(z.number().int()).min(1)).min(1)]),
+  dimensions: z.number().int().positive().optional(),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  user: z.string().optional(),
+});
+
+/** The full length of each OpenAI embedding model's vectors; `dimensions` shortens them. */
+function fullDimensions(model: string): number {
+  return model.includes('large') ? 3072 : 1536;
+}
+
+/** POST /embeddings as OpenAI answers it: one entry per input by index, vectors as float or base64 float32 LE. */
+function embeddingReply(raw: unknown): Record<string, unknown> | 'missing_model' | 'invalid_json' {
+  const parsed = embeddingRequestSchema.safeParse(raw);
+  if (!parsed.success) return 'invalid_json';
+  const body = parsed.data;
+  if (!body.model) return 'missing_model';
+  const input = body.input;
+  const texts: string[] = typeof input === 'string' ? [input] : typeof input[0] === 'number' ? [(input as number[]).join(' ')] : (input as Array<string | number[]>).map((item) => (typeof item === 'string' ? item : item.join(' ')));
+  const dimensions = body.dimensions ?? fullDimensions(body.model);
+  let promptTokens = 0;
+  const data = texts.map((text, index) => {
+    const tokens = typeof input === 'string' || typeof input[0] === 'string' ? fakeTokenCount(text) : text.split(' ').length;
+    promptTokens += tokens;
+    const vector = fakeVector(text, dimensions);
+    const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return { object: 'embedding', index, embedding };
+  });
+  // OpenAI does not promise the order of `data`; the last entry first checks that the gateway orders by index.
+  if (data.length > 1) data.unshift(...data.splice(data.length - 1, 1));
+  return { object: 'list', data, model: body.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
 }
 
 /** A fake OpenAI upstream: POST /v1/chat/completions and GET /v1/models, in OpenAI's exact wire format. */

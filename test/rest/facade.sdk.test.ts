@@ -456,7 +456,7 @@ describe('the REST facade on the wire', () => {
   });
 
   it('answers unknown routes with 404 and wrong methods with 405, in OpenAI’s error shape', async () => {
-    const unknown = await fetch(`${fixture.server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const unknown = await fetch(`${fixture.server.url}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'not_found' } });
     const wrongMethod = await fetch(chatUrl);

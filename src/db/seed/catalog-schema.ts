@@ -24,8 +24,8 @@ export const SEED_PROVIDER_IDS = [
   'local',
 ] as const;
 
-/** The GraphQL `Modality` enum. Modalities outside it (e.g. VIDEO) are dropped when the seed is built. */
-export const SEED_MODALITIES = ['TEXT', 'IMAGE', 'AUDIO', 'FILE'] as const;
+/** The GraphQL `Modality` enum. Modalities outside it (e.g. VIDEO) are dropped when the seed is built. EMBEDDING is an output only. */
+export const SEED_MODALITIES = ['TEXT', 'IMAGE', 'AUDIO', 'FILE', 'EMBEDDING'] as const;
 
 /** Request settings the completion service knows how to forward. */
 export const SEED_SUPPORTED_PARAMETERS = [
@@ -118,6 +118,9 @@ export const seedModelSchema = z
         path: ['maxOutputTokens'],
         message: `maxOutputTokens ${model.maxOutputTokens} exceeds contextLength ${model.contextLength}`,
       });
+    }
+    if (model.inputModalities.includes('EMBEDDING')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['inputModalities'], message: 'EMBEDDING is an output modality only' });
     }
     if (model.supportedParameters.includes('json_schema') && !model.supportedParameters.includes('response_format')) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['supportedParameters'], message: 'json_schema requires response_format' });

@@ -2,7 +2,9 @@ import type { Dispatcher } from 'undici';
 import { ProviderError } from '../errors.js';
 import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
+import type { EmbeddingRequest, EmbeddingResponse } from '../embeddings.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
+import { fromGeminiEmbeddingResponse, GEMINI_EMBED_BATCH, toGeminiEmbeddingCall } from './embeddings.js';
 import { describeGeminiError, geminiInBandError } from './errors.js';
 import { fromGeminiModelList } from './models.js';
 import { toGeminiRequestBody } from './request.js';
@@ -126,5 +128,25 @@ export function createGeminiAdapter(config: ProviderConfig): ProviderAdapter {
     return models;
   }
 
-  return { id: config.id, kind: 'gemini', complete, stream, listModels };
+  async function embedBatch(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse> {
+    const { method, body } = toGeminiEmbeddingCall(request);
+    const response = await call('POST', `${root}/${modelPath(request.model)}:${method}`, body, options);
+    const json = await readJson(provider, response, options.signal);
+    const errorInBody = geminiInBandError(provider, json);
+    if (errorInBody) throw errorInBody;
+    return fromGeminiEmbeddingResponse(provider, json, request.input.length);
+  }
+
+  /** batchEmbedContents takes at most GEMINI_EMBED_BATCH requests: a longer list goes as several calls, in order. */
+  async function embed(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse> {
+    if (request.input.length <= GEMINI_EMBED_BATCH) return embedBatch(request, options);
+    const embeddings: number[][] = [];
+    for (let start = 0; start < request.input.length; start += GEMINI_EMBED_BATCH) {
+      const part = await embedBatch({ ...request, input: request.input.slice(start, start + GEMINI_EMBED_BATCH) }, options);
+      embeddings.push(...part.embeddings);
+    }
+    return { embeddings, usage: null, warnings: [] };
+  }
+
+  return { id: config.id, kind: 'gemini', complete, stream, listModels, embed };
 }

@@ -1,7 +1,9 @@
 import { ProviderError } from '../errors.js';
 import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseNdjson } from '../sse.js';
+import type { EmbeddingRequest, EmbeddingResponse } from '../embeddings.js';
 import type { CallOptions, CompletionRequest, CompletionResponse, ProviderAdapter, ProviderConfig, ProviderModelInfo, StreamEvent } from '../types.js';
+import { fromOllamaEmbeddingResponse, toOllamaEmbeddingBody } from './embeddings.js';
 import { describeOllamaError, ollamaErrorMessage, ollamaInBandError } from './errors.js';
 import { fromOllamaModelList } from './models.js';
 import { toOllamaRequestBody } from './request.js';
@@ -74,5 +76,13 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
     return fromOllamaModelList(parsed.data);
   }
 
-  return { id: config.id, kind: 'ollama', complete, stream, listModels };
+  async function embed(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse> {
+    const response = await call('POST', '/api/embed', toOllamaEmbeddingBody(request), options);
+    const json = await readJson(provider, response, options.signal);
+    const error = ollamaErrorMessage(json);
+    if (error !== undefined) throw ollamaInBandError(provider, error, 'server_error');
+    return fromOllamaEmbeddingResponse(provider, json, request);
+  }
+
+  return { id: config.id, kind: 'ollama', complete, stream, listModels, embed };
 }

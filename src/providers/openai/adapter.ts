@@ -2,6 +2,7 @@ import { ProviderError } from '../errors.js';
 import { callUpstream, readJson, streamBody } from '../http.js';
 import { parseSse } from '../sse.js';
 import type { CallOptions, CompletionRequest, ProviderAdapter, ProviderConfig, StreamEvent } from '../types.js';
+import { fromOpenAIEmbeddingResponse, toOpenAIEmbeddingBody } from './embeddings.js';
 import { describeOpenAIError } from './errors.js';
 import { fromOpenAIModelList } from './models.js';
 import { openAIQuirks, type ChatCompletionsQuirks } from './quirks.js';
@@ -11,7 +12,7 @@ import { OpenAIStreamMapper, parseOpenAIStreamChunk } from './stream.js';
 import type { ChatChunk } from './wire.js';
 
 /** Paths are relative to a base URL that already carries the API version, as OPENAI_BASE_URL does (`…/v1`). */
-function endpoint(baseUrl: string, path: 'chat/completions' | 'models'): string {
+function endpoint(baseUrl: string, path: 'chat/completions' | 'models' | 'embeddings'): string {
   return `${baseUrl.replace(/\/+$/, '')}/${path}`;
 }
 
@@ -108,6 +109,21 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
         dispatcher: config.dispatcher,
       });
       return fromOpenAIModelList(provider, await readJson(provider, response, options.signal));
+    },
+
+    async embed(request, options) {
+      const response = await callUpstream({
+        provider,
+        method: 'POST',
+        url: endpoint(config.baseUrl, 'embeddings'),
+        headers: requestHeaders(config, quirks, options, 'application/json'),
+        body: toOpenAIEmbeddingBody(request),
+        signal: options.signal,
+        observer: options.upstream,
+        describeError,
+        dispatcher: config.dispatcher,
+      });
+      return fromOpenAIEmbeddingResponse(provider, await readJson(provider, response, options.signal), request.input.length);
     },
   };
 }
