@@ -10,6 +10,7 @@ import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-reque
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError } from './errors.js';
 import { openAIParamNamer } from './param-names.js';
+import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 import { requestScope } from '../telemetry/spans.js';
 
 /** Response headers naming what served the request, beside x-request-id. */
@@ -88,6 +89,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: result.servedModel,
       ...cacheStatusHeaders(result.cacheStatus),
+      ...warningsHeader(result.warnings),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);
@@ -124,7 +126,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
             chunks = new ChunkFormatter(event.id, event.servedModel, created, request.includeUsage);
             // Headers go out with the first chunk, as soon as the first token arrived: an upstream that fails
             // before that still gets a proper HTTP error status below.
-            res.writeHead(200, streamStartHeaders(event));
+            res.writeHead(200, streamStartHeaders(event, warningsHeader(event.warnings)));
             text = chunks.role();
             break;
           case 'delta':
@@ -162,6 +164,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       body = await readJsonBody(req, services.config.limits.maxBodyBytes);
       request = parseChatCompletionRequest(body);
       applyCacheHeaders(request.input, req.headers);
+      applyStrictHeader(request.input, req.headers);
     } catch (error) {
       // A body that does not parse is the caller's mistake, and an authenticated caller's mistakes are in the ledger
       // (an oversized or aborted body is the transport's business: it never reached a request).

@@ -3,7 +3,7 @@ import { parseJsonChunk } from '../http.js';
 import type { StreamEvent, Usage } from '../types.js';
 import { openAIInBandError } from './errors.js';
 import { mapOpenAIFinishReason } from './finish-reason.js';
-import { argumentsText, mapOpenAIUsage, splitContent } from './response.js';
+import { argumentsText, mapOpenAILogprobs, mapOpenAIUsage, splitContent } from './response.js';
 import { chatChunkSchema, type ChatChunk, type WireDeltaToolCall, type WireError } from './wire.js';
 
 interface ToolSlot {
@@ -59,7 +59,8 @@ export class OpenAIStreamMapper {
         const split = splitContent(delta.content);
         const reasoning = delta.reasoning_content || delta.reasoning || split.reasoning;
         if (reasoning !== '') events.push({ type: 'reasoning-delta', text: reasoning });
-        if (split.text !== null && split.text !== '') events.push({ type: 'text-delta', text: split.text });
+        const logprobs = mapOpenAILogprobs(choice.logprobs);
+        if (split.text !== null && split.text !== '') events.push({ type: 'text-delta', text: split.text, ...(logprobs !== undefined ? { logprobs } : {}) });
         if (delta.refusal !== null && delta.refusal !== undefined && delta.refusal !== '') {
           this.refused = true;
           events.push({ type: 'text-delta', text: delta.refusal });

@@ -42,6 +42,11 @@ const reasoningFields = {
   reasoning: z.string().nullish(),
 };
 
+const topLogprobSchema = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.number()).nullish() });
+/** A choice's `logprobs`: the content tokens (refusal tokens are not read). */
+export const wireLogprobsSchema = z.object({ content: z.array(topLogprobSchema.extend({ top_logprobs: z.array(topLogprobSchema).nullish() })).nullish() }).nullish();
+export type WireLogprobs = z.infer<typeof wireLogprobsSchema>;
+
 const argumentsSchema = z.union([z.string(), z.record(z.unknown())]);
 
 const messageToolCallSchema = z.object({
@@ -62,9 +67,12 @@ export const chatCompletionSchema = z.object({
           tool_calls: z.array(messageToolCallSchema).nullish(),
         }),
         finish_reason: z.string().nullish(),
+        index: z.number().nullish(),
+        logprobs: wireLogprobsSchema,
       }),
     )
     .min(1),
+  service_tier: z.string().nullish(),
   usage: wireUsageSchema.nullish(),
   x_groq: z.object({ usage: wireUsageSchema.nullish() }).nullish(),
 });
@@ -95,6 +103,8 @@ export const chatChunkSchema = z.object({
           })
           .nullish(),
         finish_reason: z.string().nullish(),
+        index: z.number().nullish(),
+        logprobs: wireLogprobsSchema,
       }),
     )
     .nullish(),
