@@ -107,6 +107,7 @@ class GenerationTrace {
       attempts: [...this.attempts],
       requestSummary: this.summary,
       metadata: this.input.metadata ?? null,
+      endUser: this.input.user ?? null,
       cacheHit: false,
       savedPicos: null,
       createdAt: this.startedAt,
