@@ -378,6 +378,7 @@ export class CompletionService {
         ...(response.logprobs !== undefined ? { logprobs: response.logprobs } : {}),
         ...(response.choices !== undefined ? { choices: response.choices } : {}),
         ...(tier !== undefined ? { serviceTier: tier } : {}),
+        rateLimits: admission.rateLimits,
       };
     } catch (error) {
       // The ledger keeps the (redacted) upstream text for admins; the caller is told what it may read.
@@ -448,7 +449,7 @@ export class CompletionService {
       for (const warning of warnings) trace.warnings.add(warning);
       trace.firstTokenAt = this.clock.now();
       const servedModel = servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
-      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings], cacheStatus: cached.status };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings], cacheStatus: cached.status, rateLimits: admission.rateLimits };
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {
@@ -532,6 +533,7 @@ export class CompletionService {
       latencyMs: finishedAt - trace.startedAt,
       warnings: [],
       cacheStatus: 'HIT',
+      rateLimits: admission.rateLimits,
     };
   }
 
@@ -544,7 +546,7 @@ export class CompletionService {
     let recorded = false;
     try {
       trace.firstTokenAt = this.clock.now();
-      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel: answer.servedModel, model: cachedModel(route, answer), providerId: answer.providerId, providerModelId: answer.providerModelId, warnings: [], cacheStatus: 'HIT' };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel: answer.servedModel, model: cachedModel(route, answer), providerId: answer.providerId, providerModelId: answer.providerModelId, warnings: [], cacheStatus: 'HIT', rateLimits: admission.rateLimits };
       for (const delta of replayDeltas(answer)) {
         if (controller.signal.aborted) return;
         yield { type: 'delta', id: trace.id, text: delta.text, reasoning: delta.reasoning, toolCalls: delta.toolCalls };

@@ -1,5 +1,5 @@
 import type { ApiKeyRow, ModelRow } from '../db/schema.js';
-import type { GatewayError } from '../errors.js';
+import type { GatewayError, RateLimitState } from '../errors.js';
 import type { AssistantPart, CompletionChoice, CompletionRequest, FinishReason, TokenLogprob, ToolCall, Usage } from '../providers/types.js';
 import type { TraceScope } from '../telemetry/tracing.js';
 
@@ -93,6 +93,8 @@ export interface CompletionResult {
   logprobs?: TokenLogprob[];
   /** The choices after the first, when `n` > 1 was honoured (one generation row; usage covers every choice). */
   choices?: CompletionChoice[];
+  /** The calling key's per-minute limits after this request was admitted (for REST's x-ratelimit-* headers). */
+  rateLimits?: RateLimitState;
   /** The service tier that priced the request (the provider's answer, else what was asked), where one was sent. */
   serviceTier?: string;
 }
@@ -106,7 +108,7 @@ export interface ToolCallDelta {
 
 export type CompletionEvent =
   /** The stream is committed to an endpoint; `servedModel` as on CompletionResult. */
-  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[]; cacheStatus: CacheStatus | null }
+  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[]; cacheStatus: CacheStatus | null; rateLimits?: RateLimitState }
   /**
    * `reasoningSignature` closes the reasoning streamed so far (Anthropic's thinking signature); `redactedReasoning`
    * is a whole block of encrypted reasoning. Transports that show neither skip a delta that carries nothing else.

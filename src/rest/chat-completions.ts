@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStatus, Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
-import { BadRequestError, InternalError, asGatewayError } from '../errors.js';
+import { BadRequestError, InternalError, asGatewayError, type RateLimitState } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
 import { applyCacheHeaders, cacheStatusHeaders } from './cache-headers.js';
@@ -10,6 +10,7 @@ import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-reque
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError } from './errors.js';
 import { openAIParamNamer } from './param-names.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 import { requestScope } from '../telemetry/spans.js';
 
@@ -19,7 +20,7 @@ export const PROVIDER_HEADER = 'x-switchboard-provider';
 export const MODEL_HEADER = 'x-switchboard-model';
 
 /** The headers that open a stream: sent with the first token, so a failure before it still gets a real HTTP status. */
-export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string; cacheStatus: CacheStatus | null }, extra: Record<string, string> = {}): Record<string, string> {
+export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string; cacheStatus: CacheStatus | null; rateLimits?: RateLimitState }, extra: Record<string, string> = {}): Record<string, string> {
   return {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -28,6 +29,7 @@ export function streamStartHeaders(started: { id: string; providerId: string; se
     [PROVIDER_HEADER]: started.providerId,
     [MODEL_HEADER]: started.servedModel,
     ...cacheStatusHeaders(started.cacheStatus),
+    ...rateLimitHeaders(started.rateLimits),
     ...extra,
   };
 }
@@ -90,6 +92,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       [MODEL_HEADER]: result.servedModel,
       ...cacheStatusHeaders(result.cacheStatus),
       ...warningsHeader(result.warnings),
+      ...rateLimitHeaders(result.rateLimits),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);

@@ -15,6 +15,7 @@ import { messagesErrorResponse, sendMessagesError, sendMessagesTransportError } 
 import { parseCountTokensRequest, parseMessagesRequest, type ParsedMessagesRequest } from './messages-request.js';
 import { messageObject } from './messages-response.js';
 import { MessagesEventWriter } from './messages-stream.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 
 const MESSAGES_PATH = '/v1/messages';
@@ -70,6 +71,7 @@ export function createMessagesRoutes(services: Services, authenticator: Authenti
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: result.servedModel,
       ...warningsHeader(warnings),
+      ...rateLimitHeaders(result.rateLimits),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);

@@ -1,3 +1,4 @@
+import { isModelAllowed } from '../auth/allowlist.js';
 import { modelPrices } from '../catalog/pricing.js';
 import { aliasesByModelIds, endpointsByModelIds, findModel, listModelsWithEndpoints } from '../db/catalog.js';
 import type { Db } from '../db/client.js';
@@ -77,8 +78,31 @@ function toOpenAIModel(model: ModelRow, aliases: string[], endpoints: ModelEndpo
   };
 }
 
-export function listOpenAIModels(db: Db, registry: AdapterRegistry): OpenAIModelList {
-  return { object: 'list', data: listModelsWithEndpoints(db).map(({ model, aliases, endpoints }) => toOpenAIModel(model, aliases, endpoints, registry)) };
+/**
+ * Which models a listing shows. `allowed` is the calling key's allowlist (null: every model); `servableOnly` keeps
+ * the models a request could be routed to now (an enabled provider serves an ACTIVE endpoint), which model pickers
+ * need: a model they offer that then answers 403 or 404 is worse than one they do not offer.
+ */
+export interface ModelListScope {
+  servableOnly: boolean;
+  allowed: readonly string[] | null;
+}
+
+/** An allowlist entry may be a canonical id, a vendor wildcard or an alias (src/auth/allowlist.ts). */
+function allowedByList(allowed: readonly string[] | null, model: OpenAIModel): boolean {
+  if (allowed === null) return true;
+  return isModelAllowed(allowed, model.id) || model.aliases.some((alias) => allowed.includes(alias));
+}
+
+export function listOpenAIModels(db: Db, registry: AdapterRegistry, scope: ModelListScope = { servableOnly: false, allowed: null }): OpenAIModelList {
+  const data: OpenAIModel[] = [];
+  for (const { model, aliases, endpoints } of listModelsWithEndpoints(db)) {
+    const listed = toOpenAIModel(model, aliases, endpoints, registry);
+    if (scope.servableOnly && !listed.available) continue;
+    if (!allowedByList(scope.allowed, listed)) continue;
+    data.push(listed);
+  }
+  return { object: 'list', data };
 }
 
 /** A model by canonical id or alias, as GraphQL's model(id) finds it. */

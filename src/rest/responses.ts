@@ -27,6 +27,7 @@ import {
   type ResponseEcho,
 } from './responses-response.js';
 import { ResponsesEventWriter } from './responses-stream.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 
 const STORE_SWITCH = 'SWITCHBOARD_STORE_CONTENT';
@@ -154,6 +155,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: model,
       ...cacheStatusHeaders(result.cacheStatus),
+      ...rateLimitHeaders(result.rateLimits),
       ...warningsHeader([...request.warnings, ...result.warnings]),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
