@@ -91,7 +91,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
   // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
-  const coordination = createCoordination(config.redis, logger);
+  const coordination = createCoordination(config.redis, logger, () => clock.now());
   const budgets = new BudgetTracker(sqliteSpentSince(db), coordination.budgets);
   const admission = new AdmissionControl(db, coordination.rates, budgets, undefined, coordination.streams);
   const router = new Router({ config: config.routing, clock });
