@@ -467,6 +467,12 @@ const CompletionRef = builder.objectRef<CompletionResult>('Completion').implemen
     latencyMs: t.exposeInt('latencyMs'),
     warnings: t.exposeStringList('warnings', { description: 'Request settings the provider could not honour' }),
     cache: t.field({ type: CacheStatusEnum, nullable: true, description: 'What the response cache did; null when the request did not opt in', resolve: (result) => result.cacheStatus }),
+    logprobs: t.field({
+      type: [TokenLogprobRef],
+      nullable: true,
+      description: 'The first choice’s token log probabilities (choices[0].logprobs), one list level shallower so topLogprobs fits the query cost limit; null unless asked for and given',
+      resolve: (result) => result.logprobs ?? null,
+    }),
     choices: t.field({ type: [CompletionChoiceRef], description: 'Every choice, the first being `message`: more than one when `n` > 1 was honoured', resolve: choicesOf }),
     serviceTier: t.string({ nullable: true, description: 'The service tier that served and priced the request, where one was sent', resolve: (result) => result.serviceTier ?? null }),
   }),

@@ -330,4 +330,12 @@ describe('every Chat Completions parameter, per provider family, through the off
     expect(record(fakes.anthropic.received.at(-1)?.body)['thinking']).toBeUndefined();
     expect(tooSmall.response.headers.get('x-switchboard-warnings')).toContain('reasoningEffort');
   });
+
+  it('the Responses API’s reasoning.effort reaches OpenAI as reasoning_effort and Anthropic as a thinking budget', async () => {
+    await client.responses.create({ model: MODELS.openai, input: 'think', reasoning: { effort: 'medium' } });
+    expect(record(fakes.openai.received.at(-1)?.body)['reasoning_effort']).toBe('medium');
+    const { response } = await client.responses.create({ model: MODELS.anthropic, input: 'think', reasoning: { effort: 'low' }, max_output_tokens: 8000 }).withResponse();
+    expect(record(fakes.anthropic.received.at(-1)?.body)['thinking']).toEqual({ type: 'enabled', budget_tokens: 4096 });
+    expect(response.headers.get('x-switchboard-warnings')).toBeNull();
+  });
 });
