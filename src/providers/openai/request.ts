@@ -172,7 +172,7 @@ export function toOpenAIRequestBody(request: CompletionRequest, options: OpenAIR
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
   if (request.seed !== undefined) {
-    if (quirks.seedField === null) warn('seed is not supported and was ignored');
+    if (quirks.seedField === null) refuseOrWarn(request, options.providerName, 'seed', 'is not supported by this provider', warn);
     else body[quirks.seedField] = request.seed;
   }
   if (request.user !== undefined) {
