@@ -29,8 +29,23 @@ export function refuseOrWarn(request: CompletionRequest, provider: string, field
   if (request.strict === true) {
     throw BadRequestError.atField([field], (name) => `${provider} cannot honour '${name([field])}': ${why} (sent without x-switchboard-strict it is dropped with a warning)`);
   }
-  warn(`${field} ${why}; it was not sent`);
+  warn(`${field} (${CHAT_COMPLETIONS_NAMES[field]}) ${why}; it was not sent`);
 }
+
+/** The Chat Completions name of each field, so a warning reads in the caller's terms on either transport. */
+const CHAT_COMPLETIONS_NAMES: Readonly<Record<ParameterField, string>> = {
+  presencePenalty: 'presence_penalty',
+  frequencyPenalty: 'frequency_penalty',
+  logitBias: 'logit_bias',
+  parallelToolCalls: 'parallel_tool_calls',
+  reasoningEffort: 'reasoning_effort',
+  serviceTier: 'service_tier',
+  store: 'store',
+  seed: 'seed',
+  n: 'n',
+  logprobs: 'logprobs',
+  topLogprobs: 'top_logprobs',
+};
 
 /**
  * The thinking budget in tokens an effort stands for, for providers whose knob is a budget (Anthropic, Gemini).

@@ -18,6 +18,9 @@ export interface RequestSummary {
   topP: number | null;
   seed: number | null;
   stopSequences: number | null;
+  choices: number | null;
+  reasoningEffort: string | null;
+  serviceTier: string | null;
 }
 
 /**
@@ -37,6 +40,9 @@ const storedSummary = z.object({
   topP: lenient(z.number()),
   seed: lenient(z.number().int()),
   stop: lenient(z.number().int()),
+  n: lenient(z.number().int()),
+  reasoningEffort: lenient(z.string()),
+  serviceTier: lenient(z.string()),
 });
 
 const RESPONSE_FORMATS = { text: 'TEXT', json_object: 'JSON_OBJECT', json_schema: 'JSON_SCHEMA' } as const;
@@ -62,6 +68,9 @@ export function readRequestSummary(stored: Record<string, unknown>): RequestSumm
     topP: summary.topP ?? null,
     seed: summary.seed ?? null,
     stopSequences: summary.stop ?? null,
+    choices: summary.n ?? null,
+    reasoningEffort: summary.reasoningEffort ?? null,
+    serviceTier: summary.serviceTier ?? null,
   };
 }
 
@@ -87,5 +96,8 @@ export const RequestSummaryRef = builder.objectRef<RequestSummary>('RequestSumma
     topP: t.float({ nullable: true, resolve: (summary) => summary.topP }),
     seed: t.int({ nullable: true, resolve: (summary) => summary.seed }),
     stopSequences: t.int({ nullable: true, description: 'How many stop sequences were given', resolve: (summary) => summary.stopSequences }),
+    choices: t.int({ nullable: true, description: 'The `n` asked for (choices to generate)', resolve: (summary) => summary.choices }),
+    reasoningEffort: t.string({ nullable: true, description: 'The reasoning effort asked for (none, minimal, low, medium, high)', resolve: (summary) => summary.reasoningEffort }),
+    serviceTier: t.string({ nullable: true, description: 'The service tier asked for', resolve: (summary) => summary.serviceTier }),
   }),
 });

@@ -279,8 +279,12 @@ describe('every Chat Completions parameter, per provider family, through the off
     expect(data.usage?.completion_tokens).toBe(3 * (single.usage?.completion_tokens ?? 0));
     const id = response.headers.get('x-switchboard-generation-id');
     const rows = await server.graphql<{ generations: { totalCount: number } }>('query { generations(filter: { model: "openai/gpt-4o-mini" }) { totalCount } }');
-    const row = await server.graphql<{ generation: { usage: { completionTokens: number; costUsd: number } } }>('query ($id: ID!) { generation(id: $id) { usage { completionTokens costUsd } } }', { id });
+    const row = await server.graphql<{ generation: { usage: { completionTokens: number; costUsd: number }; requestSummary: { choices: number } } }>(
+      'query ($id: ID!) { generation(id: $id) { usage { completionTokens costUsd } requestSummary { choices } } }',
+      { id },
+    );
     expect(row.data?.generation.usage.completionTokens).toBe(data.usage?.completion_tokens);
+    expect(row.data?.generation.requestSummary.choices).toBe(3);
     expect(row.data?.generation.usage.costUsd).toBeGreaterThan(0);
     // Two requests above, two rows (a row per request, not per choice), plus whatever the table's cases made.
     expect(rows.data?.generations.totalCount).toBeGreaterThanOrEqual(2);
