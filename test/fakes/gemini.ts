@@ -34,6 +34,7 @@ const DEFAULT_MODELS: FakeGeminiModel[] = [
 const partSchema = z.object({ text: z.string().optional() }).passthrough();
 const requestSchema = z.object({
   contents: z.array(z.object({ role: z.string().optional(), parts: z.array(partSchema).optional() })).optional(),
+  generationConfig: z.object({ candidateCount: z.number().int().min(1).max(8).optional() }).passthrough().optional(),
 });
 
 const GENERATE_PATH = /^\/v1beta\/((?:models|tunedModels)\/[^/:]+):(generateContent|streamGenerateContent)$/;
@@ -208,8 +209,16 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
         const { fragments, usage, finishReason } = replyFragments(reply);
         const blocked = reply.kind === 'content-filter' ? { safetyRatings: SAFETY_RATINGS } : {};
         if (writer === undefined) {
-          const content = fragments.length > 0 ? { content: { parts: mergeText(fragments), role: 'model' } } : {};
-          sendJson(res, 200, { candidates: [{ ...content, finishReason, ...blocked, index: 0 }], usageMetadata: usage, ...envelope }, { 'content-type': 'application/json; charset=UTF-8' });
+          // candidateCount: each further candidate says which it is; the usage counts all of them, as Gemini's does.
+          const count = parsed.data.generationConfig?.candidateCount ?? 1;
+          const candidates = Array.from({ length: count }, (_, index) => {
+            const parts = mergeText(fragments).map((part) => (index > 0 && typeof part.text === 'string' ? { ...part, text: `${part.text} (candidate ${index})` } : part));
+            const content = fragments.length > 0 ? { content: { parts, role: 'model' } } : {};
+            // Proto3 JSON leaves the first candidate's index 0 out only sometimes; both are seen, so both are sent.
+            return { ...content, finishReason, ...blocked, index };
+          });
+          const counted = count > 1 && typeof usage.candidatesTokenCount === 'number' ? { ...usage, candidatesTokenCount: usage.candidatesTokenCount * count } : usage;
+          sendJson(res, 200, { candidates, usageMetadata: counted, ...envelope }, { 'content-type': 'application/json; charset=UTF-8' });
           return;
         }
         // Early fragments carry only the prompt count; the last carries the finish reason and the full usage.

@@ -158,7 +158,7 @@ const ROWS: Row[] = [
       'openai-compatible (mistral)': passed('n', 2),
       'openai-compatible (groq)': warned('n'),
       anthropic: warned('n'),
-      gemini: warned('n'),
+      gemini: mapped(nested('generationConfig', 'candidateCount'), 2),
       ollama: warned('n'),
     },
   },
@@ -237,6 +237,8 @@ describe('every Chat Completions parameter, per provider family, through the off
     expect(fake.received).toHaveLength(before + 1);
     const sent = record(fake.received.at(-1)?.body);
     const warnings = JSON.parse(response.headers.get('x-switchboard-warnings') ?? '[]') as string[];
+    // n honoured is n choices back; n dropped is the one choice the provider made.
+    if (row.param === 'n') expect(data.choices).toHaveLength(outcome.kind === 'warned' ? 1 : 2);
     if (outcome.kind === 'warned') {
       expect(warnings.some((warning) => warning.includes(outcome.field))).toBe(true);
       // Not sent under its own name (nor, for Mistral's 422-on-unknown-field fake, at all: the answer above came).
@@ -288,6 +290,16 @@ describe('every Chat Completions parameter, per provider family, through the off
     expect(row.data?.generation.usage.costUsd).toBeGreaterThan(0);
     // Two requests above, two rows (a row per request, not per choice), plus whatever the table's cases made.
     expect(rows.data?.generations.totalCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it('n = 2 on Gemini: candidateCount, both candidates in order, usage of both', async () => {
+    const { data } = await client.chat.completions.create({ model: MODELS.gemini, messages: [{ role: 'user', content: 'two words' }], n: 2 }).withResponse();
+    expect(data.choices.map((choice) => [choice.index, choice.message.content])).toEqual([
+      [0, 'You said: two words'],
+      [1, 'You said: two words (candidate 1)'],
+    ]);
+    const single = await client.chat.completions.create({ model: MODELS.gemini, messages: [{ role: 'user', content: 'two words' }] });
+    expect(data.usage?.completion_tokens).toBe(2 * (single.usage?.completion_tokens ?? 0));
   });
 
   it('n > 1 with stream is refused naming n; n = 129 is out of range', async () => {

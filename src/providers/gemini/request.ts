@@ -29,6 +29,7 @@ export interface GeminiRequestBody {
     seed?: number;
     presencePenalty?: number;
     frequencyPenalty?: number;
+    candidateCount?: number;
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;
     thinkingConfig?: { thinkingBudget: number };
@@ -99,8 +100,8 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequestBody['toolConf
   }
 }
 
-/** What generateContent is not asked for here (candidateCount and logprobs would need their own response mapping). */
-const GEMINI_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'n', 'logprobs', 'topLogprobs', 'serviceTier', 'store'];
+/** What generateContent is not asked for here (logprobs would need logprobsResult mapped, and is not yet). */
+const GEMINI_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'logprobs', 'topLogprobs', 'serviceTier', 'store'];
 
 /** Maps a normalized request onto Gemini's body, with a warning for each setting Gemini cannot honour. */
 export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMapping {
@@ -162,6 +163,7 @@ export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMa
   if (request.seed !== undefined) generationConfig.seed = request.seed;
   if (request.presencePenalty !== undefined) generationConfig.presencePenalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) generationConfig.frequencyPenalty = request.frequencyPenalty;
+  if (request.n !== undefined && request.n > 1) generationConfig.candidateCount = request.n;
   const warn = (text: string): void => void warnings.push(`Gemini: ${text}`);
   for (const field of GEMINI_UNSUPPORTED) {
     if (asksForSomething(request, field)) refuseOrWarn(request, 'Gemini', field, 'is not supported by the Gemini adapter', warn);

@@ -1,6 +1,6 @@
 import { reportedUsage } from '../normalize.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
-import type { CompletionResponse, ToolCall, Usage } from '../types.js';
+import type { CompletionChoice, CompletionResponse, ToolCall, Usage } from '../types.js';
 import { mapGeminiFinishReason } from './finish-reason.js';
 import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
 
@@ -16,9 +16,9 @@ export function mapGeminiUsage(metadata: GeminiUsageMetadata | undefined): Usage
   });
 }
 
-/** Maps a whole generateContent reply. Only the first candidate is read: we never ask for more. */
-export function fromGeminiResponse(response: GenerateContentResponse, warnings: string[]): CompletionResponse {
-  const candidate = response.candidates?.[0];
+type Candidate = NonNullable<GenerateContentResponse['candidates']>[number];
+
+function readCandidate(candidate: Candidate | undefined): { texts: string[]; thoughts: string[]; toolCalls: ToolCall[] } {
   const texts: string[] = [];
   const thoughts: string[] = [];
   const toolCalls: ToolCall[] = [];
@@ -33,10 +33,27 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
       (part.thought === true ? thoughts : texts).push(part.text);
     }
   }
+  return { texts, thoughts, toolCalls };
+}
+
+/** Maps a whole generateContent reply; candidates after the first (candidateCount > 1) become `choices`. */
+export function fromGeminiResponse(response: GenerateContentResponse, warnings: string[]): CompletionResponse {
+  const candidates = [...(response.candidates ?? [])].map((candidate, position) => ({ candidate, index: candidate.index ?? position })).sort((a, b) => a.index - b.index).map(({ candidate }) => candidate);
+  const candidate = candidates[0];
+  const { texts, thoughts, toolCalls } = readCandidate(candidate);
 
   const blockReason = response.promptFeedback?.blockReason;
   const blocked = candidate === undefined && blockReason !== undefined;
   const rawFinishReason = blocked ? blockReason : (candidate?.finishReason ?? null);
+  const choices: CompletionChoice[] = candidates.slice(1).map((other) => {
+    const read = readCandidate(other);
+    return {
+      content: read.texts.length > 0 ? read.texts.join('') : null,
+      toolCalls: read.toolCalls,
+      finishReason: mapGeminiFinishReason(other.finishReason, read.toolCalls.length > 0),
+      rawFinishReason: other.finishReason ?? null,
+    };
+  });
   return {
     ...(response.responseId !== undefined ? { upstreamId: response.responseId } : {}),
     ...(response.modelVersion !== undefined ? { model: response.modelVersion } : {}),
@@ -47,5 +64,6 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
     rawFinishReason,
     usage: mapGeminiUsage(response.usageMetadata),
     warnings,
+    ...(choices.length > 0 ? { choices } : {}),
   };
 }

@@ -17,6 +17,8 @@ const partSchema = z.object({
 const candidateSchema = z.object({
   content: z.object({ parts: z.array(partSchema).optional() }).optional(),
   finishReason: z.string().optional(),
+  /** Which of candidateCount's candidates this is; absent on the first (proto3 leaves zeros out). */
+  index: z.number().optional(),
 });
 
 export const usageMetadataSchema = z.object({
