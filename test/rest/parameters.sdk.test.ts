@@ -170,7 +170,7 @@ const ROWS: Row[] = [
       'openai-compatible (mistral)': warned('logprobs'),
       'openai-compatible (groq)': warned('logprobs'),
       anthropic: warned('logprobs'),
-      gemini: warned('logprobs'),
+      gemini: mapped(nested('generationConfig', 'responseLogprobs'), true),
       ollama: warned('logprobs'),
     },
   },
@@ -182,7 +182,7 @@ const ROWS: Row[] = [
       'openai-compatible (mistral)': warned('topLogprobs'),
       'openai-compatible (groq)': warned('topLogprobs'),
       anthropic: warned('topLogprobs'),
-      gemini: warned('topLogprobs'),
+      gemini: mapped(nested('generationConfig', 'logprobs'), 2),
       ollama: warned('topLogprobs'),
     },
   },
@@ -319,6 +319,19 @@ describe('every Chat Completions parameter, per provider family, through the off
     const tokens: string[] = [];
     for await (const chunk of stream) for (const entry of chunk.choices[0]?.logprobs?.content ?? []) tokens.push(`${entry.token}:${entry.top_logprobs.length}`);
     expect(tokens).toEqual(['You :1', 'said: :1', 'alpha :1', 'beta:1']);
+  });
+
+  it('Gemini’s logprobsResult comes back in OpenAI’s shape, whole and streamed (Gemini gives no bytes)', async () => {
+    const answer = await client.chat.completions.create({ model: MODELS.gemini, messages: [{ role: 'user', content: 'alpha beta' }], logprobs: true, top_logprobs: 2 });
+    const content = answer.choices[0]?.logprobs?.content ?? [];
+    expect(content.map((entry) => entry.token)).toEqual(['You ', 'said: ', 'alpha ', 'beta']);
+    expect(content[1]).toEqual({ token: 'said: ', logprob: -1, bytes: null, top_logprobs: [{ token: 'said: ', logprob: -1, bytes: null }, { token: 'said: #1', logprob: -2, bytes: null }] });
+    expect(record(fakes.gemini.received.at(-1)?.body)['generationConfig']).toMatchObject({ responseLogprobs: true, logprobs: 2 });
+
+    const stream = await client.chat.completions.create({ model: MODELS.gemini, messages: [{ role: 'user', content: 'alpha beta' }], logprobs: true, stream: true });
+    const tokens: string[] = [];
+    for await (const chunk of stream) for (const entry of chunk.choices[0]?.logprobs?.content ?? []) tokens.push(entry.token);
+    expect(tokens).toEqual(['You ', 'said: ', 'alpha ', 'beta']);
   });
 
   it('without logprobs the choice says null, as OpenAI does', async () => {

@@ -30,6 +30,8 @@ export interface GeminiRequestBody {
     presencePenalty?: number;
     frequencyPenalty?: number;
     candidateCount?: number;
+    responseLogprobs?: boolean;
+    logprobs?: number;
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;
     thinkingConfig?: { thinkingBudget: number };
@@ -100,8 +102,8 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequestBody['toolConf
   }
 }
 
-/** What generateContent is not asked for here (logprobs would need logprobsResult mapped, and is not yet). */
-const GEMINI_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'logprobs', 'topLogprobs', 'serviceTier', 'store'];
+/** What generateContent has no setting for. */
+const GEMINI_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'serviceTier', 'store'];
 
 /** Maps a normalized request onto Gemini's body, with a warning for each setting Gemini cannot honour. */
 export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMapping {
@@ -164,6 +166,10 @@ export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMa
   if (request.presencePenalty !== undefined) generationConfig.presencePenalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) generationConfig.frequencyPenalty = request.frequencyPenalty;
   if (request.n !== undefined && request.n > 1) generationConfig.candidateCount = request.n;
+  if (request.logprobs === true || (request.topLogprobs ?? 0) > 0) {
+    generationConfig.responseLogprobs = true;
+    if ((request.topLogprobs ?? 0) > 0) generationConfig.logprobs = request.topLogprobs;
+  }
   const warn = (text: string): void => void warnings.push(`Gemini: ${text}`);
   for (const field of GEMINI_UNSUPPORTED) {
     if (asksForSomething(request, field)) refuseOrWarn(request, 'Gemini', field, 'is not supported by the Gemini adapter', warn);

@@ -1,8 +1,8 @@
 import { reportedUsage } from '../normalize.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
-import type { CompletionChoice, CompletionResponse, ToolCall, Usage } from '../types.js';
+import type { CompletionChoice, CompletionResponse, TokenLogprob, ToolCall, Usage } from '../types.js';
 import { mapGeminiFinishReason } from './finish-reason.js';
-import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
+import type { GeminiLogprobsResult, GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
 
 /** Thought tokens are not part of candidatesTokenCount in Gemini's counts, but are output we pay for. */
 export function mapGeminiUsage(metadata: GeminiUsageMetadata | undefined): Usage | null {
@@ -14,6 +14,17 @@ export function mapGeminiUsage(metadata: GeminiUsageMetadata | undefined): Usage
     cachedPromptTokens: metadata.cachedContentTokenCount ?? 0,
     reasoningTokens: thoughts,
   });
+}
+
+/** Gemini's chosen token per step, with that step's top candidates, in OpenAI's shape (Gemini gives no bytes). */
+export function mapGeminiLogprobs(result: GeminiLogprobsResult | undefined): TokenLogprob[] | undefined {
+  if (result?.chosenCandidates === undefined) return undefined;
+  return result.chosenCandidates.map((chosen, step) => ({
+    token: chosen.token ?? '',
+    logprob: chosen.logProbability ?? 0,
+    bytes: null,
+    topLogprobs: (result.topCandidates?.[step]?.candidates ?? []).map((top) => ({ token: top.token ?? '', logprob: top.logProbability ?? 0, bytes: null })),
+  }));
 }
 
 type Candidate = NonNullable<GenerateContentResponse['candidates']>[number];
@@ -47,13 +58,16 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
   const rawFinishReason = blocked ? blockReason : (candidate?.finishReason ?? null);
   const choices: CompletionChoice[] = candidates.slice(1).map((other) => {
     const read = readCandidate(other);
+    const logprobs = mapGeminiLogprobs(other.logprobsResult);
     return {
       content: read.texts.length > 0 ? read.texts.join('') : null,
       toolCalls: read.toolCalls,
       finishReason: mapGeminiFinishReason(other.finishReason, read.toolCalls.length > 0),
       rawFinishReason: other.finishReason ?? null,
+      ...(logprobs !== undefined ? { logprobs } : {}),
     };
   });
+  const logprobs = mapGeminiLogprobs(candidate?.logprobsResult);
   return {
     ...(response.responseId !== undefined ? { upstreamId: response.responseId } : {}),
     ...(response.modelVersion !== undefined ? { model: response.modelVersion } : {}),
@@ -65,5 +79,6 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
     usage: mapGeminiUsage(response.usageMetadata),
     warnings,
     ...(choices.length > 0 ? { choices } : {}),
+    ...(logprobs !== undefined ? { logprobs } : {}),
   };
 }
