@@ -138,6 +138,17 @@ describe('rate-limit headers, as OpenAI sends them', () => {
     expect(response.headers.get('x-ratelimit-limit-tokens')).toBeNull();
     await response.body?.cancel();
 
+    // The Responses and Messages APIs answer with the same headers from the same bucket.
+    const responses = await fixture.client(key.secret).responses.create({ model: 'local/echo', input: 'x' }).withResponse();
+    expect(responses.response.headers.get('x-ratelimit-remaining-requests')).toBe('48');
+    const messages = await fetch(`${fixture.server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key.secret, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'local/echo', max_tokens: 20, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(messages.headers.get('x-ratelimit-remaining-requests')).toBe('47');
+    expect(messages.headers.get('x-ratelimit-limit-requests')).toBe('50');
+
     const unlimited = await createKey({ name: 'no limits', scopes: ['COMPLETIONS'] });
     const plain = await fixture.client(unlimited.secret).chat.completions.create({ model: 'local/echo', messages: [{ role: 'user', content: 'x' }] }).withResponse();
     expect(plain.response.headers.get('x-ratelimit-limit-requests')).toBeNull();
