@@ -347,7 +347,8 @@ export class CompletionService {
       trace.candidate = candidate;
       for (const warning of response.warnings) trace.warnings.add(warning);
       const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
-      const tier = response.serviceTier ?? (candidate.adapter.kind === 'openai' || candidate.adapter.kind === 'openai_compatible' ? input.serviceTier : undefined);
+      // The adapter says which tier served, and only when one was sent or reported: a dropped service_tier is priced as standard.
+      const tier = response.serviceTier;
       if (!pricedTier(tier) && tier !== undefined) trace.warnings.add(unpricedTierWarning(tier));
       const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate, tier);
       // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
@@ -453,8 +454,7 @@ export class CompletionService {
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {
-          // A stream's chunks do not carry the tier as the final body does: the tier asked for (where it was sent) decides.
-          const tier = candidate.adapter.kind === 'openai' || candidate.adapter.kind === 'openai_compatible' ? input.serviceTier : undefined;
+          const tier = event.serviceTier;
           if (!pricedTier(tier) && tier !== undefined) trace.warnings.add(unpricedTierWarning(tier));
           const usage = priced(event.usage ?? estimateUsage(input, text), candidate, tier);
           // Before the attempt ends with run.succeeded: an ended span takes no more attributes.

@@ -189,7 +189,7 @@ export interface CompletionResponse {
   logprobs?: TokenLogprob[];
   /** The choices after the first, when `n` > 1 was honoured; usage covers all of them. */
   choices?: CompletionChoice[];
-  /** The tier the provider says served the request (OpenAI's `service_tier`), when it says. */
+  /** The tier that served (OpenAI's `service_tier`): what the provider reports, else the tier sent; absent when none was sent. */
   serviceTier?: string;
 }
 
@@ -205,7 +205,8 @@ export type StreamEvent =
   /** The first delta of a call carries id and name; later ones only argument fragments. */
   | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
   /** Always the last event of a stream that ended normally. */
-  | { type: 'finish'; finishReason: FinishReason; rawFinishReason: string | null; usage: Usage | null };
+  /** `serviceTier`: the tier that served, where the provider has tiers and one was sent or reported (CompletionResponse's). */
+  | { type: 'finish'; finishReason: FinishReason; rawFinishReason: string | null; usage: Usage | null; serviceTier?: string };
 
 export interface CallOptions {
   /** Aborting it must close the upstream connection. */

@@ -49,7 +49,11 @@ export function argumentsText(args: string | Record<string, unknown> | null | un
 }
 
 /** Maps a non-streaming Chat Completions body onto the normalized response. Pure; throws a ProviderError for a bad body. */
-export function fromOpenAIResponse(provider: string, json: unknown, warnings: string[]): CompletionResponse {
+/**
+ * `sentServiceTier`: the tier the request asked for, which a server that does not report one (only OpenAI's own
+ * does) is taken to have served.
+ */
+export function fromOpenAIResponse(provider: string, json: unknown, warnings: string[], sentServiceTier?: string): CompletionResponse {
   // Checked by key first: a failed safeParse builds a ZodError, which was a measurable cost on every success.
   const failure = typeof json === 'object' && json !== null && 'error' in json ? errorEnvelopeSchema.safeParse(json) : undefined;
   if (failure?.success) {
@@ -87,7 +91,7 @@ export function fromOpenAIResponse(provider: string, json: unknown, warnings: st
     warnings,
     ...(logprobs !== undefined ? { logprobs } : {}),
     ...(mapped.length > 1 ? { choices: mapped.slice(1).map(({ reasoning: _reasoning, ...choice }) => choice) } : {}),
-    ...(completion.service_tier ? { serviceTier: completion.service_tier } : {}),
+    ...((completion.service_tier ?? sentServiceTier) ? { serviceTier: completion.service_tier ?? sentServiceTier } : {}),
   };
 }
 

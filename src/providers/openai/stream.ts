@@ -44,6 +44,12 @@ export class OpenAIStreamMapper {
   /** Undefined until a chunk carries a finish_reason. */
   private rawFinishReason: string | undefined;
   private usage: Usage | null = null;
+  private serviceTier: string | undefined;
+
+  /** `sentServiceTier`: what the request asked for, kept unless a chunk says which tier served (OpenAI's do). */
+  constructor(sentServiceTier?: string) {
+    this.serviceTier = sentServiceTier;
+  }
 
   /** True once a chunk carried a finish reason: a body that ends after it (without [DONE]) still finished. */
   get hasFinishReason(): boolean {
@@ -74,6 +80,7 @@ export class OpenAIStreamMapper {
     }
     const usage = mapOpenAIUsage(chunk.usage ?? chunk.x_groq?.usage);
     if (usage !== null) this.usage = usage;
+    if (chunk.service_tier) this.serviceTier = chunk.service_tier;
     return events;
   }
 
@@ -84,6 +91,7 @@ export class OpenAIStreamMapper {
       finishReason: mapOpenAIFinishReason(this.rawFinishReason, { hasToolCalls: this.toolCount > 0, refused: this.refused }),
       rawFinishReason: this.rawFinishReason ?? null,
       usage: this.usage,
+      ...(this.serviceTier !== undefined ? { serviceTier: this.serviceTier } : {}),
     };
   }
 

@@ -109,6 +109,7 @@ export const chatChunkSchema = z.object({
     )
     .nullish(),
   usage: wireUsageSchema.nullish(),
+  service_tier: z.string().nullish(),
   /** Groq streams usage and failures here instead of at the top level. */
   x_groq: z.object({ usage: wireUsageSchema.nullish(), error: z.string().nullish() }).nullish(),
   error: inBandErrorSchema,
