@@ -516,6 +516,7 @@ const CompletionDeltaRef = builder.objectRef<Delta>('CompletionDelta').implement
     }),
     redactedReasoning: t.string({ nullable: true, description: 'A block of reasoning the provider sent encrypted, to be handed back as it came', resolve: (event) => event.redactedReasoning ?? null }),
     toolCalls: t.field({ type: [ToolCallDeltaRef], resolve: (event) => event.toolCalls }),
+    logprobs: t.field({ type: [TokenLogprobRef], nullable: true, description: 'The log probabilities of this text’s tokens, when asked for (CompletionInput.logprobs) and given', resolve: (event) => event.logprobs ?? null }),
   }),
 });
 

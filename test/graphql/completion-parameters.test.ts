@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
+import { subscribeSse } from '../helpers/subscriptions.js';
 
 /** The Chat Completions parameters through GraphQL's CompletionInput: the same pass, warn or refuse as REST. */
 
@@ -68,5 +69,16 @@ describe('CompletionInput parameters', () => {
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_REQUEST', field: 'presencePenalty', argumentPath: 'input.presencePenalty' });
     const badBias = await server.graphql(COMPLETE, { input: { model: 'openai/gpt-4o-mini', messages, logitBias: { word: 3 } } });
     expect(badBias.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_REQUEST', field: 'logitBias' });
+  });
+
+  it('streams each delta’s log probabilities', async () => {
+    const results = await subscribeSse(
+      server.url,
+      'subscription($input: CompletionInput!) { completionStream(input: $input) { __typename ... on CompletionDelta { text logprobs { token topLogprobs { token } } } } }',
+      { input: { model: 'openai/gpt-4o-mini', messages, logprobs: true, topLogprobs: 1 } },
+    );
+    const deltas = results.map((result) => (result.data as { completionStream: { __typename: string; text?: string; logprobs?: Array<{ token: string; topLogprobs: Array<{ token: string }> }> | null } }).completionStream).filter((event) => event.__typename === 'CompletionDelta' && event.text !== '');
+    expect(deltas.map((delta) => delta.logprobs?.map((entry) => entry.token).join(''))).toEqual(deltas.map((delta) => delta.text));
+    expect(deltas.every((delta) => delta.logprobs?.every((entry) => entry.topLogprobs.length === 1))).toBe(true);
   });
 });
