@@ -78,6 +78,7 @@ describe('CompletionInput parameters', () => {
       { input: { model: 'openai/gpt-4o-mini', messages, logprobs: true, topLogprobs: 1 } },
     );
     const deltas = results.map((result) => (result.data as { completionStream: { __typename: string; text?: string; logprobs?: Array<{ token: string; topLogprobs: Array<{ token: string }> }> | null } }).completionStream).filter((event) => event.__typename === 'CompletionDelta' && event.text !== '');
+    expect(deltas.map((delta) => delta.text).join('')).toBe('You said: alpha beta');
     expect(deltas.map((delta) => delta.logprobs?.map((entry) => entry.token).join(''))).toEqual(deltas.map((delta) => delta.text));
     expect(deltas.every((delta) => delta.logprobs?.every((entry) => entry.topLogprobs.length === 1))).toBe(true);
   });
