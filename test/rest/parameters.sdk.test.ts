@@ -303,6 +303,25 @@ describe('every Chat Completions parameter, per provider family, through the off
     expect(data.usage?.completion_tokens).toBe(2 * (single.usage?.completion_tokens ?? 0));
   });
 
+  it('refuses values out of OpenAI’s ranges, naming the parameter, before any upstream call', async () => {
+    const before = fakes.openai.received.length;
+    const hi = [{ role: 'user' as const, content: 'hi' }];
+    const cases: Array<[Partial<ChatCompletionCreateParamsNonStreaming>, string]> = [
+      [{ presence_penalty: 2.5 }, 'presence_penalty'],
+      [{ frequency_penalty: -3 }, 'frequency_penalty'],
+      [{ top_logprobs: 21 }, 'top_logprobs'],
+      [{ logit_bias: { '50256': 101 } }, 'logit_bias.50256'],
+      [{ logit_bias: { hello: 1 } }, 'logit_bias'],
+      [{ logit_bias: Object.fromEntries(Array.from({ length: 1025 }, (_, token) => [String(token), 1])) }, 'logit_bias'],
+      [{ service_tier: 'x'.repeat(33) as 'flex' }, 'service_tier'],
+      [{ n: 0 }, 'n'],
+    ];
+    for (const [extra, param] of cases) {
+      await expect(client.chat.completions.create({ model: MODELS.openai, messages: hi, ...extra })).rejects.toMatchObject({ status: 400, param });
+    }
+    expect(fakes.openai.received).toHaveLength(before);
+  });
+
   it('n > 1 with stream is refused naming n; n = 129 is out of range', async () => {
     await expect(client.chat.completions.create({ model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }], n: 2, stream: true })).rejects.toMatchObject({ status: 400, param: 'n' });
     await expect(client.chat.completions.create({ model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }], n: 129 })).rejects.toMatchObject({ status: 400, param: 'n' });
