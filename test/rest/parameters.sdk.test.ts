@@ -171,7 +171,7 @@ const ROWS: Row[] = [
       'openai-compatible (groq)': warned('logprobs'),
       anthropic: warned('logprobs'),
       gemini: mapped(nested('generationConfig', 'responseLogprobs'), true),
-      ollama: warned('logprobs'),
+      ollama: passed('logprobs', true),
     },
   },
   {
@@ -183,7 +183,7 @@ const ROWS: Row[] = [
       'openai-compatible (groq)': warned('topLogprobs'),
       anthropic: warned('topLogprobs'),
       gemini: mapped(nested('generationConfig', 'logprobs'), 2),
-      ollama: warned('topLogprobs'),
+      ollama: passed('top_logprobs', 2),
     },
   },
 ];
@@ -352,6 +352,25 @@ describe('every Chat Completions parameter, per provider family, through the off
     const tokens: string[] = [];
     for await (const chunk of stream) for (const entry of chunk.choices[0]?.logprobs?.content ?? []) tokens.push(entry.token);
     expect(tokens).toEqual(['You ', 'said: ', 'alpha ', 'beta']);
+  });
+
+  it('Ollama’s logprobs come back in OpenAI’s shape, whole and streamed (Ollama gives no bytes)', async () => {
+    const answer = await client.chat.completions.create({ model: MODELS.ollama, messages: [{ role: 'user', content: 'alpha beta' }], top_logprobs: 2 });
+    const content = answer.choices[0]?.logprobs?.content ?? [];
+    expect(content.map((entry) => entry.token).join('')).toBe(answer.choices[0]?.message.content);
+    expect(content[0]).toEqual({ token: content[0]?.token, logprob: -0.125, bytes: null, top_logprobs: [{ token: content[0]?.token, logprob: -0.125, bytes: null }, { token: `${content[0]?.token}%1`, logprob: -1.125, bytes: null }] });
+    // top_logprobs alone asks for logprobs too, as OpenAI requires.
+    expect(fakes.ollama.received.at(-1)?.body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+
+    const stream = await client.chat.completions.create({ model: MODELS.ollama, messages: [{ role: 'user', content: 'alpha beta' }], logprobs: true, stream: true });
+    let text = '';
+    let tokens = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      for (const entry of chunk.choices[0]?.logprobs?.content ?? []) tokens += entry.token;
+    }
+    expect(tokens).toBe(text);
+    expect(text).not.toBe('');
   });
 
   it('without logprobs the choice says null, as OpenAI does', async () => {

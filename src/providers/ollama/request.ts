@@ -23,6 +23,8 @@ export interface OllamaRequestBody {
   options?: { num_predict?: number; temperature?: number; top_p?: number; stop?: string[]; seed?: number; presence_penalty?: number; frequency_penalty?: number };
   /** Off, on, or a level for the models that take one (gpt-oss); the others treat a level as on. */
   think?: boolean | 'low' | 'medium' | 'high';
+  logprobs?: boolean;
+  top_logprobs?: number;
 }
 
 export interface OllamaRequestMapping {
@@ -44,7 +46,7 @@ function toolsFor(request: CompletionRequest, warnings: string[]): ToolDefinitio
   return tools.filter((tool) => tool.name === choice.name);
 }
 
-const OLLAMA_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'n', 'logprobs', 'topLogprobs', 'serviceTier', 'store'];
+const OLLAMA_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'n', 'serviceTier', 'store'];
 
 const OLLAMA_THINK: Readonly<Record<ReasoningEffort, NonNullable<OllamaRequestBody['think']>>> = { none: false, minimal: 'low', low: 'low', medium: 'medium', high: 'high' };
 
@@ -101,6 +103,10 @@ export function toOllamaRequestBody(request: CompletionRequest, stream: boolean)
   if (request.frequencyPenalty !== undefined) options.frequency_penalty = request.frequencyPenalty;
   if (Object.keys(options).length > 0) body.options = options;
   if (request.reasoningEffort !== undefined) body.think = OLLAMA_THINK[request.reasoningEffort];
+  if (request.logprobs === true || (request.topLogprobs ?? 0) > 0) {
+    body.logprobs = true;
+    if ((request.topLogprobs ?? 0) > 0) body.top_logprobs = request.topLogprobs;
+  }
   const warn = (text: string): void => void warnings.push(`Ollama: ${text}`);
   for (const field of OLLAMA_UNSUPPORTED) {
     if (asksForSomething(request, field)) refuseOrWarn(request, 'Ollama', field, 'is not supported by Ollama', warn);
