@@ -102,7 +102,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     return sqlite;
   };
   // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
-  const coordination = createCoordination(config.redis, logger);
+  const coordination = createCoordination(config.redis, logger, () => clock.now());
   const feed = options.changeFeed?.feed ?? coordination.changes;
   const sharedFeed = options.changeFeed?.shared ?? coordination.shared !== undefined;
   // Without a shared feed, instances on one PostgreSQL cannot hear each other's writes: their caches expire instead.

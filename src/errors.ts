@@ -178,10 +178,26 @@ export class ModelNotFoundError extends GatewayError {
   }
 }
 
+/** One of a key's per-minute limits as admission last saw it, for OpenAI's x-ratelimit-* headers. */
+export interface RateLimitStanding {
+  limit: number;
+  remaining: number;
+  /** Until the bucket is full again. */
+  resetMs: number;
+}
+
+/** The key's limits that apply; absent: the key has no such limit. */
+export interface RateLimitState {
+  requests?: RateLimitStanding;
+  tokens?: RateLimitStanding;
+}
+
 export class RateLimitedError extends GatewayError {
   constructor(
     message: string,
     readonly retryAfterMs: number,
+    /** The key's limits when the refusal came from them, so a 429 carries the same headers as an answer. */
+    readonly rateLimits?: RateLimitState,
   ) {
     super('RATE_LIMITED', message);
   }

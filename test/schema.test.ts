@@ -80,8 +80,9 @@ describe('the schema, honest about what it knows', () => {
   });
 
   it('uses JSON only for what is not ours to shape, each with its reason', () => {
-    // Callers' metadata, JSON Schemas, and the audit trail's row snapshots (AuditEntry.before says why).
-    const allowed = new Set(['ApiKey.metadata', 'Generation.metadata', 'CompletionInput.metadata', 'CreateApiKeyInput.metadata', 'CreateEmbeddingInput.metadata', 'ToolInput.parameters', 'ResponseFormatInput.schema', 'AuditEntry.before', 'AuditEntry.after']);
+    // Callers' metadata, JSON Schemas, the audit trail's row snapshots (AuditEntry.before says why), and OpenAI's
+    // logit_bias, a map keyed by token ids that GraphQL has no type for.
+    const allowed = new Set(['CompletionInput.logitBias', 'ApiKey.metadata', 'Generation.metadata', 'CompletionInput.metadata', 'CreateApiKeyInput.metadata', 'CreateEmbeddingInput.metadata', 'ToolInput.parameters', 'ResponseFormatInput.schema', 'AuditEntry.before', 'AuditEntry.after']);
     const jsonFields: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
       if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type) || isInputObjectType(type))) continue;

@@ -68,6 +68,7 @@ CREATE TABLE "generations" (
 	"attempts" jsonb,
 	"request_summary" jsonb,
 	"metadata" jsonb,
+	"end_user" text,
 	"cache_hit" boolean DEFAULT false NOT NULL,
 	"saved_picos" bigint,
 	"created_at" bigint NOT NULL,
@@ -144,6 +145,7 @@ CREATE INDEX "generations_created_idx" ON "generations" USING btree ("created_at
 CREATE INDEX "generations_model_created_idx" ON "generations" USING btree ("model_id","created_at");--> statement-breakpoint
 CREATE INDEX "generations_provider_created_idx" ON "generations" USING btree ("provider_id","created_at");--> statement-breakpoint
 CREATE INDEX "generations_key_created_idx" ON "generations" USING btree ("api_key_id","created_at");--> statement-breakpoint
+CREATE INDEX "generations_end_user_created_idx" ON "generations" USING btree ("end_user","created_at");--> statement-breakpoint
 CREATE INDEX "generations_status_idx" ON "generations" USING btree ("status") WHERE status = 'IN_PROGRESS';--> statement-breakpoint
 CREATE INDEX "model_aliases_model_idx" ON "model_aliases" USING btree ("model_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "model_endpoints_provider_model_idx" ON "model_endpoints" USING btree ("provider_id","provider_model_id");--> statement-breakpoint

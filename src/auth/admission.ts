@@ -1,12 +1,12 @@
 import type { Caller, CompletionInput } from '../completions/types.js';
 import type { CatalogLookup } from '../db/storage.js';
 import type { ApiKeyRow, GenerationRow } from '../db/schema.js';
-import { BudgetExceededError, ForbiddenError, RateLimitedError } from '../errors.js';
+import { BudgetExceededError, ForbiddenError, RateLimitedError, type RateLimitState } from '../errors.js';
 import { estimatePromptTokens } from '../providers/normalize.js';
 import type { Candidate } from '../routing/resolve.js';
 import { canonicalAllowlist, isModelAllowed } from './allowlist.js';
 import type { BudgetStanding, BudgetTracker, ReserveOutcome } from './budget.js';
-import type { RateLimitStore } from './rate-limiter.js';
+import { resetMs, type RateLimitStore } from './rate-limiter.js';
 import { InMemoryStreamSlots, type StreamSlots } from './stream-slots.js';
 import { servedModelId } from '../ids.js';
 import { picosToUsd } from '../money.js';
@@ -22,6 +22,8 @@ export interface Admission {
    * whole output limit (the caller's maxTokens, else the model's maximum output); undefined when it can.
    */
   completionCap(candidate: Candidate): number | undefined;
+  /** The key's per-minute limits as the store answered this request's take (empty for a caller without a key). */
+  readonly rateLimits: RateLimitState;
 }
 
 /** How a request is admitted. `budget: false`: one the response cache answers, which spends nothing. */
@@ -112,7 +114,8 @@ export class AdmissionControl {
 
   async admit(caller: Caller, input: CompletionInput, candidates: Candidate[], streamed: boolean, options: AdmitOptions = {}): Promise<Admission> {
     const key = caller.key ?? null;
-    if (key === null) return { settle: (row) => this.learn(row), completionCap: () => undefined };
+    if (key === null) return { settle: (row) => this.learn(row), completionCap: () => undefined, rateLimits: {} };
+    const rateLimits: RateLimitState = {};
 
     const allowed = this.allowedModels(key);
     for (const candidate of candidates) {
@@ -135,13 +138,14 @@ export class AdmissionControl {
 
     if (key.requestsPerMinute !== null) {
       const limit = key.requestsPerMinute;
-      const wait = await this.rates.take(`rpm:${key.id}`, 1, limit).catch((error: unknown) => {
+      const { waitMs: wait, remaining } = await this.rates.take(`rpm:${key.id}`, 1, limit).catch((error: unknown) => {
         refund();
         throw error;
       });
+      rateLimits.requests = { limit, remaining, resetMs: resetMs(remaining, limit) };
       if (wait > 0) {
         refund();
-        throw new RateLimitedError(`Rate limit of ${limit} requests per minute reached`, wait);
+        throw new RateLimitedError(`Rate limit of ${limit} requests per minute reached`, wait, rateLimits);
       }
       refunds.push(() => void this.rates.adjust(`rpm:${key.id}`, 1, limit).catch(ignore));
     }
@@ -152,13 +156,14 @@ export class AdmissionControl {
     const reservedTokens = promptEstimate + Math.max(0, ...candidates.map((candidate) => this.expectedCompletionTokens(input, candidate)));
     if (key.tokensPerMinute !== null) {
       const limit = key.tokensPerMinute;
-      const wait = await this.rates.take(`tpm:${key.id}`, reservedTokens, limit).catch((error: unknown) => {
+      const { waitMs: wait, remaining } = await this.rates.take(`tpm:${key.id}`, reservedTokens, limit).catch((error: unknown) => {
         refund();
         throw error;
       });
+      rateLimits.tokens = { limit, remaining, resetMs: resetMs(remaining, limit) };
       if (wait > 0) {
         refund();
-        throw new RateLimitedError(`Rate limit of ${limit} tokens per minute reached`, wait);
+        throw new RateLimitedError(`Rate limit of ${limit} tokens per minute reached`, wait, rateLimits);
       }
       refunds.push(() => void this.rates.adjust(`tpm:${key.id}`, reservedTokens, limit).catch(ignore));
     }
@@ -227,6 +232,7 @@ export class AdmissionControl {
 
     let settled = false;
     return {
+      rateLimits,
       completionCap: (candidate) => caps.get(endpointOf(candidate.providerId, candidate.providerModelId)),
       settle: (row) => {
         if (settled) return;

@@ -6,11 +6,23 @@
 export interface RateLimitStore {
   /**
    * Takes `amount` from the bucket `name` (capacity `perMinute`, refilled continuously) when at least
-   * `required` is available. Returns 0 when taken, or how many milliseconds until it would be.
+   * `required` is available. `waitMs` is 0 when taken, else how many milliseconds until it would be; `remaining` is
+   * what the bucket holds after the answer (whole units, never below 0), so callers can tell the client without a
+   * second read.
    */
-  take(name: string, amount: number, perMinute: number, required?: number): Promise<number>;
+  take(name: string, amount: number, perMinute: number, required?: number): Promise<TakeResult>;
   /** Adds (or, negative, takes) without checking: charging actual usage after the estimate. */
   adjust(name: string, amount: number, perMinute: number): Promise<void>;
+}
+
+export interface TakeResult {
+  waitMs: number;
+  remaining: number;
+}
+
+/** Milliseconds until a bucket holding `remaining` of `perMinute` is full again (OpenAI's reset: back to its initial state). */
+export function resetMs(remaining: number, perMinute: number): number {
+  return Math.max(0, Math.ceil(((perMinute - remaining) * 60_000) / perMinute));
 }
 
 interface Bucket {
@@ -36,14 +48,14 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     return bucket;
   }
 
-  async take(name: string, amount: number, perMinute: number, required = amount): Promise<number> {
+  async take(name: string, amount: number, perMinute: number, required = amount): Promise<TakeResult> {
     const bucket = this.refill(name, perMinute);
     const needed = Math.min(required, perMinute);
     if (bucket.tokens >= needed) {
       bucket.tokens -= amount;
-      return 0;
+      return { waitMs: 0, remaining: Math.max(0, Math.floor(bucket.tokens)) };
     }
-    return Math.max(1, Math.ceil(((needed - bucket.tokens) * 60_000) / perMinute));
+    return { waitMs: Math.max(1, Math.ceil(((needed - bucket.tokens) * 60_000) / perMinute)), remaining: Math.max(0, Math.floor(bucket.tokens)) };
   }
 
   async adjust(name: string, amount: number, perMinute: number): Promise<void> {

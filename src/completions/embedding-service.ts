@@ -141,6 +141,7 @@ class EmbeddingTrace {
       // Which API made the row lives here (no column of its own): an embedding has inputs, not messages.
       requestSummary: { operation: 'embedding', inputs: this.input.input.length, ...(tokenInputs > 0 ? { tokenInputs } : {}), ...(this.input.dimensions !== undefined ? { dimensions: this.input.dimensions } : {}) },
       metadata: this.input.metadata ?? null,
+      endUser: this.input.user ?? null,
       cacheHit: false,
       savedPicos: null,
       createdAt: this.startedAt,

@@ -26,7 +26,7 @@ import { newId, servedModelId } from '../ids.js';
 import { summarizeRequest } from './summary.js';
 import type { Caller, CompletionEvent, CompletionInput, CompletionResult, PricedUsage, ToolCallDelta } from './types.js';
 import { requireChatModel } from './model-kind.js';
-import { validateAgainstModel, validateCompletionInput } from './validate.js';
+import { validateAgainstModel, validateCompletionInput, validateStreamedInput } from './validate.js';
 import { failureForCaller } from './visibility.js';
 
 export interface CompletionServiceDeps {
@@ -115,6 +115,7 @@ class GenerationTrace {
       attempts: [...this.attempts],
       requestSummary: this.summary,
       metadata: this.input.metadata ?? null,
+      endUser: this.input.user ?? null,
       cacheHit: false,
       savedPicos: null,
       createdAt: this.startedAt,
@@ -124,8 +125,21 @@ class GenerationTrace {
   }
 }
 
-function priced(usage: Usage, candidate: Candidate | undefined): PricedUsage {
-  return { ...usage, costPicos: candidate ? costPicos(usage, candidate.prices) : null };
+function priced(usage: Usage, candidate: Candidate | undefined, tier?: string): PricedUsage {
+  return { ...usage, costPicos: candidate && pricedTier(tier) ? costPicos(usage, candidate.prices) : null };
+}
+
+/**
+ * The catalog's prices are the standard tier's. A request served in another tier (OpenAI's flex, priority, scale)
+ * costs something else, which the catalog does not hold: its cost is unknown (null) rather than a wrong figure.
+ * `auto` that the provider did not resolve is taken as standard, as OpenAI bills it without a scale contract.
+ */
+function pricedTier(tier: string | undefined): boolean {
+  return tier === undefined || tier === 'default' || tier === 'auto' || tier === 'standard';
+}
+
+function unpricedTierWarning(tier: string): string {
+  return `service tier "${tier}" is not priced in the catalog: the cost of this request is recorded as unknown`;
 }
 
 /** What a stream used up to now: its prompt and the text streamed, estimated; nothing, at an unknown cost, before any token. */
@@ -227,6 +241,7 @@ export class CompletionService {
   /** The endpoints to try, best first: the model's, then each fallback model's, as routing orders them. */
   private plan(input: CompletionInput, streamed: boolean): Route {
     validateCompletionInput(input);
+    if (streamed) validateStreamedInput(input);
     // A request's own fallbacks win; otherwise the ones routing config declares for the model.
     const fallbacks = input.models ?? this.router.fallbacksFor(input.model) ?? [];
     const resolutions = [input.model, ...fallbacks].map((requested) => resolveModel(this.catalog, this.registry, requested));
@@ -301,6 +316,17 @@ export class CompletionService {
       responseFormat: input.responseFormat,
       user: input.user,
       thinking: input.thinking,
+      reasoningEffort: input.reasoningEffort,
+      presencePenalty: input.presencePenalty,
+      frequencyPenalty: input.frequencyPenalty,
+      logitBias: input.logitBias,
+      parallelToolCalls: input.parallelToolCalls,
+      serviceTier: input.serviceTier,
+      store: input.store,
+      n: input.n,
+      logprobs: input.logprobs,
+      topLogprobs: input.topLogprobs,
+      strict: input.strict,
     };
   }
 
@@ -338,14 +364,18 @@ export class CompletionService {
       trace.candidate = candidate;
       for (const warning of response.warnings) trace.warnings.add(warning);
       const completionText = (response.content ?? '') + response.toolCalls.map((call) => call.name + call.arguments).join('');
-      const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate);
+      // The adapter says which tier served, and only when one was sent or reported: a dropped service_tier is priced as standard.
+      const tier = response.serviceTier;
+      if (!pricedTier(tier) && tier !== undefined) trace.warnings.add(unpricedTierWarning(tier));
+      const usage = priced(response.usage ?? estimateUsage(input, completionText), candidate, tier);
       // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
       recordCompletion([caller.trace, attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: response.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: response.finishReason, costPicos: usage.costPicos, generationId: trace.id });
       run.succeeded(usage);
       const finishedAt = this.clock.now();
       await this.finish(admission, trace.row('SUCCEEDED', finishedAt, { ...usageColumns(usage), finishReason: response.finishReason, rawFinishReason: response.rawFinishReason }), caller);
       await this.keepContent(trace, response.content, response.toolCalls, finishedAt);
-      await this.remember(cached, { candidate, content: response.content, reasoning: response.reasoning ?? null, toolCalls: response.toolCalls, finishReason: response.finishReason, rawFinishReason: response.rawFinishReason, usage, deltas: null });
+      // A cached answer holds one choice and no log probabilities; an answer with more is not kept rather than replayed short.
+      if (response.choices === undefined && response.logprobs === undefined) await this.remember(cached, { candidate, content: response.content, reasoning: response.reasoning ?? null, toolCalls: response.toolCalls, finishReason: response.finishReason, rawFinishReason: response.rawFinishReason, usage, deltas: null });
       return {
         id: trace.id,
         requestedModel: input.model,
@@ -363,6 +393,10 @@ export class CompletionService {
         latencyMs: finishedAt - trace.startedAt,
         warnings: [...trace.warnings],
         cacheStatus: cached.status,
+        ...(response.logprobs !== undefined ? { logprobs: response.logprobs } : {}),
+        ...(response.choices !== undefined ? { choices: response.choices } : {}),
+        ...(tier !== undefined ? { serviceTier: tier } : {}),
+        rateLimits: admission.rateLimits,
       };
     } catch (error) {
       // The ledger keeps the (redacted) upstream text for admins; the caller is told what it may read.
@@ -433,11 +467,13 @@ export class CompletionService {
       for (const warning of warnings) trace.warnings.add(warning);
       trace.firstTokenAt = this.clock.now();
       const servedModel = servedModelId(candidate.model, candidate.providerId, candidate.providerModelId);
-      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings], cacheStatus: cached.status };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel, model: candidate.model, providerId: candidate.providerId, providerModelId: candidate.providerModelId, warnings: [...trace.warnings], cacheStatus: cached.status, rateLimits: admission.rateLimits };
       let event: StreamEvent = winner.value.first;
       for (;;) {
         if (event.type === 'finish') {
-          const usage = priced(event.usage ?? estimateUsage(input, text), candidate);
+          const tier = event.serviceTier;
+          if (!pricedTier(tier) && tier !== undefined) trace.warnings.add(unpricedTierWarning(tier));
+          const usage = priced(event.usage ?? estimateUsage(input, text), candidate, tier);
           // Before the attempt ends with run.succeeded: an ended span takes no more attributes.
           recordCompletion([caller.trace, winner.attempt.trace], { providerId: candidate.providerId, requestedModel: input.model, responseModel: winner.value.model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, finishReason: event.finishReason, costPicos: usage.costPicos, generationId: trace.id });
           run.succeeded(usage);
@@ -514,6 +550,7 @@ export class CompletionService {
       latencyMs: finishedAt - trace.startedAt,
       warnings: [],
       cacheStatus: 'HIT',
+      rateLimits: admission.rateLimits,
     };
   }
 
@@ -526,7 +563,7 @@ export class CompletionService {
     let recorded = false;
     try {
       trace.firstTokenAt = this.clock.now();
-      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel: answer.servedModel, model: cachedModel(route, answer), providerId: answer.providerId, providerModelId: answer.providerModelId, warnings: [], cacheStatus: 'HIT' };
+      yield { type: 'started', id: trace.id, requestedModel: input.model, servedModel: answer.servedModel, model: cachedModel(route, answer), providerId: answer.providerId, providerModelId: answer.providerModelId, warnings: [], cacheStatus: 'HIT', rateLimits: admission.rateLimits };
       for (const delta of replayDeltas(answer)) {
         if (controller.signal.aborted) return;
         yield { type: 'delta', id: trace.id, text: delta.text, reasoning: delta.reasoning, toolCalls: delta.toolCalls };
@@ -642,7 +679,7 @@ export class CompletionService {
 function toDelta(id: string, event: Exclude<StreamEvent, { type: 'start' } | { type: 'finish' }>): Extract<CompletionEvent, { type: 'delta' }> {
   switch (event.type) {
     case 'text-delta':
-      return { type: 'delta', id, text: event.text, reasoning: '', toolCalls: [] };
+      return { type: 'delta', id, text: event.text, reasoning: '', toolCalls: [], ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) };
     case 'reasoning-delta':
       return { type: 'delta', id, text: '', reasoning: event.text, toolCalls: [] };
     case 'reasoning-signature':

@@ -15,5 +15,7 @@ export function summarizeRequest(input: CompletionInput): Record<string, unknown
   if (input.responseFormat) summary['responseFormat'] = input.responseFormat.type;
   for (const key of ['maxTokens', 'temperature', 'topP', 'seed'] as const) if (input[key] !== undefined) summary[key] = input[key];
   if (input.stop?.length) summary['stop'] = input.stop.length;
+  // Each changes what a request costs or how it was served: n multiplies the answer, effort the reasoning, a tier the price.
+  for (const key of ['n', 'reasoningEffort', 'serviceTier'] as const) if (input[key] !== undefined) summary[key] = input[key];
   return summary;
 }

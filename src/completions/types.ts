@@ -1,6 +1,6 @@
 import type { ApiKeyRow, ModelRow } from '../db/schema.js';
-import type { GatewayError } from '../errors.js';
-import type { AssistantPart, CompletionRequest, FinishReason, ToolCall, Usage } from '../providers/types.js';
+import type { GatewayError, RateLimitState } from '../errors.js';
+import type { AssistantPart, CompletionChoice, CompletionRequest, FinishReason, TokenLogprob, ToolCall, Usage } from '../providers/types.js';
 import type { TraceScope } from '../telemetry/tracing.js';
 
 /**
@@ -89,6 +89,14 @@ export interface CompletionResult {
   warnings: string[];
   /** Null when the request did not opt in to the response cache. */
   cacheStatus: CacheStatus | null;
+  /** The first choice's token log probabilities, when asked for and the provider gave them. */
+  logprobs?: TokenLogprob[];
+  /** The choices after the first, when `n` > 1 was honoured (one generation row; usage covers every choice). */
+  choices?: CompletionChoice[];
+  /** The calling key's per-minute limits after this request was admitted (for REST's x-ratelimit-* headers). */
+  rateLimits?: RateLimitState;
+  /** The service tier that priced the request (the provider's answer, else what was asked), where one was sent. */
+  serviceTier?: string;
 }
 
 export interface ToolCallDelta {
@@ -100,12 +108,12 @@ export interface ToolCallDelta {
 
 export type CompletionEvent =
   /** The stream is committed to an endpoint; `servedModel` as on CompletionResult. */
-  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[]; cacheStatus: CacheStatus | null }
+  | { type: 'started'; id: string; requestedModel: string; servedModel: string; model: ModelRow | null; providerId: string; providerModelId: string; warnings: string[]; cacheStatus: CacheStatus | null; rateLimits?: RateLimitState }
   /**
    * `reasoningSignature` closes the reasoning streamed so far (Anthropic's thinking signature); `redactedReasoning`
    * is a whole block of encrypted reasoning. Transports that show neither skip a delta that carries nothing else.
    */
-  | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[]; reasoningSignature?: string; redactedReasoning?: string }
+  | { type: 'delta'; id: string; text: string; reasoning: string; toolCalls: ToolCallDelta[]; reasoningSignature?: string; redactedReasoning?: string; logprobs?: TokenLogprob[] }
   | { type: 'done'; id: string; finishReason: FinishReason; rawFinishReason: string | null; usage: PricedUsage; latencyMs: number }
   /** The stream failed after it started; always the last event. */
   | { type: 'error'; id: string; error: GatewayError; usage: PricedUsage };

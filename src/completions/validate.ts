@@ -30,6 +30,9 @@ export const INPUT_LIMITS = {
   userChars: 256,
 } as const;
 
+/** OpenAI's own bound on `n`. */
+const MAX_CHOICES = 128;
+
 /** A problem with one field, worded around its name so each transport can name it its own way. */
 function invalid(path: FieldPath, describe: (name: FieldNamer) => string): BadRequestError {
   return BadRequestError.atField(path, describe);
@@ -153,6 +156,21 @@ export function validateCompletionInput(input: CompletionInput): void {
     throw invalid(path, (name) => `${name(path)} must be a whole number of seconds from 0 to ${MAX_CACHE_TTL_SECONDS}`);
   }
   if (input.seed !== undefined && !Number.isSafeInteger(input.seed)) throw invalid(['seed'], (name) => `${name(['seed'])} must be an integer`);
+  range(input.presencePenalty, 'presencePenalty', -2, 2);
+  range(input.frequencyPenalty, 'frequencyPenalty', -2, 2);
+  if (input.n !== undefined && !(Number.isInteger(input.n) && input.n >= 1 && input.n <= MAX_CHOICES)) {
+    throw invalid(['n'], (name) => `${name(['n'])} must be a whole number from 1 to ${MAX_CHOICES}`);
+  }
+  if (input.topLogprobs !== undefined && !(Number.isInteger(input.topLogprobs) && input.topLogprobs >= 0 && input.topLogprobs <= 20)) {
+    throw invalid(['topLogprobs'], (name) => `${name(['topLogprobs'])} must be a whole number from 0 to 20`);
+  }
+  for (const [token, bias] of Object.entries(input.logitBias ?? {})) {
+    const path = ['logitBias', token];
+    if (!/^\d+$/.test(token)) throw invalid(['logitBias'], (name) => `${name(['logitBias'])} keys must be token ids, not '${token.slice(0, 32)}'`);
+    if (!Number.isFinite(bias) || bias < -100 || bias > 100) throw invalid(path, (name) => `${name(path)} must be between -100 and 100`);
+  }
+  if (Object.keys(input.logitBias ?? {}).length > 1024) throw invalid(['logitBias'], (name) => `${name(['logitBias'])} takes at most 1024 tokens`);
+  if (input.serviceTier !== undefined && !/^[a-z_]{1,32}$/.test(input.serviceTier)) throw invalid(['serviceTier'], (name) => `${name(['serviceTier'])} must be a tier name such as auto, default, flex or priority`);
   if (input.stop && input.stop.length > 4) throw invalid(['stop'], (name) => `${name(['stop'])} takes at most 4 sequences`);
   const toolNames = new Set<string>();
   (input.tools ?? []).forEach((tool, index) => {
@@ -181,4 +199,9 @@ export function validateAgainstModel(input: Pick<CompletionInput, 'maxTokens'>, 
   if (ceiling > 0 && input.maxTokens > ceiling) {
     throw invalid(['maxTokens'], (name) => `${name(['maxTokens'])} must be at most ${ceiling} for ${model.id}`);
   }
+}
+
+/** A stream carries one choice: its deltas have no choice index to tell several apart. */
+export function validateStreamedInput(input: Pick<CompletionInput, 'n'>): void {
+  if (input.n !== undefined && input.n > 1) throw invalid(['n'], (name) => `${name(['n'])} greater than 1 is supported only without streaming`);
 }

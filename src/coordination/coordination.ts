@@ -35,11 +35,12 @@ export interface Coordination {
  * limits, stream caps and budget reservations live in Redis (atomic scripts), routing health is gossiped, and
  * usageEvents and cache invalidations are published to every instance.
  */
-export function createCoordination(config: RedisConfig | undefined, logger: Logger): Coordination {
+export function createCoordination(config: RedisConfig | undefined, logger: Logger, now: () => number = Date.now): Coordination {
   if (config === undefined) {
     const changes = new LocalChangeFeed();
     return {
-      rates: new InMemoryRateLimitStore(),
+      // On the injected clock, so a test's limits refill (and report their resets) on its time, not the machine's.
+      rates: new InMemoryRateLimitStore(now),
       streams: new InMemoryStreamSlots(),
       budgets: new InMemoryBudgetStore(),
       changes,

@@ -1,4 +1,4 @@
-import { InMemoryRateLimitStore, type RateLimitStore } from '../auth/rate-limiter.js';
+import { InMemoryRateLimitStore, type RateLimitStore, type TakeResult } from '../auth/rate-limiter.js';
 import { SharedStateUnavailableError } from '../errors.js';
 import { TOKEN_BUCKET } from './scripts.js';
 import type { SharedState } from './shared-state.js';
@@ -19,9 +19,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.fallback = new InMemoryRateLimitStore(now);
   }
 
-  async take(name: string, amount: number, perMinute: number, required = amount): Promise<number> {
+  async take(name: string, amount: number, perMinute: number, required = amount): Promise<TakeResult> {
     try {
-      return toNumber(await this.state.eval(TOKEN_BUCKET, [this.state.key('rate', name)], ['take', amount, perMinute, required, this.clock()]));
+      const reply = await this.state.eval(TOKEN_BUCKET, [this.state.key('rate', name)], ['take', amount, perMinute, required, this.clock()]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`unexpected Redis reply: ${String(reply)}`);
+      return { waitMs: toNumber(reply[0]), remaining: toNumber(reply[1]) };
     } catch (error) {
       return this.without(error, () => this.fallback.take(name, amount, perMinute, required));
     }

@@ -17,7 +17,8 @@ end
 /**
  * A token bucket, the same arithmetic as InMemoryRateLimitStore: capacity perMinute, refilled continuously.
  * KEYS[1] the bucket; ARGV mode ('take' | 'adjust'), amount, perMinute, required, now.
- * Returns 0 when taken (or adjusted), else the milliseconds until `required` would be there.
+ * Returns {wait, remaining}: wait 0 when taken (or adjusted), else the milliseconds until `required` would be
+ * there; remaining, the whole tokens left after it (at least 0), for the rate-limit headers.
  */
 export const TOKEN_BUCKET = new LuaScript(`${NOW}
 local amount = tonumber(ARGV[2])
@@ -43,7 +44,7 @@ end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%d', now))
 -- A bucket idle long enough to be full again is the same as no bucket.
 redis.call('PEXPIRE', KEYS[1], math.ceil((per - tokens) * 60000 / per) + 1000)
-return wait
+return {wait, math.max(0, math.floor(tokens))}
 `);
 
 /**

@@ -118,6 +118,11 @@ export interface ModelListFilter {
   maxCompletionPriceMicros?: number;
   /** Case-insensitive substring of the id, name, description or an alias. */
   search?: string;
+  /**
+   * Only models a caller could use now: an ACTIVE endpoint on one of `providerIds` (the enabled providers) and, when
+   * `allowed` is not null, allowed by that key allowlist (canonical ids, `vendor/*` wildcards, aliases).
+   */
+  servable?: { providerIds: readonly string[]; allowed: readonly string[] | null };
 }
 
 export const modelSortFields = ['ID', 'NAME', 'PRICE', 'PROMPT_PRICE', 'COMPLETION_PRICE', 'CONTEXT_LENGTH', 'RELEASED_AT'] as const;
@@ -199,6 +204,7 @@ function filterConditions(db: Db, filter: ModelListFilter): SQL[] {
       ),
     );
   }
+  if (filter.servable !== undefined) conditions.push(...servableConditions(db, filter.servable));
   if (filter.vendor !== undefined) conditions.push(eq(models.vendor, filter.vendor));
   if (filter.inputModalities) conditions.push(...containsAll(models.inputModalities, filter.inputModalities));
   if (filter.outputModalities) conditions.push(...containsAll(models.outputModalities, filter.outputModalities));
@@ -217,6 +223,28 @@ function filterConditions(db: Db, filter: ModelListFilter): SQL[] {
     if (matched) conditions.push(matched);
   }
   return conditions;
+}
+
+function servableConditions(db: Db, servable: NonNullable<ModelListFilter['servable']>): SQL[] {
+  const providerIds = [...servable.providerIds];
+  const served = providerIds.length === 0
+    ? sql`0`
+    : exists(
+        db
+          .select({ one: sql`1` })
+          .from(modelEndpoints)
+          .where(and(eq(modelEndpoints.modelId, models.id), inArray(modelEndpoints.providerId, providerIds), eq(modelEndpoints.status, 'ACTIVE'))),
+      );
+  if (servable.allowed === null) return [served];
+  const wildcards = servable.allowed.filter((pattern) => pattern.endsWith('/*')).map((pattern) => sql`${models.id} like ${`${escapeLike(pattern.slice(0, -1))}%`} escape '\\'`);
+  const exact = servable.allowed.filter((pattern) => !pattern.endsWith('/*'));
+  const byName = exact.length === 0
+    ? []
+    : [
+        inArray(models.id, exact),
+        exists(db.select({ one: sql`1` }).from(modelAliases).where(and(eq(modelAliases.modelId, models.id), inArray(modelAliases.alias, exact)))),
+      ];
+  return [served, or(sql`0`, ...wildcards, ...byName) ?? sql`0`];
 }
 
 function hasPriceCaps(filter: ModelListFilter): boolean {

@@ -8,6 +8,8 @@ export interface GenerationFilter {
   modelId?: string;
   providerId?: string;
   status?: GenerationStatus;
+  /** The end user the caller named (`user`). */
+  user?: string;
   from?: number;
   to?: number;
 }
@@ -61,6 +63,7 @@ function filterConditions(filter: GenerationFilter): SQL[] {
   if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
   if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
   if (filter.status) conditions.push(eq(generations.status, filter.status));
+  if (filter.user !== undefined) conditions.push(eq(generations.endUser, filter.user));
   if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
   if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
   return conditions;

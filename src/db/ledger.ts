@@ -65,6 +65,7 @@ export const GENERATION_COLUMNS = [
   ['attempts', 'attempts'],
   ['requestSummary', 'request_summary'],
   ['metadata', 'metadata'],
+  ['endUser', 'end_user'],
   ['cacheHit', 'cache_hit'],
   ['savedPicos', 'saved_picos'],
   ['createdAt', 'created_at'],

@@ -130,6 +130,8 @@ export const generations = sqliteTable(
     requestSummary: text('request_summary', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** The caller's own metadata from the request, for their reports. */
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The caller's end user (OpenAI's `user`, Anthropic's metadata.user_id), for spend per end user; null when none was sent. */
+    endUser: text('end_user'),
     /** Answered from the response cache (src/cache/): no provider was called, so costPicos is 0. */
     cacheHit: integer('cache_hit', { mode: 'boolean' }).notNull().default(false),
     /** On a cache hit, what the cached answer cost when a provider produced it (pico-dollars); null otherwise or when unknown. */
@@ -143,6 +145,7 @@ export const generations = sqliteTable(
     index('generations_model_created_idx').on(table.modelId, table.createdAt),
     index('generations_provider_created_idx').on(table.providerId, table.createdAt),
     index('generations_key_created_idx').on(table.apiKeyId, table.createdAt),
+    index('generations_end_user_created_idx').on(table.endUser, table.createdAt),
     index('generations_status_idx').on(table.status).where(sql`status = 'IN_PROGRESS'`),
   ],
 );

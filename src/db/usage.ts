@@ -1,13 +1,15 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 
-export const usageDimensions = ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR', 'MINUTE'] as const;
+export const usageDimensions = ['MODEL', 'PROVIDER', 'KEY', 'USER', 'DAY', 'HOUR', 'MINUTE'] as const;
 export type UsageDimension = (typeof usageDimensions)[number];
 
 export interface UsageFilter {
   modelId?: string;
   providerId?: string;
   apiKeyId?: string;
+  /** The end user the caller named (`user`). */
+  user?: string;
   /** Unix milliseconds, inclusive. */
   from?: number;
   /** Unix milliseconds, exclusive. */
@@ -19,6 +21,8 @@ export interface UsageBucket {
   modelId: string | null;
   providerId: string | null;
   apiKeyId: string | null;
+  /** The end user (`user`); null also for the requests that named none. */
+  user: string | null;
   /** Start of the UTC day, unix milliseconds. */
   day: number | null;
   /** Start of the UTC hour, unix milliseconds. */
@@ -58,18 +62,20 @@ const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: str
   MODEL: { alias: 'k_model', expression: 'model_id' },
   PROVIDER: { alias: 'k_provider', expression: 'provider_id' },
   KEY: { alias: 'k_key', expression: 'api_key_id' },
+  USER: { alias: 'k_user', expression: 'end_user' },
   DAY: { alias: 'k_day', expression: `(created_at / ${DAY_MS}) * ${DAY_MS}` },
   HOUR: { alias: 'k_hour', expression: `(created_at / ${HOUR_MS}) * ${HOUR_MS}` },
   MINUTE: { alias: 'k_minute', expression: `(created_at / ${MINUTE_MS}) * ${MINUTE_MS}` },
 };
 
 /** Time first, so a chart's buckets come out in order. */
-const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY'];
+const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
 
 interface BucketRecord {
   k_model?: string | null;
   k_provider?: string | null;
   k_key?: string | null;
+  k_user?: string | null;
   k_day?: number | null;
   k_hour?: number | null;
   k_minute?: number | null;
@@ -95,6 +101,7 @@ function conditions(filter: UsageFilter): SQL[] {
   if (filter.modelId !== undefined) list.push(sql`model_id = ${filter.modelId}`);
   if (filter.providerId !== undefined) list.push(sql`provider_id = ${filter.providerId}`);
   if (filter.apiKeyId !== undefined) list.push(sql`api_key_id = ${filter.apiKeyId}`);
+  if (filter.user !== undefined) list.push(sql`end_user = ${filter.user}`);
   if (filter.from !== undefined) list.push(sql`created_at >= ${filter.from}`);
   if (filter.to !== undefined) list.push(sql`created_at < ${filter.to}`);
   return list;
@@ -153,6 +160,7 @@ function toBucket(record: BucketRecord): UsageBucket {
     modelId: record.k_model ?? null,
     providerId: record.k_provider ?? null,
     apiKeyId: record.k_key ?? null,
+    user: record.k_user ?? null,
     day: record.k_day ?? null,
     hour: record.k_hour ?? null,
     minute: record.k_minute ?? null,

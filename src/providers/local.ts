@@ -1,3 +1,4 @@
+import { asksForSomething, refuseOrWarn, type ParameterField } from './parameters.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { localEmbed } from './local-embed.js';
 import { messageText, reportedUsage } from './normalize.js';
@@ -58,6 +59,10 @@ function warningsFor(request: CompletionRequest): string[] {
   const warnings: string[] = [];
   if (request.tools?.length) warnings.push('local/echo does not call tools; tools were ignored');
   if (request.responseFormat && request.responseFormat.type !== 'text') warnings.push('local/echo does not produce structured output; responseFormat was ignored');
+  const fields: readonly ParameterField[] = ['presencePenalty', 'frequencyPenalty', 'logitBias', 'parallelToolCalls', 'reasoningEffort', 'serviceTier', 'store', 'n', 'logprobs', 'topLogprobs'];
+  for (const field of fields) {
+    if (asksForSomething(request, field)) refuseOrWarn(request, 'local/echo', field, 'means nothing to an echo', (text) => warnings.push(`local/echo: ${text}`));
+  }
   return warnings;
 }
 

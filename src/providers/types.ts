@@ -106,6 +106,49 @@ export interface CompletionRequest {
    * Providers with a budget knob (Gemini's thinkingBudget) take it; those without one warn.
    */
   thinking?: { type: 'enabled'; budgetTokens: number } | { type: 'adaptive' } | { type: 'disabled' };
+  /**
+   * OpenAI's reasoning effort. OpenAI-style providers take it as it is; providers with a thinking budget map it onto
+   * one (src/providers/parameters.ts, `effortBudgetTokens`) unless `thinking` already says what to do.
+   */
+  reasoningEffort?: ReasoningEffort;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** Token id (as a string, OpenAI's tokenizer) → bias from -100 to 100. */
+  logitBias?: Record<string, number>;
+  /** False asks for at most one tool call per turn. */
+  parallelToolCalls?: boolean;
+  /** OpenAI's processing tier ('auto', 'default', 'flex', 'priority'); priced only for the default tier (see Usage). */
+  serviceTier?: string;
+  /** OpenAI's `store` (keep the completion for distillation and evals on the provider's side). */
+  store?: boolean;
+  /** How many choices to generate; the first is `content`, the rest `CompletionResponse.choices`. */
+  n?: number;
+  logprobs?: boolean;
+  /** 0–20 alternatives per token; implies logprobs. */
+  topLogprobs?: number;
+  /**
+   * The caller asked to be told rather than warned: a parameter this provider cannot honour is refused (a
+   * BadRequestError naming it, `refuseOrWarn` in src/providers/parameters.ts) instead of dropped with a warning.
+   */
+  strict?: boolean;
+}
+
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high';
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+  topLogprobs: Array<{ token: string; logprob: number; bytes: number[] | null }>;
+}
+
+/** A choice after the first, when `n` asked for several (the first is the response itself). */
+export interface CompletionChoice {
+  content: string | null;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  rawFinishReason: string | null;
+  logprobs?: TokenLogprob[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'cancelled';
@@ -143,11 +186,18 @@ export interface CompletionResponse {
   usage: Usage | null;
   /** Request settings the provider could not honour. */
   warnings: string[];
+  /** The first choice's token log probabilities, when asked for and given. */
+  logprobs?: TokenLogprob[];
+  /** The choices after the first, when `n` > 1 was honoured; usage covers all of them. */
+  choices?: CompletionChoice[];
+  /** The tier that served (OpenAI's `service_tier`): what the provider reports, else the tier sent; absent when none was sent. */
+  serviceTier?: string;
 }
 
 export type StreamEvent =
   | { type: 'start'; upstreamId?: string; model?: string; warnings: string[] }
-  | { type: 'text-delta'; text: string }
+  /** `logprobs`: the log probabilities of this text's tokens, when asked for and given. */
+  | { type: 'text-delta'; text: string; logprobs?: TokenLogprob[] }
   | { type: 'reasoning-delta'; text: string }
   /** The signature closing the reasoning streamed since the last one (Anthropic's signature_delta). */
   | { type: 'reasoning-signature'; signature: string }
@@ -156,7 +206,8 @@ export type StreamEvent =
   /** The first delta of a call carries id and name; later ones only argument fragments. */
   | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
   /** Always the last event of a stream that ended normally. */
-  | { type: 'finish'; finishReason: FinishReason; rawFinishReason: string | null; usage: Usage | null };
+  /** `serviceTier`: the tier that served, where the provider has tiers and one was sent or reported (CompletionResponse's). */
+  | { type: 'finish'; finishReason: FinishReason; rawFinishReason: string | null; usage: Usage | null; serviceTier?: string };
 
 export interface CallOptions {
   /** Aborting it must close the upstream connection. */

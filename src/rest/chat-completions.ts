@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStatus, Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
-import { BadRequestError, InternalError, asGatewayError } from '../errors.js';
+import { BadRequestError, InternalError, asGatewayError, type RateLimitState } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { readJsonBody } from './body.js';
 import { applyCacheHeaders, cacheStatusHeaders } from './cache-headers.js';
@@ -10,6 +10,8 @@ import { parseChatCompletionRequest, type ParsedChatRequest } from './chat-reque
 import { ChunkFormatter, completionBody, errorEvent, usdText } from './chat-response.js';
 import { errorBody, logRestFailure, sendError } from './errors.js';
 import { openAIParamNamer } from './param-names.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 import { requestScope } from '../telemetry/spans.js';
 
 /** Response headers naming what served the request, beside x-request-id. */
@@ -18,7 +20,7 @@ export const PROVIDER_HEADER = 'x-switchboard-provider';
 export const MODEL_HEADER = 'x-switchboard-model';
 
 /** The headers that open a stream: sent with the first token, so a failure before it still gets a real HTTP status. */
-export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string; cacheStatus: CacheStatus | null }, extra: Record<string, string> = {}): Record<string, string> {
+export function streamStartHeaders(started: { id: string; providerId: string; servedModel: string; cacheStatus: CacheStatus | null; rateLimits?: RateLimitState }, extra: Record<string, string> = {}): Record<string, string> {
   return {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -27,6 +29,7 @@ export function streamStartHeaders(started: { id: string; providerId: string; se
     [PROVIDER_HEADER]: started.providerId,
     [MODEL_HEADER]: started.servedModel,
     ...cacheStatusHeaders(started.cacheStatus),
+    ...rateLimitHeaders(started.rateLimits),
     ...extra,
   };
 }
@@ -88,6 +91,8 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: result.servedModel,
       ...cacheStatusHeaders(result.cacheStatus),
+      ...warningsHeader(result.warnings),
+      ...rateLimitHeaders(result.rateLimits),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);
@@ -124,7 +129,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
             chunks = new ChunkFormatter(event.id, event.servedModel, created, request.includeUsage);
             // Headers go out with the first chunk, as soon as the first token arrived: an upstream that fails
             // before that still gets a proper HTTP error status below.
-            res.writeHead(200, streamStartHeaders(event));
+            res.writeHead(200, streamStartHeaders(event, warningsHeader(event.warnings)));
             text = chunks.role();
             break;
           case 'delta':
@@ -162,6 +167,7 @@ export function createChatCompletionsHandler(services: Services, logger: Logger)
       body = await readJsonBody(req, services.config.limits.maxBodyBytes);
       request = parseChatCompletionRequest(body);
       applyCacheHeaders(request.input, req.headers);
+      applyStrictHeader(request.input, req.headers);
     } catch (error) {
       // A body that does not parse is the caller's mistake, and an authenticated caller's mistakes are in the ledger
       // (an oversized or aborted body is the transport's business: it never reached a request).

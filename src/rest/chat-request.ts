@@ -102,10 +102,18 @@ export const chatCompletionRequestSchema = z.object({
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   user: z.string().nullish(),
   metadata: z.record(z.unknown()).nullish(),
-  // Refused when they ask for something we would silently not do.
+  // Passed to providers that take them; the others warn, or refuse under x-switchboard-strict (README's parameter table).
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  logit_bias: z.record(z.number()).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']).nullish(),
+  service_tier: z.string().nullish(),
+  store: z.boolean().nullish(),
   n: z.number().int().nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().nullish(),
+  // Refused when they ask for something we would silently not do.
   audio: z.unknown(),
   modalities: z.array(z.string()).nullish(),
   functions: z.unknown(),
@@ -153,9 +161,6 @@ function unsupported(param: string, message: string): BadRequestError {
 }
 
 function refuseUnsupported(body: ChatCompletionRequest): void {
-  if (body.n != null && body.n !== 1) throw unsupported('n', "'n' other than 1 is not supported: Switchboard returns one choice per request");
-  if (body.logprobs === true) throw unsupported('logprobs', "'logprobs' is not supported");
-  if (body.top_logprobs != null && body.top_logprobs > 0) throw unsupported('top_logprobs', "'top_logprobs' is not supported");
   if (body.audio != null) throw unsupported('audio', "'audio' output is not supported");
   if (body.modalities?.some((modality) => modality !== 'text')) throw unsupported('modalities', "Only the 'text' output modality is supported");
   if (body.functions != null) throw unsupported('functions', "'functions' is not supported; use 'tools'");
@@ -354,6 +359,16 @@ export function parseChatCompletionRequest(raw: unknown): ParsedChatRequest {
   if (body.response_format != null) input.responseFormat = toResponseFormat(body.response_format);
   if (body.user != null) input.user = body.user;
   if (body.metadata != null) input.metadata = body.metadata;
+  if (body.presence_penalty != null) input.presencePenalty = body.presence_penalty;
+  if (body.frequency_penalty != null) input.frequencyPenalty = body.frequency_penalty;
+  if (body.logit_bias != null) input.logitBias = body.logit_bias;
+  if (body.parallel_tool_calls != null) input.parallelToolCalls = body.parallel_tool_calls;
+  if (body.reasoning_effort != null) input.reasoningEffort = body.reasoning_effort;
+  if (body.service_tier != null) input.serviceTier = body.service_tier;
+  if (body.store != null) input.store = body.store;
+  if (body.n != null) input.n = body.n;
+  if (body.logprobs != null) input.logprobs = body.logprobs;
+  if (body.top_logprobs != null) input.topLogprobs = body.top_logprobs;
   if (body.provider != null) {
     const preferences = toProviderPreferences(body.provider);
     if (Object.keys(preferences).length > 0) input.provider = preferences;

@@ -1,5 +1,5 @@
 import type { CompletionEvent, CompletionResult, PricedUsage, ToolCallDelta } from '../completions/types.js';
-import type { FinishReason } from '../providers/types.js';
+import type { FinishReason, TokenLogprob, ToolCall } from '../providers/types.js';
 import { picosToUsd } from '../money.js';
 
 /**
@@ -54,18 +54,39 @@ export function completionId(generationId: string): string {
  */
 export function completionBody(result: CompletionResult, created: number): string {
   const model = result.servedModel;
-  let message = `{"role":"assistant","content":${result.content === null ? 'null' : JSON.stringify(result.content)},"refusal":null`;
-  if (result.reasoning) message += `,"reasoning":${JSON.stringify(result.reasoning)}`;
-  if (result.toolCalls.length > 0) {
-    const calls = result.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
+  let choices = choiceJson(0, result.content, result.reasoning, result.toolCalls, result.finishReason, result.logprobs);
+  for (const [offset, choice] of (result.choices ?? []).entries()) {
+    choices += `,${choiceJson(offset + 1, choice.content, null, choice.toolCalls, choice.finishReason, choice.logprobs)}`;
+  }
+  return (
+    `{"id":"${completionId(result.id)}","object":"chat.completion","created":${created},"model":${JSON.stringify(model)},` +
+    `"choices":[${choices}],` +
+    (result.serviceTier !== undefined ? `"service_tier":${JSON.stringify(result.serviceTier)},` : '') +
+    `"usage":${usageJson(result.usage)}}`
+  );
+}
+
+function choiceJson(index: number, content: string | null, reasoning: string | null, toolCalls: ToolCall[], finishReason: FinishReason, logprobs: TokenLogprob[] | undefined): string {
+  let message = `{"role":"assistant","content":${content === null ? 'null' : JSON.stringify(content)},"refusal":null`;
+  if (reasoning) message += `,"reasoning":${JSON.stringify(reasoning)}`;
+  if (toolCalls.length > 0) {
+    const calls = toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
     message += `,"tool_calls":${JSON.stringify(calls)}`;
   }
   message += '}';
-  return (
-    `{"id":"${completionId(result.id)}","object":"chat.completion","created":${created},"model":${JSON.stringify(model)},` +
-    `"choices":[{"index":0,"message":${message},"logprobs":null,"finish_reason":"${openAIFinishReason(result.finishReason)}"}],` +
-    `"usage":${usageJson(result.usage)}}`
-  );
+  return `{"index":${index},"message":${message},"logprobs":${logprobsJson(logprobs)},"finish_reason":"${openAIFinishReason(finishReason)}"}`;
+}
+
+/** OpenAI's choice `logprobs`: `{"content":[…],"refusal":null}`, or null when none were asked for or given. */
+export function logprobsJson(logprobs: TokenLogprob[] | undefined): string {
+  if (logprobs === undefined) return 'null';
+  const content = logprobs.map((entry) => ({
+    token: entry.token,
+    logprob: entry.logprob,
+    bytes: entry.bytes,
+    top_logprobs: entry.topLogprobs.map((top) => ({ token: top.token, logprob: top.logprob, bytes: top.bytes })),
+  }));
+  return `{"content":${JSON.stringify(content)},"refusal":null}`;
 }
 
 function toolCallsJson(calls: ToolCallDelta[]): string {
@@ -98,8 +119,8 @@ export class ChunkFormatter {
     this.tail = includeUsage ? ',"usage":null}\n\n' : '}\n\n';
   }
 
-  private choice(delta: string, finishReason: string): string {
-    return `${this.head}[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finishReason}}]${this.tail}`;
+  private choice(delta: string, finishReason: string, logprobs = 'null'): string {
+    return `${this.head}[{"index":0,"delta":${delta},"logprobs":${logprobs},"finish_reason":${finishReason}}]${this.tail}`;
   }
 
   /** The opening chunk: the role, and empty content. */
@@ -114,7 +135,7 @@ export class ChunkFormatter {
     // Not an OpenAI field: reasoning text as OpenRouter and Ollama stream it; SDKs pass unknown delta fields through.
     if (event.reasoning !== '') fields += `${fields === '' ? '' : ','}"reasoning":${JSON.stringify(event.reasoning)}`;
     if (event.toolCalls.length > 0) fields += `${fields === '' ? '' : ','}"tool_calls":${toolCallsJson(event.toolCalls)}`;
-    return fields === '' ? '' : this.choice(`{${fields}}`, 'null');
+    return fields === '' ? '' : this.choice(`{${fields}}`, 'null', logprobsJson(event.logprobs));
   }
 
   /** The finish chunk, the usage chunk when asked for, and the terminator, written together. */

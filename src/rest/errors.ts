@@ -1,3 +1,4 @@
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import type { ServerResponse } from 'node:http';
 import { BudgetExceededError, isCancellation, logLevelFor, RateLimitedError, UpstreamRateLimitedError, toOpenAIErrorBody, type FieldNamer, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -43,6 +44,7 @@ export function errorResponse(thrown: GatewayError, names: FieldNamer = openAIPa
   }
   const retry = shouldRetry(error);
   if (retry !== undefined) headers['x-should-retry'] = String(retry);
+  if (error instanceof RateLimitedError) Object.assign(headers, rateLimitHeaders(error.rateLimits));
   return { status: error.httpStatus, headers, body: JSON.stringify(errorBody(error, names)) };
 }
 

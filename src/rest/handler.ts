@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requireScope } from '../auth/scopes.js';
 import type { Authenticator } from '../auth/viewer.js';
 import type { Services } from '../services.js';
-import { BadRequestError, ModelNotFoundError } from '../errors.js';
+import { BadRequestError, ForbiddenError, ModelNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BodyAbortedError, BodyTooLargeError } from './body.js';
 import { createChatCompletionsHandler } from './chat-completions.js';
@@ -74,8 +74,12 @@ export function createRestHandler(services: Services, authenticator: Authenticat
         if (await messages.route(path, req, res, requestId)) return;
         if (path === '/v1/models') {
           if (req.method !== 'GET') return methodNotAllowed(res, req.method, 'GET');
-          authenticator.authenticate(req.headers.authorization);
-          sendJson(res, listOpenAIModels(services.storage.sqlite ?? services.catalog.index, services.registry));
+          const viewer = authenticator.authenticate(req.headers.authorization);
+          const all = new URLSearchParams(query === -1 ? '' : url.slice(query + 1)).get('all');
+          if (all !== null && all !== 'true' && all !== 'false') throw new BadRequestError("'all' must be true or false", 'all');
+          if (all === 'true' && !viewer.isAdmin) throw new ForbiddenError('Only an admin key may list the whole catalog (?all=true)');
+          // The whole catalog for an admin who asks; otherwise what this key can actually call now.
+          sendJson(res, listOpenAIModels(services.storage.sqlite ?? services.catalog.index, services.registry, all === 'true' ? { servableOnly: false, allowed: null } : { servableOnly: true, allowed: viewer.key?.allowedModels ?? null }));
           return;
         }
         if (path.startsWith(MODELS_PREFIX)) {

@@ -15,7 +15,8 @@ import { messagesErrorResponse, sendMessagesError, sendMessagesTransportError } 
 import { parseCountTokensRequest, parseMessagesRequest, type ParsedMessagesRequest } from './messages-request.js';
 import { messageObject } from './messages-response.js';
 import { MessagesEventWriter } from './messages-stream.js';
-import { WARNINGS_HEADER } from './responses.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 
 const MESSAGES_PATH = '/v1/messages';
 const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
@@ -23,12 +24,6 @@ const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 /** Whether a path is one of this facade's, whose every answer (errors included) is in Anthropic's shape. */
 export function isMessagesPath(path: string): boolean {
   return path === MESSAGES_PATH || path.startsWith(`${MESSAGES_PATH}/`);
-}
-
-function warningsHeader(warnings: string[]): Record<string, string> {
-  if (warnings.length === 0) return {};
-  // Header values must be Latin-1 without line breaks; JSON with \u escapes is both.
-  return { [WARNINGS_HEADER]: JSON.stringify(warnings).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) };
 }
 
 /**
@@ -76,6 +71,7 @@ export function createMessagesRoutes(services: Services, authenticator: Authenti
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: result.servedModel,
       ...warningsHeader(warnings),
+      ...rateLimitHeaders(result.rateLimits),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
     res.writeHead(200, headers);
@@ -145,6 +141,7 @@ export function createMessagesRoutes(services: Services, authenticator: Authenti
     try {
       body = await readJsonBody(req, services.config.limits.maxBodyBytes);
       request = parseMessagesRequest(body);
+      applyStrictHeader(request.input, req.headers);
     } catch (error) {
       // The caller's mistake is in the ledger; an oversized or aborted body never reached a request.
       if (error instanceof BadRequestError) await services.completions.recordRejected(caller, namedModel(body), isStreamed(body), error);

@@ -1,3 +1,4 @@
+import { isModelAllowed } from '../auth/allowlist.js';
 import { modelPrices } from '../catalog/pricing.js';
 import { aliasesByModelIds, endpointsByModelIds, findModel, listModelsWithEndpoints } from '../db/catalog.js';
 import type { CatalogIndex } from '../catalog/snapshot.js';
@@ -78,14 +79,39 @@ function toOpenAIModel(model: ModelRow, aliases: string[], endpoints: ModelEndpo
   };
 }
 
+/**
+ * Which models a listing shows. `allowed` is the calling key's allowlist (null: every model); `servableOnly` keeps
+ * the models a request could be routed to now (an enabled provider serves an ACTIVE endpoint), which model pickers
+ * need: a model they offer that then answers 403 or 404 is worse than one they do not offer.
+ */
+export interface ModelListScope {
+  servableOnly: boolean;
+  allowed: readonly string[] | null;
+}
+
+/** An allowlist entry may be a canonical id, a vendor wildcard or an alias (src/auth/allowlist.ts). */
+function allowedByList(allowed: readonly string[] | null, model: OpenAIModel): boolean {
+  if (allowed === null) return true;
+  return isModelAllowed(allowed, model.id) || model.aliases.some((alias) => allowed.includes(alias));
+}
+
 /** Where the models come from: SQLite's tables, or (PostgreSQL) the instance's catalog snapshot. */
 export type ModelSource = Db | CatalogIndex;
 
-export function listOpenAIModels(source: ModelSource, registry: AdapterRegistry): OpenAIModelList {
-  if ('aliasesOf' in source) {
-    return { object: 'list', data: source.models.map((model) => toOpenAIModel(model, [...source.aliasesOf(model.id)], [...source.endpointsOfModel(model.id)], registry)) };
+function modelsWithEndpoints(source: ModelSource): Array<{ model: ModelRow; aliases: string[]; endpoints: ModelEndpointRow[] }> {
+  if ('aliasesOf' in source) return source.models.map((model) => ({ model, aliases: [...source.aliasesOf(model.id)], endpoints: [...source.endpointsOfModel(model.id)] }));
+  return listModelsWithEndpoints(source);
+}
+
+export function listOpenAIModels(source: ModelSource, registry: AdapterRegistry, scope: ModelListScope = { servableOnly: false, allowed: null }): OpenAIModelList {
+  const data: OpenAIModel[] = [];
+  for (const { model, aliases, endpoints } of modelsWithEndpoints(source)) {
+    const listed = toOpenAIModel(model, aliases, endpoints, registry);
+    if (scope.servableOnly && !listed.available) continue;
+    if (!allowedByList(scope.allowed, listed)) continue;
+    data.push(listed);
   }
-  return { object: 'list', data: listModelsWithEndpoints(source).map(({ model, aliases, endpoints }) => toOpenAIModel(model, aliases, endpoints, registry)) };
+  return { object: 'list', data };
 }
 
 /** A model by canonical id or alias, as GraphQL's model(id) finds it. */

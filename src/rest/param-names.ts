@@ -9,6 +9,13 @@ import { fieldPathText, type FieldNamer, type FieldPath } from '../errors.js';
  */
 const OPENAI_PARAMS: Readonly<Record<string, string>> = {
   topP: 'top_p',
+  presencePenalty: 'presence_penalty',
+  frequencyPenalty: 'frequency_penalty',
+  logitBias: 'logit_bias',
+  parallelToolCalls: 'parallel_tool_calls',
+  reasoningEffort: 'reasoning_effort',
+  serviceTier: 'service_tier',
+  topLogprobs: 'top_logprobs',
   toolChoice: 'tool_choice',
   responseFormat: 'response_format',
   'responseFormat.schema': 'response_format.json_schema.schema',

@@ -282,8 +282,12 @@ export function parseResponsesRequest(raw: unknown, resolve?: ItemResolver): Par
   if (body.text?.format != null) input.responseFormat = toResponseFormat(body.text.format);
   if (body.user != null) input.user = body.user;
   if (body.metadata != null) input.metadata = body.metadata;
-  // The normalized request has no reasoning effort yet: accepted, so clients that always send it still work, and said.
-  if (body.reasoning?.effort != null) warnings.push(`reasoning.effort '${body.reasoning.effort}' was accepted but not passed on: Switchboard does not forward a reasoning effort yet`);
+  const effort = body.reasoning?.effort;
+  if (effort != null) {
+    // xhigh is newer than Chat Completions' scale, which every provider mapping reads: it goes as its top step, said.
+    if (effort === 'xhigh') warnings.push("reasoning.effort 'xhigh' was sent as 'high', the highest effort every provider mapping knows");
+    input.reasoningEffort = effort === 'xhigh' ? 'high' : effort;
+  }
 
   return { input, body, previousResponseId: body.previous_response_id ?? null, stream: body.stream === true, warnings };
 }

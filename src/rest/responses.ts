@@ -27,9 +27,8 @@ import {
   type ResponseEcho,
 } from './responses-response.js';
 import { ResponsesEventWriter } from './responses-stream.js';
-
-/** Response header listing settings accepted but not honoured (API.md: warnings on REST), as a JSON array. */
-export const WARNINGS_HEADER = 'x-switchboard-warnings';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { applyStrictHeader, warningsHeader } from './switchboard-headers.js';
 
 const STORE_SWITCH = 'SWITCHBOARD_STORE_CONTENT';
 
@@ -57,12 +56,6 @@ const responsesParamNamer: FieldNamer = (path) => {
       return openAIParamName(path);
   }
 };
-
-function warningsHeader(warnings: string[]): Record<string, string> {
-  if (warnings.length === 0) return {};
-  // Header values must be Latin-1 without line breaks; JSON with \u escapes is both.
-  return { [WARNINGS_HEADER]: JSON.stringify(warnings).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) };
-}
 
 function storeOff(param: string, what: string): BadRequestError {
   return new BadRequestError(`${what} needs stored content, which this gateway does not keep: set ${STORE_SWITCH}=true to keep each response's messages and answer`, param);
@@ -162,6 +155,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       [PROVIDER_HEADER]: result.providerId,
       [MODEL_HEADER]: model,
       ...cacheStatusHeaders(result.cacheStatus),
+      ...rateLimitHeaders(result.rateLimits),
       ...warningsHeader([...request.warnings, ...result.warnings]),
     };
     if (result.usage.costPicos !== null) headers[COST_HEADER] = usdText(result.usage.costPicos);
@@ -229,6 +223,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       try {
         request = parse(raw, viewer);
         applyCacheHeaders(request.input, req.headers);
+        applyStrictHeader(request.input, req.headers);
       } catch (error) {
         if (error instanceof ResponseNotFoundError) return notFound(res, error);
         throw error;

@@ -3,7 +3,7 @@ import type { Caller, CompletionEvent, CompletionInput, CompletionResult, Priced
 import type { Context } from '../context.js';
 import type { ModelRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
-import type { CacheControl, ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice } from '../providers/types.js';
+import type { CacheControl, ContentPart, FinishReason, Message, ResponseFormat, TokenLogprob, ToolCall, ToolChoice } from '../providers/types.js';
 import { asCallerError } from '../providers/caller-error.js';
 import { picosToUsd } from '../money.js';
 import { ErrorCodeEnum } from './error-codes.js';
@@ -171,6 +171,10 @@ const CacheStatusEnum = builder.enumType('CacheStatus', {
   } as const,
 });
 
+const ReasoningEffortEnum = builder.enumType('ReasoningEffort', {
+  values: { NONE: { value: 'none' }, MINIMAL: { value: 'minimal' }, LOW: { value: 'low' }, MEDIUM: { value: 'medium' }, HIGH: { value: 'high' } } as const,
+});
+
 export const CompletionInputRef = builder.inputType('CompletionInput', {
   fields: (t) => ({
     model: t.string({ required: true, description: 'A catalog id, an alias, or `<provider>/<provider model id>`' }),
@@ -186,6 +190,18 @@ export const CompletionInputRef = builder.inputType('CompletionInput', {
     responseFormat: t.field({ type: ResponseFormatInput }),
     provider: t.field({ type: ProviderPreferencesInput, description: 'Routing preferences: order, allowFallbacks, sort, only, ignore, hedge' }),
     metadata: t.field({ type: 'JSON', description: 'Your own data, kept on the generation' }),
+    user: t.string({ description: 'Your end user’s id: kept on the generation (generations(filter: {user}), usage groupBy USER) and passed to providers that take one' }),
+    reasoningEffort: t.field({ type: ReasoningEffortEnum, description: 'OpenAI’s reasoning effort; a thinking budget for Anthropic and Gemini (README: Parameters)' }),
+    presencePenalty: t.float(),
+    frequencyPenalty: t.float(),
+    logitBias: t.field({ type: 'JSON', description: 'Token id → bias from -100 to 100' }),
+    parallelToolCalls: t.boolean({ description: 'False: at most one tool call per turn' }),
+    serviceTier: t.string({ description: 'OpenAI’s processing tier (auto, default, flex, priority); only the default tier is priced' }),
+    store: t.boolean({ description: 'OpenAI’s store: the provider keeps the completion' }),
+    n: t.int({ description: 'How many choices, where the provider supports it: Completion.choices lists them all, Completion.message is the first' }),
+    logprobs: t.boolean({ description: 'Return token log probabilities (Completion.choices[].logprobs)' }),
+    topLogprobs: t.int({ description: '0–20 alternatives per token' }),
+    strict: t.boolean({ description: 'Refuse (BAD_REQUEST naming the field) a parameter the provider cannot honour, instead of dropping it with a warning' }),
     cache: t.field({ type: CacheInput, description: 'Response cache: a TTL opts the request in; omitted, the key’s default TTL applies' }),
   }),
 });
@@ -293,6 +309,22 @@ export function toCompletionInput(input: CompletionInputShape): CompletionInput 
     result.metadata = input.metadata;
   }
   if (input.provider) result.provider = toProviderPreferences(input.provider);
+  if (input.user != null) result.user = input.user;
+  if (input.reasoningEffort != null) result.reasoningEffort = input.reasoningEffort;
+  if (input.presencePenalty != null) result.presencePenalty = input.presencePenalty;
+  if (input.frequencyPenalty != null) result.frequencyPenalty = input.frequencyPenalty;
+  if (input.logitBias != null) {
+    const bias = input.logitBias;
+    if (!isObject(bias) || Object.values(bias).some((value) => typeof value !== 'number')) throw new BadRequestError('logitBias must be an object of token ids to numbers', 'logitBias');
+    result.logitBias = Object.fromEntries(Object.entries(bias).map(([token, value]) => [token, Number(value)]));
+  }
+  if (input.parallelToolCalls != null) result.parallelToolCalls = input.parallelToolCalls;
+  if (input.serviceTier != null) result.serviceTier = input.serviceTier;
+  if (input.store != null) result.store = input.store;
+  if (input.n != null) result.n = input.n;
+  if (input.logprobs != null) result.logprobs = input.logprobs;
+  if (input.topLogprobs != null) result.topLogprobs = input.topLogprobs;
+  if (input.strict != null) result.strict = input.strict;
   if (input.cache) {
     const { ttlSeconds, bypass } = input.cache;
     result.cache = { ...(ttlSeconds != null ? { ttlSeconds } : {}), ...(bypass != null ? { bypass } : {}) };
@@ -383,6 +415,45 @@ async function loadProvider(context: Context, id: string): Promise<ProviderRow> 
 
 const SERVING_MODEL_DESCRIPTION = 'The model that served: after a fallback, the fallback model. The model asked for is the generation’s requestedModel';
 
+const TopLogprobRef = builder.objectRef<TokenLogprob['topLogprobs'][number]>('TopLogprob').implement({
+  fields: (t) => ({
+    token: t.exposeString('token'),
+    logprob: t.exposeFloat('logprob'),
+    bytes: t.intList({ nullable: true, resolve: (entry) => entry.bytes }),
+  }),
+});
+
+const TokenLogprobRef = builder.objectRef<TokenLogprob>('TokenLogprob').implement({
+  fields: (t) => ({
+    token: t.exposeString('token'),
+    logprob: t.exposeFloat('logprob'),
+    bytes: t.intList({ nullable: true, resolve: (entry) => entry.bytes }),
+    topLogprobs: t.field({ type: [TopLogprobRef], resolve: (entry) => entry.topLogprobs }),
+  }),
+});
+
+interface ChoiceOut {
+  index: number;
+  message: MessageShapeOut;
+  finishReason: FinishReason;
+  logprobs: TokenLogprob[] | null;
+}
+
+const CompletionChoiceRef = builder.objectRef<ChoiceOut>('CompletionChoice').implement({
+  description: 'One of the choices `n` asked for; the first is the completion’s own message',
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    message: t.field({ type: MessageRef, resolve: (choice) => choice.message }),
+    finishReason: t.field({ type: FinishReasonEnum, resolve: (choice) => choice.finishReason }),
+    logprobs: t.field({ type: [TokenLogprobRef], nullable: true, description: 'Null unless logprobs were asked for and the provider gave them', resolve: (choice) => choice.logprobs }),
+  }),
+});
+
+function choicesOf(result: CompletionResult): ChoiceOut[] {
+  const first: ChoiceOut = { index: 0, message: result, finishReason: result.finishReason, logprobs: result.logprobs ?? null };
+  return [first, ...(result.choices ?? []).map((choice, offset) => ({ index: offset + 1, message: { ...choice, reasoning: null }, finishReason: choice.finishReason, logprobs: choice.logprobs ?? null }))];
+}
+
 const CompletionRef = builder.objectRef<CompletionResult>('Completion').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The generation id, for generation(id)' }),
@@ -396,6 +467,14 @@ const CompletionRef = builder.objectRef<CompletionResult>('Completion').implemen
     latencyMs: t.exposeInt('latencyMs'),
     warnings: t.exposeStringList('warnings', { description: 'Request settings the provider could not honour' }),
     cache: t.field({ type: CacheStatusEnum, nullable: true, description: 'What the response cache did; null when the request did not opt in', resolve: (result) => result.cacheStatus }),
+    logprobs: t.field({
+      type: [TokenLogprobRef],
+      nullable: true,
+      description: 'The first choice’s token log probabilities (choices[0].logprobs), one list level shallower so topLogprobs fits the query cost limit; null unless asked for and given',
+      resolve: (result) => result.logprobs ?? null,
+    }),
+    choices: t.field({ type: [CompletionChoiceRef], description: 'Every choice, the first being `message`: more than one when `n` > 1 was honoured', resolve: choicesOf }),
+    serviceTier: t.string({ nullable: true, description: 'The service tier that served and priced the request, where one was sent', resolve: (result) => result.serviceTier ?? null }),
   }),
 });
 
@@ -437,6 +516,7 @@ const CompletionDeltaRef = builder.objectRef<Delta>('CompletionDelta').implement
     }),
     redactedReasoning: t.string({ nullable: true, description: 'A block of reasoning the provider sent encrypted, to be handed back as it came', resolve: (event) => event.redactedReasoning ?? null }),
     toolCalls: t.field({ type: [ToolCallDeltaRef], resolve: (event) => event.toolCalls }),
+    logprobs: t.field({ type: [TokenLogprobRef], nullable: true, description: 'The log probabilities of this text’s tokens, when asked for (CompletionInput.logprobs) and given', resolve: (event) => event.logprobs ?? null }),
   }),
 });
 

@@ -58,6 +58,7 @@ export const GenerationRef = builder.objectRef<GenerationRow>('Generation').impl
     id: t.exposeID('id'),
     requestId: t.string({ nullable: true, resolve: (row) => row.requestId }),
     apiKeyId: t.string({ nullable: true, description: 'The gateway key that made the request; null for the admin key and open local mode', resolve: (row) => row.apiKeyId }),
+    user: t.string({ nullable: true, description: 'The end user the caller named (OpenAI’s `user`, CompletionInput.user, Anthropic’s metadata.user_id); null when none', resolve: (row) => row.endUser }),
     requestedModel: t.exposeString('requestedModel', { description: 'The model asked for, as the caller wrote it (an alias stays an alias); `model` is the one that served' }),
     model: t.field({ type: ModelRef, nullable: true, description: 'The model that served (after a fallback, the fallback model); null when it is not in the catalog', resolve: async (row, _args, context) => (row.modelId ? ((await context.loaders.model.load(row.modelId)) ?? null) : null) }),
     provider: t.field({ type: ProviderRef, nullable: true, resolve: async (row, _args, context) => (row.providerId ? ((await context.loaders.provider.load(row.providerId)) ?? null) : null) }),
@@ -116,6 +117,7 @@ const GenerationFilterInput = builder.inputType('GenerationFilter', {
     model: t.string({ description: 'Catalog model id' }),
     provider: t.id({ description: 'A provider id' }),
     status: t.field({ type: GenerationStatusEnum }),
+    user: t.string({ description: 'The end user the caller named' }),
     from: t.field({ type: 'DateTime' }),
     to: t.field({ type: 'DateTime' }),
   }),
@@ -147,6 +149,7 @@ builder.queryFields((t) => ({
         ...(args.filter?.model ? { modelId: args.filter.model } : {}),
         ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),
         ...(args.filter?.status ? { status: args.filter.status } : {}),
+        ...(args.filter?.user != null ? { user: args.filter.user } : {}),
         ...(args.filter?.from ? { from: args.filter.from.getTime() } : {}),
         ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
       };

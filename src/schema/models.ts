@@ -181,6 +181,7 @@ const ModelFilterInput = builder.inputType('ModelFilter', {
     }),
     maxCompletionPricePerMillion: t.float({ description: 'Like maxPromptPricePerMillion, for the completion price' }),
     search: t.string({ description: 'Case-insensitive substring of the id, name, description or an alias' }),
+    servable: t.boolean({ description: 'True: only models an enabled provider serves (an ACTIVE endpoint) and the calling key’s allowlist lets it use — what REST /v1/models lists by default' }),
   }),
 });
 
@@ -228,6 +229,9 @@ builder.queryFields((t) => ({
         }
         const db = context.services.db;
         const filter = toModelListFilter(args.filter);
+        if (args.filter?.servable === true) {
+          filter.servable = { providerIds: context.services.registry.ids(), allowed: context.viewer.key?.allowedModels ?? null };
+        }
         const order: ModelListOrder = { field: args.orderBy?.field ?? 'ID', direction: args.orderBy?.direction ?? 'ASC' };
         // Decoded before querying so a bad cursor is a BAD_REQUEST, not a page of wrong rows.
         const after = args.after ? decodeModelCursor(args.after, order, 'after') : undefined;

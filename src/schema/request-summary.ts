@@ -21,6 +21,9 @@ export interface RequestSummary {
   /** Set only on an embedding's row (embedding-service.ts writes `operation: 'embedding'`). */
   embeddingInputs: number | null;
   dimensions: number | null;
+  choices: number | null;
+  reasoningEffort: string | null;
+  serviceTier: string | null;
 }
 
 /**
@@ -43,6 +46,9 @@ const storedSummary = z.object({
   operation: lenient(z.string()),
   inputs: lenient(z.number().int()),
   dimensions: lenient(z.number().int()),
+  n: lenient(z.number().int()),
+  reasoningEffort: lenient(z.string()),
+  serviceTier: lenient(z.string()),
 });
 
 const RESPONSE_FORMATS = { text: 'TEXT', json_object: 'JSON_OBJECT', json_schema: 'JSON_SCHEMA' } as const;
@@ -70,6 +76,9 @@ export function readRequestSummary(stored: Record<string, unknown>): RequestSumm
     stopSequences: summary.stop ?? null,
     embeddingInputs: summary.operation === 'embedding' ? (summary.inputs ?? null) : null,
     dimensions: summary.dimensions ?? null,
+    choices: summary.n ?? null,
+    reasoningEffort: summary.reasoningEffort ?? null,
+    serviceTier: summary.serviceTier ?? null,
   };
 }
 
@@ -97,5 +106,8 @@ export const RequestSummaryRef = builder.objectRef<RequestSummary>('RequestSumma
     stopSequences: t.int({ nullable: true, description: 'How many stop sequences were given', resolve: (summary) => summary.stopSequences }),
     embeddingInputs: t.int({ nullable: true, description: 'For an embedding (createEmbedding, /v1/embeddings): how many inputs were embedded; null for a completion', resolve: (summary) => summary.embeddingInputs }),
     dimensions: t.int({ nullable: true, description: 'For an embedding: the vector length asked for', resolve: (summary) => summary.dimensions }),
+    choices: t.int({ nullable: true, description: 'The `n` asked for (choices to generate)', resolve: (summary) => summary.choices }),
+    reasoningEffort: t.string({ nullable: true, description: 'The reasoning effort asked for (none, minimal, low, medium, high)', resolve: (summary) => summary.reasoningEffort }),
+    serviceTier: t.string({ nullable: true, description: 'The service tier asked for', resolve: (summary) => summary.serviceTier }),
   }),
 });

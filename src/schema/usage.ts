@@ -12,7 +12,7 @@ function bigPicosToUsd(picos: bigint): number {
 }
 
 const UsageDimensionEnum = builder.enumType('UsageDimension', {
-  description: 'What usage buckets are grouped by. DAY and HOUR are UTC; MINUTE is for short windows such as the last hour.',
+  description: 'What usage buckets are grouped by. DAY and HOUR are UTC; MINUTE is for short windows such as the last hour; USER is the end user the caller named (`user`).',
   values: usageDimensions,
 });
 
@@ -21,6 +21,7 @@ const UsageFilterInput = builder.inputType('UsageFilter', {
     model: t.string({ description: 'Catalog model id' }),
     provider: t.id({ description: 'A provider id' }),
     apiKeyId: t.string({ description: 'The gateway key that made the requests' }),
+    user: t.string({ description: 'The end user the caller named (`user`)' }),
     from: t.field({ type: 'DateTime', description: 'Inclusive' }),
     to: t.field({ type: 'DateTime', description: 'Exclusive' }),
   }),
@@ -34,6 +35,7 @@ const UsageBucketKeyRef = builder.objectRef<UsageBucket>('UsageBucketKey').imple
     providerId: t.string({ nullable: true, resolve: (bucket) => bucket.providerId }),
     provider: t.field({ type: ProviderRef, nullable: true, resolve: async (bucket, _args, context) => (bucket.providerId ? ((await context.loaders.provider.load(bucket.providerId)) ?? null) : null) }),
     apiKeyId: t.string({ nullable: true, description: 'Null also for requests made with the admin key or in open local mode', resolve: (bucket) => bucket.apiKeyId }),
+    user: t.string({ nullable: true, description: 'The end user (grouped by USER); null also for requests that named none', resolve: (bucket) => bucket.user }),
     day: t.field({ type: 'DateTime', nullable: true, description: 'Start of the UTC day', resolve: (bucket) => bucket.day }),
     hour: t.field({ type: 'DateTime', nullable: true, description: 'Start of the UTC hour', resolve: (bucket) => bucket.hour }),
     minute: t.field({ type: 'DateTime', nullable: true, description: 'Start of the minute', resolve: (bucket) => bucket.minute }),
@@ -85,6 +87,7 @@ builder.queryFields((t) => ({
           ...(args.filter?.model ? { modelId: args.filter.model } : {}),
           ...(args.filter?.provider ? { providerId: args.filter.provider } : {}),
           ...(apiKeyId !== undefined ? { apiKeyId } : {}),
+          ...(args.filter?.user != null ? { user: args.filter.user } : {}),
           ...(args.filter?.from ? { from: args.filter.from.getTime() } : {}),
           ...(args.filter?.to ? { to: args.filter.to.getTime() } : {}),
         },

@@ -38,6 +38,7 @@ function row(id: string, createdAt: number, status: GenerationStatus, latencyMs:
     attempts: [],
     requestSummary: { messages: 1 },
     metadata: null,
+    endUser: null,
     cacheHit: false,
     savedPicos: null,
     createdAt,

@@ -35,6 +35,10 @@ const DEFAULT_MODELS: FakeGeminiModel[] = [
 const partSchema = z.object({ text: z.string().optional() }).passthrough();
 const requestSchema = z.object({
   contents: z.array(z.object({ role: z.string().optional(), parts: z.array(partSchema).optional() })).optional(),
+  generationConfig: z
+    .object({ candidateCount: z.number().int().min(1).max(8).optional(), responseLogprobs: z.boolean().optional(), logprobs: z.number().int().min(0).max(20).optional() })
+    .passthrough()
+    .optional(),
 });
 
 const EMBED_PATH = /^\/v1beta\/((?:models|tunedModels)\/[^/:]+):(embedContent|batchEmbedContents)$/;
@@ -61,6 +65,15 @@ function embedReply(model: string, method: string, body: unknown): { error: Goog
   // The real API insists each request names the model of the URL.
   if (stray !== -1) return { error: googleError(400, 'INVALID_ARGUMENT', `* BatchEmbedContentsRequest.requests[${stray}].model: model must be ${model}.\n`) };
   return { answer: { embeddings: parsed.data.requests.map(vectorOf) } };
+}
+
+/** Gemini's logprobsResult for a text: one decoding step per streamed piece, deterministic figures. */
+function logprobsResult(text: string, top: number): Fragment {
+  const steps = streamPieces(text);
+  return {
+    chosenCandidates: steps.map((token, step) => ({ token, tokenId: 1000 + step, logProbability: -0.5 * (step + 1) })),
+    topCandidates: steps.map((token, step) => ({ candidates: Array.from({ length: top }, (_, rank) => ({ token: rank === 0 ? token : `${token}#${rank}`, tokenId: 2000 + rank, logProbability: -0.5 * (step + 1) - rank })) })),
+  };
 }
 
 const GENERATE_PATH = /^\/v1beta\/((?:models|tunedModels)\/[^/:]+):(generateContent|streamGenerateContent)$/;
@@ -244,15 +257,28 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
         const { fragments, usage, finishReason } = replyFragments(reply);
         const blocked = reply.kind === 'content-filter' ? { safetyRatings: SAFETY_RATINGS } : {};
         if (writer === undefined) {
-          const content = fragments.length > 0 ? { content: { parts: mergeText(fragments), role: 'model' } } : {};
-          sendJson(res, 200, { candidates: [{ ...content, finishReason, ...blocked, index: 0 }], usageMetadata: usage, ...envelope }, { 'content-type': 'application/json; charset=UTF-8' });
+          // candidateCount: each further candidate says which it is; the usage counts all of them, as Gemini's does.
+          const config = parsed.data.generationConfig;
+          const count = config?.candidateCount ?? 1;
+          const candidates = Array.from({ length: count }, (_, index) => {
+            const parts = mergeText(fragments).map((part) => (index > 0 && typeof part.text === 'string' ? { ...part, text: `${part.text} (candidate ${index})` } : part));
+            const content = fragments.length > 0 ? { content: { parts, role: 'model' } } : {};
+            const text = parts.map((part) => (typeof part.text === 'string' ? part.text : '')).join('');
+            const withLogprobs = config?.responseLogprobs === true ? { logprobsResult: logprobsResult(text, config.logprobs ?? 0) } : {};
+            return { ...content, finishReason, ...blocked, index, ...withLogprobs };
+          });
+          const counted = count > 1 && typeof usage.candidatesTokenCount === 'number' ? { ...usage, candidatesTokenCount: usage.candidatesTokenCount * count } : usage;
+          sendJson(res, 200, { candidates, usageMetadata: counted, ...envelope }, { 'content-type': 'application/json; charset=UTF-8' });
           return;
         }
         // Early fragments carry only the prompt count; the last carries the finish reason and the full usage.
         const early = { promptTokenCount: usage['promptTokenCount'], totalTokenCount: usage['promptTokenCount'] };
-        fragments.slice(0, -1).forEach((part) => writer.send({ candidates: [{ content: { parts: [part], role: 'model' }, index: 0 }], usageMetadata: early, ...envelope }));
+        const streamConfig = parsed.data.generationConfig;
+        const stepLogprobs = (part: Fragment | undefined): Fragment =>
+          streamConfig?.responseLogprobs === true && typeof part?.['text'] === 'string' ? { logprobsResult: logprobsResult(part['text'], streamConfig.logprobs ?? 0) } : {};
+        fragments.slice(0, -1).forEach((part) => writer.send({ candidates: [{ content: { parts: [part], role: 'model' }, index: 0, ...stepLogprobs(part) }], usageMetadata: early, ...envelope }));
         const last = fragments.at(-1);
-        writer.send({ candidates: [{ ...(last ? { content: { parts: [last], role: 'model' } } : {}), finishReason, ...blocked, index: 0 }], usageMetadata: usage, ...envelope });
+        writer.send({ candidates: [{ ...(last ? { content: { parts: [last], role: 'model' } } : {}), finishReason, ...blocked, index: 0, ...stepLogprobs(last) }], usageMetadata: usage, ...envelope });
         writer.end();
         return;
       }

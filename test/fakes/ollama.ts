@@ -41,6 +41,8 @@ const chatRequestSchema = z.object({
   model: z.string().optional(),
   stream: z.boolean().optional(),
   messages: z.array(z.object({ role: z.string(), content: z.string().optional() })).optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(20).optional(),
 });
 
 function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -191,8 +193,19 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
           return;
         }
         const text = reply.kind === 'content-filter' ? '' : reply.text;
-        if (streaming) writeLines(res, [...streamPieces(text).map((piece) => line({ content: piece }, { done: false })), done]);
-        else sendJson(res, 200, { ...done, message: { role: 'assistant', content: text } }, { 'content-type': JSON_TYPE });
+        // With logprobs: true each line (or the whole reply) carries its tokens' log probabilities, as Ollama 0.12.11+ does.
+        const logprobsOf = (piece: string): Record<string, unknown> =>
+          parsed.data.logprobs === true
+            ? {
+                logprobs: streamPieces(piece).map((token, step) => ({
+                  token,
+                  logprob: -0.125 * (step + 1),
+                  ...(parsed.data.top_logprobs ? { top_logprobs: Array.from({ length: parsed.data.top_logprobs }, (_, rank) => ({ token: rank === 0 ? token : `${token}%${rank}`, logprob: -0.125 * (step + 1) - rank })) } : {}),
+                })),
+              }
+            : {};
+        if (streaming) writeLines(res, [...streamPieces(text).map((piece) => line({ content: piece }, { done: false, ...logprobsOf(piece) })), done]);
+        else sendJson(res, 200, { ...done, message: { role: 'assistant', content: text }, ...logprobsOf(text) }, { 'content-type': JSON_TYPE });
         return;
       }
       case 'error': {

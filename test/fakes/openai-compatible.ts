@@ -17,7 +17,8 @@ const basicUsage = (counts: { promptTokens: number; completionTokens: number }):
 export const mistralFlavor: ChatWireFlavor = {
   ...openAIFlavor,
   name: 'mistral',
-  rejectedFields: ['max_completion_tokens', 'seed', 'stream_options', 'user'],
+  // Mistral's API forbids extra fields; these are the Chat Completions ones it does not have.
+  rejectedFields: ['max_completion_tokens', 'seed', 'stream_options', 'user', 'logit_bias', 'logprobs', 'top_logprobs', 'reasoning_effort', 'service_tier', 'store'],
   rejectField: (field) => ({
     status: 422,
     body: { detail: [{ type: 'extra_forbidden', loc: ['body', field], msg: 'Extra inputs are not permitted', input: null }] },

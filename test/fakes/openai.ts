@@ -182,6 +182,10 @@ const requestSchema = z.object({
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   max_tokens: z.number().nullish(),
   max_completion_tokens: z.number().nullish(),
+  n: z.number().nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().nullish(),
+  service_tier: z.string().nullish(),
 });
 type ChatRequest = z.infer<typeof requestSchema>;
 
@@ -253,6 +257,27 @@ interface ReplyContext {
   model: string;
   created: number;
   includeUsage: boolean;
+  /** Choices asked for (`n`); usage counts the completion tokens of all of them, as OpenAI's does. */
+  choices: number;
+  /** Alternatives per token when `logprobs` was asked for; undefined when it was not. */
+  topLogprobs: number | undefined;
+  /** The tier OpenAI reports having served (`auto` resolves to `default`). */
+  serviceTier: string;
+}
+
+/** OpenAI's `logprobs.content` for a text, one entry per streamed piece, with deterministic figures. */
+export function fakeLogprobs(text: string, top: number): Array<Record<string, unknown>> {
+  return streamPieces(text).map((token, index) => ({
+    token,
+    logprob: -0.25 * (index + 1),
+    bytes: [...Buffer.from(token, 'utf8')],
+    top_logprobs: Array.from({ length: top }, (_, rank) => ({ token: rank === 0 ? token : `${token}~${rank}`, logprob: -0.25 * (index + 1) - rank, bytes: [...Buffer.from(rank === 0 ? token : `${token}~${rank}`, 'utf8')] })),
+  }));
+}
+
+/** Choice i > 0 says which it is, so a test can tell the choices apart. */
+export function fakeChoiceText(text: string | null, index: number): string | null {
+  return text === null || index === 0 ? text : `${text} (choice ${index})`;
 }
 
 function sendError(res: ServerResponse, reply: ErrorReply, extraHeaders: Record<string, string> = {}): void {
@@ -266,14 +291,20 @@ function sendCompletion(res: ServerResponse, plan: ReplyPlan, context: ReplyCont
   if (plan.toolCall !== undefined) {
     message.tool_calls = [{ id: plan.toolCall.id, type: 'function', function: { name: plan.toolCall.name, arguments: plan.toolCall.arguments } }];
   }
+  const choices = Array.from({ length: context.choices }, (_, index) => {
+    const text = fakeChoiceText(plan.text, index);
+    const logprobs = context.topLogprobs !== undefined && text !== null ? { content: fakeLogprobs(text, context.topLogprobs), refusal: null } : null;
+    return { index, message: { ...message, content: text }, logprobs, finish_reason: flavor.finishReason(plan.finishReason) };
+  });
   const body = {
     id: context.id,
     object: 'chat.completion',
     created: context.created,
     model: context.model,
+    ...(flavor.name === 'openai' ? { service_tier: context.serviceTier } : {}),
     ...flavor.envelope(),
-    choices: [{ index: 0, message, logprobs: null, finish_reason: flavor.finishReason(plan.finishReason) }],
-    usage: flavor.usage(plan.usage),
+    choices,
+    usage: flavor.usage({ ...plan.usage, completionTokens: plan.usage.completionTokens * context.choices }),
     ...(flavor.streamUsage === 'x_groq' ? { x_groq: { id: `req_${context.id}` } } : {}),
   };
   const text = flavor.jsonPreamble + JSON.stringify(body);
@@ -299,13 +330,13 @@ class ChunkWriter {
   }
 
   /** One chunk with a single choice; OpenAI repeats `usage: null` on every chunk when usage was asked for. */
-  chunk(delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}): string {
+  chunk(delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}, logprobs: Record<string, unknown> | null = null): string {
     const { flavor, includeUsage, id } = this.context;
     const groqFirst = flavor.streamUsage === 'x_groq' && this.first ? { x_groq: { id: `req_${id}` } } : {};
     this.first = false;
     return this.data({
       ...this.base(),
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index: 0, delta, logprobs, finish_reason: finishReason }],
       ...(flavor.streamUsage === 'when-asked' && includeUsage ? { usage: null } : {}),
       ...groqFirst,
       ...extra,
@@ -323,7 +354,8 @@ class ChunkWriter {
     if (reasoning !== '' && reasoningField !== null) {
       for (const piece of streamPieces(reasoning)) events.push(this.chunk({ content: null, [reasoningField]: piece }));
     }
-    for (const piece of streamPieces(text ?? '')) events.push(this.chunk({ content: piece }));
+    const top = this.context.topLogprobs;
+    for (const piece of streamPieces(text ?? '')) events.push(this.chunk({ content: piece }, null, {}, top === undefined ? null : { content: fakeLogprobs(piece, top), refusal: null }));
     return events;
   }
 
@@ -505,6 +537,9 @@ export async function startFakeChatCompletions(options: FakeChatOptions = {}): P
       model: body.model,
       created: Math.floor(Date.now() / 1000),
       includeUsage: body.stream_options?.include_usage === true,
+      choices: body.n ?? 1,
+      topLogprobs: body.logprobs === true ? (body.top_logprobs ?? 0) : undefined,
+      serviceTier: body.service_tier == null || body.service_tier === 'auto' ? 'default' : body.service_tier,
     };
     const stream = body.stream === true;
 

@@ -41,6 +41,15 @@ describe('the OpenAI request mapped onto the completion service input', () => {
       user: 'end-user-1',
       metadata: { team: 'search' },
       presence_penalty: 0.5,
+      frequency_penalty: -0.5,
+      logit_bias: { '50256': -100 },
+      parallel_tool_calls: false,
+      reasoning_effort: 'low',
+      service_tier: 'flex',
+      store: true,
+      n: 3,
+      logprobs: true,
+      top_logprobs: 2,
       some_future_field: { nested: true },
     });
     expect(parsed.stream).toBe(true);
@@ -66,6 +75,16 @@ describe('the OpenAI request mapped onto the completion service input', () => {
       user: 'end-user-1',
       metadata: { team: 'search' },
       provider: { order: ['openai'], allowFallbacks: false },
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.5,
+      logitBias: { '50256': -100 },
+      parallelToolCalls: false,
+      reasoningEffort: 'low',
+      serviceTier: 'flex',
+      store: true,
+      n: 3,
+      logprobs: true,
+      topLogprobs: 2,
     });
   });
 
@@ -87,9 +106,6 @@ describe('the OpenAI request mapped onto the completion service input', () => {
   });
 
   it.each([
-    [{ n: 2 }, 'n'],
-    [{ logprobs: true }, 'logprobs'],
-    [{ top_logprobs: 3 }, 'top_logprobs'],
     [{ audio: { voice: 'alloy', format: 'mp3' } }, 'audio'],
     [{ modalities: ['text', 'audio'] }, 'modalities'],
     [{ functions: [{ name: 'f' }] }, 'functions'],

@@ -60,9 +60,11 @@ describe('errors through the official openai SDK, as its typed error classes', (
   });
 
   it('answers an invalid request with 400 BadRequestError naming the param', async () => {
-    const unsupported = await rejection(client.chat.completions.create({ model: 'local/echo', messages: hello, n: 2 }));
+    const unsupported = await rejection(client.chat.completions.create({ model: 'local/echo', messages: hello, audio: { voice: 'alloy', format: 'mp3' } }));
     expect(unsupported).toBeInstanceOf(BadRequestError);
-    expect(unsupported).toMatchObject({ status: 400, param: 'n', type: 'invalid_request_error' });
+    expect(unsupported).toMatchObject({ status: 400, param: 'audio', type: 'invalid_request_error' });
+    const streamedChoices = await rejection(client.chat.completions.create({ model: 'local/echo', messages: hello, n: 2, stream: true }));
+    expect(streamedChoices).toMatchObject({ status: 400, param: 'n', type: 'invalid_request_error' });
     const outOfRange = await rejection(client.chat.completions.create({ model: 'local/echo', messages: hello, temperature: 7 }));
     expect(outOfRange).toMatchObject({ status: 400, param: 'temperature' });
     // A check the service makes, reported in the OpenAI names the caller used.

@@ -276,10 +276,10 @@ describe('with SWITCHBOARD_STORE_CONTENT off', () => {
     await expect(fetched).rejects.toThrow(/SWITCHBOARD_STORE_CONTENT/);
   });
 
-  it('accepts reasoning.effort and says in x-switchboard-warnings that it was not passed on', async () => {
+  it('maps reasoning.effort onto the request, so a provider that cannot honour it says so in x-switchboard-warnings', async () => {
     const { data, response } = await client.responses.create({ model: 'local/echo', input: 'think', reasoning: { effort: 'high' } }).withResponse();
     expect(data.output_text).toBe('think');
-    expect(JSON.parse(response.headers.get('x-switchboard-warnings') ?? '[]')).toEqual([expect.stringContaining('reasoning.effort')]);
+    expect(JSON.parse(response.headers.get('x-switchboard-warnings') ?? '[]')).toEqual([expect.stringContaining('reasoningEffort')]);
   });
 
   it('refuses what it cannot serve with OpenAI’s error body, naming the parameter', async () => {

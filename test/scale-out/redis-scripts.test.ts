@@ -28,39 +28,44 @@ describe('the token-bucket script', () => {
     // Two stores on one Redis: two instances' views of one bucket.
     const a = new RedisRateLimitStore(state, () => now);
     const b = new RedisRateLimitStore(state, () => now);
-    const results = await Promise.all(Array.from({ length: 25 }, (_, index) => (index % 2 === 0 ? a : b).take('rpm:k', 1, 10)));
+    const answers = await Promise.all(Array.from({ length: 25 }, (_, index) => (index % 2 === 0 ? a : b).take('rpm:k', 1, 10)));
+    const results = answers.map((answer) => answer.waitMs);
     expect(results.filter((wait) => wait === 0)).toHaveLength(10);
+    // Each taken answer says what it left, counting down from 9 to 0 across both instances.
+    expect(answers.filter((answer) => answer.waitMs === 0).map((answer) => answer.remaining).sort((x, y) => y - x)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    expect(answers.filter((answer) => answer.waitMs > 0).every((answer) => answer.remaining === 0)).toBe(true);
     const refused = results.filter((wait) => wait > 0);
     expect(refused).toHaveLength(15);
     // One token refills in 6 s: the wait says so.
     expect(Math.max(...refused)).toBeLessThanOrEqual(6000);
     expect(Math.min(...refused)).toBeGreaterThan(5900);
     now += 5999;
-    expect(await a.take('rpm:k', 1, 10)).toBeGreaterThan(0);
+    expect((await a.take('rpm:k', 1, 10)).waitMs).toBeGreaterThan(0);
     now += 1;
-    expect(await b.take('rpm:k', 1, 10)).toBe(0);
-    expect(await a.take('rpm:k', 1, 10)).toBeGreaterThan(0);
+    expect((await b.take('rpm:k', 1, 10)).waitMs).toBe(0);
+    expect((await a.take('rpm:k', 1, 10)).waitMs).toBeGreaterThan(0);
     // A whole window later the bucket is full again, never fuller.
     now += 600_000;
     const again = await Promise.all(Array.from({ length: 12 }, () => a.take('rpm:k', 1, 10)));
-    expect(again.filter((wait) => wait === 0)).toHaveLength(10);
+    expect(again.filter((answer) => answer.waitMs === 0)).toHaveLength(10);
   });
 
   it('reserves tokens per minute by amount and charges the difference afterwards, even below zero', async () => {
     const now = 5_000;
     const state = await fresh();
     const store = new RedisRateLimitStore(state, () => now);
-    expect(await store.take('tpm:k', 600, 1000)).toBe(0);
-    expect(await store.take('tpm:k', 600, 1000)).toBeGreaterThan(0);
-    expect(await store.take('tpm:k', 400, 1000)).toBe(0);
+    expect(await store.take('tpm:k', 600, 1000)).toEqual({ waitMs: 0, remaining: 400 });
+    expect((await store.take('tpm:k', 600, 1000)).waitMs).toBeGreaterThan(0);
+    expect(await store.take('tpm:k', 400, 1000)).toEqual({ waitMs: 0, remaining: 0 });
     // The first request really used 900, not 600: 300 more are owed, and the bucket goes negative.
     await store.adjust('tpm:k', -300, 1000);
-    const wait = await store.take('tpm:k', 1, 1000);
+    const { waitMs: wait, remaining } = await store.take('tpm:k', 1, 1000);
+    expect(remaining).toBe(0);
     expect(wait).toBe(Math.ceil((1 + 300) * 60_000 / 1000));
     // Giving back never fills past capacity.
     await store.adjust('tpm:k', 10_000, 1000);
-    expect(await store.take('tpm:k', 1000, 1000)).toBe(0);
-    expect(await store.take('tpm:k', 1, 1000)).toBeGreaterThan(0);
+    expect((await store.take('tpm:k', 1000, 1000)).waitMs).toBe(0);
+    expect((await store.take('tpm:k', 1, 1000)).waitMs).toBeGreaterThan(0);
   });
 });
 

@@ -16,7 +16,7 @@ function row(id: string, changes: Partial<GenerationRow> = {}): GenerationRow {
     finishReason: 'stop', rawFinishReason: 'stop', promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 2, reasoningTokens: 1,
     usageEstimated: false, costPicos: 1000, promptPriceMicros: 50, completionPriceMicros: 100, cachedPromptPriceMicros: null, latencyMs: 100,
     timeToFirstTokenMs: 20, streamed: false, errorCode: null, errorMessage: null, warnings: ['w'], attempts: [{ providerId: 'p1', providerModelId: 'one', status: 'SUCCEEDED', latencyMs: 100 }],
-    requestSummary: { messages: 1 }, metadata: { team: 'x' }, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, cacheHit: false, savedPicos: null, createdAt: BASE, finishedAt: BASE + 100, ...changes,
+    requestSummary: { messages: 1 }, metadata: { team: 'x' }, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: BASE, finishedAt: BASE + 100, ...changes,
   };
 }
 

@@ -31,7 +31,7 @@ function ledgerRow(index: number, costPicos: number | null): GenerationRow {
     providerModelId: 'echo', status: index % 7 === 0 ? 'FAILED' : 'SUCCEEDED', finishReason: 'stop', rawFinishReason: null, promptTokens: index, completionTokens: 1, totalTokens: index + 1,
     cachedPromptTokens: 0, reasoningTokens: 0, usageEstimated: index % 3 === 0, costPicos, promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null,
     latencyMs: index, timeToFirstTokenMs: null, streamed: index % 2 === 0, errorCode: null, errorMessage: null, warnings: null, attempts: [], requestSummary: { messages: 1 },
-    metadata: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, cacheHit: false, savedPicos: null, createdAt: 1_790_000_000_000 + index, finishedAt: 1_790_000_000_100 + index,
+    metadata: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: 1_790_000_000_000 + index, finishedAt: 1_790_000_000_100 + index,
   };
 }
 

@@ -36,6 +36,7 @@ function seedRows(count: number): GenerationRow[] {
       id: `gen_${String(index).padStart(5, '0')}`,
       requestId: null,
       apiKeyId: pick([null, 'key_a', 'key_b']),
+      endUser: pick([null, 'user-ann', 'user-bob', 'user-cem']),
       requestedModel: modelId ?? 'openai/unlisted',
       modelId,
       providerId,
@@ -85,11 +86,12 @@ function percentile(values: number[], q: number): number | null {
   return Math.round(sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower));
 }
 
-function keyOf(row: GenerationRow, groupBy: readonly UsageDimension[]): Pick<UsageBucket, 'modelId' | 'providerId' | 'apiKeyId' | 'day' | 'hour' | 'minute'> {
+function keyOf(row: GenerationRow, groupBy: readonly UsageDimension[]): Pick<UsageBucket, 'modelId' | 'providerId' | 'apiKeyId' | 'user' | 'day' | 'hour' | 'minute'> {
   return {
     modelId: groupBy.includes('MODEL') ? row.modelId : null,
     providerId: groupBy.includes('PROVIDER') ? row.providerId : null,
     apiKeyId: groupBy.includes('KEY') ? row.apiKeyId : null,
+    user: groupBy.includes('USER') ? row.endUser : null,
     day: groupBy.includes('DAY') ? Math.floor(row.createdAt / DAY) * DAY : null,
     hour: groupBy.includes('HOUR') ? Math.floor(row.createdAt / HOUR) * HOUR : null,
     minute: groupBy.includes('MINUTE') ? Math.floor(row.createdAt / 60_000) * 60_000 : null,
@@ -104,6 +106,7 @@ function expectedBuckets(rows: GenerationRow[], groupBy: readonly UsageDimension
     if (filter.modelId !== undefined && row.modelId !== filter.modelId) continue;
     if (filter.providerId !== undefined && row.providerId !== filter.providerId) continue;
     if (filter.apiKeyId !== undefined && row.apiKeyId !== filter.apiKeyId) continue;
+    if (filter.user !== undefined && row.endUser !== filter.user) continue;
     if (filter.from !== undefined && row.createdAt < filter.from) continue;
     if (filter.to !== undefined && row.createdAt >= filter.to) continue;
     const key = JSON.stringify(keyOf(row, groupBy));
@@ -144,7 +147,7 @@ function cacheSaving(row: GenerationRow): bigint {
 }
 
 const byKey = (buckets: UsageBucket[]): UsageBucket[] =>
-  [...buckets].sort((a, b) => JSON.stringify([a.day, a.hour, a.minute, a.modelId, a.providerId, a.apiKeyId]).localeCompare(JSON.stringify([b.day, b.hour, b.minute, b.modelId, b.providerId, b.apiKeyId])));
+  [...buckets].sort((a, b) => JSON.stringify([a.day, a.hour, a.minute, a.modelId, a.providerId, a.apiKeyId, a.user]).localeCompare(JSON.stringify([b.day, b.hour, b.minute, b.modelId, b.providerId, b.apiKeyId, b.user])));
 
 describe('queryUsage', () => {
   let database: DatabaseHandle;
@@ -160,7 +163,7 @@ describe('queryUsage', () => {
   });
   afterAll(() => database.close());
 
-  const groupings: UsageDimension[][] = [[], ['MODEL'], ['PROVIDER'], ['KEY'], ['DAY'], ['HOUR'], ['MODEL', 'PROVIDER'], ['MODEL', 'DAY'], ['PROVIDER', 'KEY', 'HOUR'], ['MINUTE'], ['MODEL', 'MINUTE'], ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR']];
+  const groupings: UsageDimension[][] = [[], ['MODEL'], ['PROVIDER'], ['KEY'], ['DAY'], ['HOUR'], ['MODEL', 'PROVIDER'], ['MODEL', 'DAY'], ['PROVIDER', 'KEY', 'HOUR'], ['MINUTE'], ['MODEL', 'MINUTE'], ['MODEL', 'PROVIDER', 'KEY', 'DAY', 'HOUR'], ['USER'], ['KEY', 'USER', 'DAY']];
 
   it.each(groupings.map((groupBy) => [groupBy.join('+') || 'nothing', groupBy] as const))('buckets by %s equal the sums of their generations, in one statement', (_name, groupBy) => {
     statements.length = 0;
@@ -182,6 +185,8 @@ describe('queryUsage', () => {
       { providerId: 'openrouter', apiKeyId: 'key_a' },
       { from: T0 + DAY, to: T0 + 2 * DAY },
       { modelId: 'openai/gpt-4o-mini', from: T0 + 12 * HOUR },
+      { user: 'user-bob' },
+      { user: 'user-ann', apiKeyId: 'key_b' },
     ];
     for (const filter of filters) {
       expect(byKey(queryUsage(database.db, filter, ['MODEL', 'HOUR']))).toEqual(byKey(expectedBuckets(rows, ['MODEL', 'HOUR'], filter)));

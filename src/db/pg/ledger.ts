@@ -71,6 +71,7 @@ function filterConditions(filter: GenerationFilter): SQL[] {
   if (filter.modelId) conditions.push(eq(generations.modelId, filter.modelId));
   if (filter.providerId) conditions.push(eq(generations.providerId, filter.providerId));
   if (filter.status) conditions.push(eq(generations.status, filter.status));
+  if (filter.user !== undefined) conditions.push(eq(generations.endUser, filter.user));
   if (filter.from !== undefined) conditions.push(gte(generations.createdAt, filter.from));
   if (filter.to !== undefined) conditions.push(lt(generations.createdAt, filter.to));
   return conditions;
@@ -85,16 +86,18 @@ const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: str
   MODEL: { alias: 'k_model', expression: 'model_id' },
   PROVIDER: { alias: 'k_provider', expression: 'provider_id' },
   KEY: { alias: 'k_key', expression: 'api_key_id' },
+  USER: { alias: 'k_user', expression: 'end_user' },
   DAY: { alias: 'k_day', expression: `((created_at / ${DAY_MS}) * ${DAY_MS})::float8` },
   HOUR: { alias: 'k_hour', expression: `((created_at / ${HOUR_MS}) * ${HOUR_MS})::float8` },
   MINUTE: { alias: 'k_minute', expression: `((created_at / ${MINUTE_MS}) * ${MINUTE_MS})::float8` },
 };
-const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY'];
+const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
 
 interface BucketRecord extends Record<string, unknown> {
   k_model?: string | null;
   k_provider?: string | null;
   k_key?: string | null;
+  k_user?: string | null;
   k_day?: number | null;
   k_hour?: number | null;
   k_minute?: number | null;
@@ -127,6 +130,7 @@ function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimension[])
   if (filter.modelId !== undefined) where.push(sql`model_id = ${filter.modelId}`);
   if (filter.providerId !== undefined) where.push(sql`provider_id = ${filter.providerId}`);
   if (filter.apiKeyId !== undefined) where.push(sql`api_key_id = ${filter.apiKeyId}`);
+  if (filter.user !== undefined) where.push(sql`end_user = ${filter.user}`);
   if (filter.from !== undefined) where.push(sql`created_at >= ${filter.from}`);
   if (filter.to !== undefined) where.push(sql`created_at < ${filter.to}`);
   return sql`
@@ -160,6 +164,7 @@ function toBucket(record: BucketRecord): UsageBucket {
     modelId: record.k_model ?? null,
     providerId: record.k_provider ?? null,
     apiKeyId: record.k_key ?? null,
+    user: record.k_user ?? null,
     day: record.k_day ?? null,
     hour: record.k_hour ?? null,
     minute: record.k_minute ?? null,

@@ -118,6 +118,7 @@ export const generations = pgTable(
     attempts: jsonb('attempts').$type<AttemptRecord[]>(),
     requestSummary: jsonb('request_summary').$type<Record<string, unknown>>(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    endUser: text('end_user'),
     cacheHit: boolean('cache_hit').notNull().default(false),
     savedPicos: bigint('saved_picos', { mode: 'number' }),
     createdAt: millis('created_at').notNull(),
@@ -128,6 +129,7 @@ export const generations = pgTable(
     index('generations_model_created_idx').on(table.modelId, table.createdAt),
     index('generations_provider_created_idx').on(table.providerId, table.createdAt),
     index('generations_key_created_idx').on(table.apiKeyId, table.createdAt),
+    index('generations_end_user_created_idx').on(table.endUser, table.createdAt),
     index('generations_status_idx').on(table.status).where(sql`status = 'IN_PROGRESS'`),
   ],
 );

@@ -1,3 +1,4 @@
+import { asksForSomething, refuseOrWarn, thinkingFromEffort, type ParameterField } from '../parameters.js';
 import { z } from 'zod';
 import { parseDataUrl } from '../data-url.js';
 import { ProviderError } from '../errors.js';
@@ -39,7 +40,7 @@ export interface AnthropicTool extends Cacheable {
   input_schema: Record<string, unknown>;
 }
 
-export type AnthropicToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string };
+export type AnthropicToolChoice = ({ type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string }) & { disable_parallel_tool_use?: boolean };
 
 export interface AnthropicRequestBody {
   model: string;
@@ -243,6 +244,9 @@ function toolChoice(choice: ToolChoice): AnthropicToolChoice {
   }
 }
 
+/** What the Messages API has no field for. */
+const ANTHROPIC_UNSUPPORTED: readonly ParameterField[] = ['presencePenalty', 'frequencyPenalty', 'logitBias', 'seed', 'n', 'logprobs', 'topLogprobs', 'serviceTier', 'store'];
+
 /** Maps a normalized request to a Messages API body. Pure: settings Anthropic cannot honour become warnings. */
 export function toAnthropicRequestBody(request: CompletionRequest, options: { provider: string; stream: boolean }): AnthropicRequestMapping {
   const warnings = new Set<string>();
@@ -285,7 +289,10 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
-  if (request.seed !== undefined) warnings.add('seed is not supported by Anthropic and was ignored');
+  const warn = (text: string): void => void warnings.add(text);
+  for (const field of ANTHROPIC_UNSUPPORTED) {
+    if (asksForSomething(request, field)) refuseOrWarn(request, 'Anthropic', field, 'is not supported by Anthropic', warn);
+  }
   if (request.user !== undefined) body.metadata = { user_id: request.user };
 
   if (callerTools.length > 0) {
@@ -297,14 +304,22 @@ export function toAnthropicRequestBody(request: CompletionRequest, options: { pr
     }));
     if (callerTools.some((tool) => tool.strict === true)) warnings.add('strict tool schemas are not enforced by Anthropic');
     if (request.toolChoice !== undefined) body.tool_choice = toolChoice(request.toolChoice);
+    // Anthropic's spelling of parallel_tool_calls: false, which lives on the tool choice ("auto" when none was given).
+    if (request.parallelToolCalls === false && body.tool_choice?.type !== 'none') body.tool_choice = { ...(body.tool_choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
   } else if (json.tool !== undefined) {
     body.tools = [json.tool];
     body.tool_choice = { type: 'tool', name: json.tool.name };
   }
   // Without tools there is nothing to choose from; the API would reject a tool_choice, and "none" is already the case.
 
-  if (request.thinking !== undefined) {
-    body.thinking = request.thinking.type === 'enabled' ? { type: 'enabled', budget_tokens: request.thinking.budgetTokens } : { type: request.thinking.type };
+  const thinking = thinkingFromEffort(request);
+  if (thinking?.type === 'enabled' && request.thinking === undefined) {
+    // An effort's budget must stay under max_tokens (Anthropic refuses otherwise) and at least 1024, its minimum.
+    const budget = Math.min(thinking.budgetTokens, body.max_tokens - 1);
+    if (budget >= 1024) body.thinking = { type: 'enabled', budget_tokens: budget };
+    else refuseOrWarn(request, 'Anthropic', 'reasoningEffort', `needs a thinking budget of at least 1024 tokens below max_tokens (${body.max_tokens})`, warn);
+  } else if (thinking !== undefined) {
+    body.thinking = thinking.type === 'enabled' ? { type: 'enabled', budget_tokens: thinking.budgetTokens } : { type: thinking.type };
   }
 
   if (options.stream) body.stream = true;

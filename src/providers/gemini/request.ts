@@ -1,3 +1,4 @@
+import { asksForSomething, refuseOrWarn, thinkingFromEffort, type ParameterField } from '../parameters.js';
 import { parseDataUrl } from '../data-url.js';
 import { argumentsObject } from '../tool-arguments.js';
 import { toolResultNames } from '../tool-call-ids.js';
@@ -26,6 +27,11 @@ export interface GeminiRequestBody {
     topP?: number;
     stopSequences?: string[];
     seed?: number;
+    presencePenalty?: number;
+    frequencyPenalty?: number;
+    candidateCount?: number;
+    responseLogprobs?: boolean;
+    logprobs?: number;
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;
     thinkingConfig?: { thinkingBudget: number };
@@ -96,6 +102,9 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequestBody['toolConf
   }
 }
 
+/** What generateContent has no setting for. */
+const GEMINI_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'serviceTier', 'store'];
+
 /** Maps a normalized request onto Gemini's body, with a warning for each setting Gemini cannot honour. */
 export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMapping {
   const warnings: string[] = [];
@@ -154,6 +163,17 @@ export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMa
   if (request.temperature !== undefined) generationConfig.temperature = request.temperature;
   if (request.topP !== undefined) generationConfig.topP = request.topP;
   if (request.seed !== undefined) generationConfig.seed = request.seed;
+  if (request.presencePenalty !== undefined) generationConfig.presencePenalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) generationConfig.frequencyPenalty = request.frequencyPenalty;
+  if (request.n !== undefined && request.n > 1) generationConfig.candidateCount = request.n;
+  if (request.logprobs === true || (request.topLogprobs ?? 0) > 0) {
+    generationConfig.responseLogprobs = true;
+    if ((request.topLogprobs ?? 0) > 0) generationConfig.logprobs = request.topLogprobs;
+  }
+  const warn = (text: string): void => void warnings.push(`Gemini: ${text}`);
+  for (const field of GEMINI_UNSUPPORTED) {
+    if (asksForSomething(request, field)) refuseOrWarn(request, 'Gemini', field, 'is not supported by the Gemini adapter', warn);
+  }
   if (request.stop !== undefined && request.stop.length > 0) {
     if (request.stop.length > MAX_STOP_SEQUENCES) {
       warnings.push(`Gemini accepts at most ${MAX_STOP_SEQUENCES} stop sequences; only the first ${MAX_STOP_SEQUENCES} were sent.`);
@@ -168,8 +188,9 @@ export function toGeminiRequestBody(request: CompletionRequest): GeminiRequestMa
     generationConfig.responseJsonSchema = format.schema;
   }
   // Gemini's budget is in tokens too; -1 leaves it to the model. Off is left alone: some models cannot stop thinking.
-  if (request.thinking?.type === 'enabled') generationConfig.thinkingConfig = { thinkingBudget: request.thinking.budgetTokens };
-  else if (request.thinking?.type === 'adaptive') generationConfig.thinkingConfig = { thinkingBudget: -1 };
+  const thinking = thinkingFromEffort(request);
+  if (thinking?.type === 'enabled') generationConfig.thinkingConfig = { thinkingBudget: thinking.budgetTokens };
+  else if (thinking?.type === 'adaptive') generationConfig.thinkingConfig = { thinkingBudget: -1 };
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
 
   if (request.tools !== undefined && request.tools.length > 0) {

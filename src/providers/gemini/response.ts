@@ -1,8 +1,8 @@
 import { reportedUsage } from '../normalize.js';
 import { synthesizedToolCallId } from '../tool-call-ids.js';
-import type { CompletionResponse, ToolCall, Usage } from '../types.js';
+import type { CompletionChoice, CompletionResponse, TokenLogprob, ToolCall, Usage } from '../types.js';
 import { mapGeminiFinishReason } from './finish-reason.js';
-import type { GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
+import type { GeminiLogprobsResult, GeminiUsageMetadata, GenerateContentResponse } from './wire.js';
 
 /** Thought tokens are not part of candidatesTokenCount in Gemini's counts, but are output we pay for. */
 export function mapGeminiUsage(metadata: GeminiUsageMetadata | undefined): Usage | null {
@@ -16,9 +16,20 @@ export function mapGeminiUsage(metadata: GeminiUsageMetadata | undefined): Usage
   });
 }
 
-/** Maps a whole generateContent reply. Only the first candidate is read: we never ask for more. */
-export function fromGeminiResponse(response: GenerateContentResponse, warnings: string[]): CompletionResponse {
-  const candidate = response.candidates?.[0];
+/** Gemini's chosen token per step, with that step's top candidates, in OpenAI's shape (Gemini gives no bytes). */
+export function mapGeminiLogprobs(result: GeminiLogprobsResult | undefined): TokenLogprob[] | undefined {
+  if (result?.chosenCandidates === undefined) return undefined;
+  return result.chosenCandidates.map((chosen, step) => ({
+    token: chosen.token ?? '',
+    logprob: chosen.logProbability ?? 0,
+    bytes: null,
+    topLogprobs: (result.topCandidates?.[step]?.candidates ?? []).map((top) => ({ token: top.token ?? '', logprob: top.logProbability ?? 0, bytes: null })),
+  }));
+}
+
+type Candidate = NonNullable<GenerateContentResponse['candidates']>[number];
+
+function readCandidate(candidate: Candidate | undefined): { texts: string[]; thoughts: string[]; toolCalls: ToolCall[] } {
   const texts: string[] = [];
   const thoughts: string[] = [];
   const toolCalls: ToolCall[] = [];
@@ -33,10 +44,30 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
       (part.thought === true ? thoughts : texts).push(part.text);
     }
   }
+  return { texts, thoughts, toolCalls };
+}
+
+/** Maps a whole generateContent reply; candidates after the first (candidateCount > 1) become `choices`. */
+export function fromGeminiResponse(response: GenerateContentResponse, warnings: string[]): CompletionResponse {
+  const candidates = [...(response.candidates ?? [])].map((candidate, position) => ({ candidate, index: candidate.index ?? position })).sort((a, b) => a.index - b.index).map(({ candidate }) => candidate);
+  const candidate = candidates[0];
+  const { texts, thoughts, toolCalls } = readCandidate(candidate);
 
   const blockReason = response.promptFeedback?.blockReason;
   const blocked = candidate === undefined && blockReason !== undefined;
   const rawFinishReason = blocked ? blockReason : (candidate?.finishReason ?? null);
+  const choices: CompletionChoice[] = candidates.slice(1).map((other) => {
+    const read = readCandidate(other);
+    const logprobs = mapGeminiLogprobs(other.logprobsResult);
+    return {
+      content: read.texts.length > 0 ? read.texts.join('') : null,
+      toolCalls: read.toolCalls,
+      finishReason: mapGeminiFinishReason(other.finishReason, read.toolCalls.length > 0),
+      rawFinishReason: other.finishReason ?? null,
+      ...(logprobs !== undefined ? { logprobs } : {}),
+    };
+  });
+  const logprobs = mapGeminiLogprobs(candidate?.logprobsResult);
   return {
     ...(response.responseId !== undefined ? { upstreamId: response.responseId } : {}),
     ...(response.modelVersion !== undefined ? { model: response.modelVersion } : {}),
@@ -47,5 +78,7 @@ export function fromGeminiResponse(response: GenerateContentResponse, warnings: 
     rawFinishReason,
     usage: mapGeminiUsage(response.usageMetadata),
     warnings,
+    ...(choices.length > 0 ? { choices } : {}),
+    ...(logprobs !== undefined ? { logprobs } : {}),
   };
 }

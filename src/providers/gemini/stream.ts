@@ -4,7 +4,7 @@ import { synthesizedToolCallId } from '../tool-call-ids.js';
 import type { StreamEvent } from '../types.js';
 import { geminiInBandError } from './errors.js';
 import { mapGeminiFinishReason } from './finish-reason.js';
-import { mapGeminiUsage } from './response.js';
+import { mapGeminiLogprobs, mapGeminiUsage } from './response.js';
 import { generateContentResponseSchema, type GeminiUsageMetadata, type GenerateContentResponse } from './wire.js';
 
 /** One SSE payload as a validated fragment; an error event in the stream is thrown as the ProviderError it reports. */
@@ -50,7 +50,12 @@ export class GeminiStreamMapper {
           argumentsDelta: JSON.stringify(part.functionCall.args ?? {}),
         });
       } else if (part.text !== undefined && part.text !== '') {
-        events.push({ type: part.thought === true ? 'reasoning-delta' : 'text-delta', text: part.text });
+        if (part.thought === true) events.push({ type: 'reasoning-delta', text: part.text });
+        else {
+          // A chunk's logprobsResult covers the tokens of its text.
+          const logprobs = mapGeminiLogprobs(candidate?.logprobsResult);
+          events.push({ type: 'text-delta', text: part.text, ...(logprobs !== undefined ? { logprobs } : {}) });
+        }
       }
     }
     if (candidate?.finishReason !== undefined) this.finishReason = candidate.finishReason;

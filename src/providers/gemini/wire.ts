@@ -14,9 +14,21 @@ const partSchema = z.object({
     .optional(),
 });
 
+const logprobsCandidateSchema = z.object({ token: z.string().optional(), logProbability: z.number().optional() });
+
+/** Per decoding step: the chosen token and the most likely ones (responseLogprobs). */
+export const logprobsResultSchema = z.object({
+  chosenCandidates: z.array(logprobsCandidateSchema).optional(),
+  topCandidates: z.array(z.object({ candidates: z.array(logprobsCandidateSchema).optional() })).optional(),
+});
+export type GeminiLogprobsResult = z.infer<typeof logprobsResultSchema>;
+
 const candidateSchema = z.object({
   content: z.object({ parts: z.array(partSchema).optional() }).optional(),
   finishReason: z.string().optional(),
+  /** Which of candidateCount's candidates this is; absent on the first (proto3 leaves zeros out). */
+  index: z.number().optional(),
+  logprobsResult: logprobsResultSchema.optional(),
 });
 
 export const usageMetadataSchema = z.object({

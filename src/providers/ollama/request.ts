@@ -1,7 +1,8 @@
+import { asksForSomething, refuseOrWarn, type ParameterField } from '../parameters.js';
 import { parseDataUrl } from '../data-url.js';
 import { argumentsObject } from '../tool-arguments.js';
 import { toolResultNames } from '../tool-call-ids.js';
-import type { CompletionRequest, ToolDefinition } from '../types.js';
+import type { CompletionRequest, ReasoningEffort, ToolDefinition } from '../types.js';
 
 /** The body of POST /api/chat (only the fields we send). */
 export interface OllamaMessage {
@@ -19,7 +20,11 @@ export interface OllamaRequestBody {
   stream: boolean;
   format?: 'json' | Record<string, unknown>;
   tools?: Array<{ type: 'function'; function: { name: string; description?: string; parameters: Record<string, unknown> } }>;
-  options?: { num_predict?: number; temperature?: number; top_p?: number; stop?: string[]; seed?: number };
+  options?: { num_predict?: number; temperature?: number; top_p?: number; stop?: string[]; seed?: number; presence_penalty?: number; frequency_penalty?: number };
+  /** Off, on, or a level for the models that take one (gpt-oss); the others treat a level as on. */
+  think?: boolean | 'low' | 'medium' | 'high';
+  logprobs?: boolean;
+  top_logprobs?: number;
 }
 
 export interface OllamaRequestMapping {
@@ -40,6 +45,10 @@ function toolsFor(request: CompletionRequest, warnings: string[]): ToolDefinitio
   warnings.push(`Ollama cannot force a tool call; only the tool "${choice.name}" was offered, and the model may still answer without it.`);
   return tools.filter((tool) => tool.name === choice.name);
 }
+
+const OLLAMA_UNSUPPORTED: readonly ParameterField[] = ['logitBias', 'parallelToolCalls', 'n', 'serviceTier', 'store'];
+
+const OLLAMA_THINK: Readonly<Record<ReasoningEffort, NonNullable<OllamaRequestBody['think']>>> = { none: false, minimal: 'low', low: 'low', medium: 'medium', high: 'high' };
 
 /** Maps a normalized request onto Ollama's native chat body, with a warning for each setting it cannot honour. */
 export function toOllamaRequestBody(request: CompletionRequest, stream: boolean): OllamaRequestMapping {
@@ -90,7 +99,18 @@ export function toOllamaRequestBody(request: CompletionRequest, stream: boolean)
   if (request.topP !== undefined) options.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) options.stop = request.stop;
   if (request.seed !== undefined) options.seed = request.seed;
+  if (request.presencePenalty !== undefined) options.presence_penalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) options.frequency_penalty = request.frequencyPenalty;
   if (Object.keys(options).length > 0) body.options = options;
+  if (request.reasoningEffort !== undefined) body.think = OLLAMA_THINK[request.reasoningEffort];
+  if (request.logprobs === true || (request.topLogprobs ?? 0) > 0) {
+    body.logprobs = true;
+    if ((request.topLogprobs ?? 0) > 0) body.top_logprobs = request.topLogprobs;
+  }
+  const warn = (text: string): void => void warnings.push(`Ollama: ${text}`);
+  for (const field of OLLAMA_UNSUPPORTED) {
+    if (asksForSomething(request, field)) refuseOrWarn(request, 'Ollama', field, 'is not supported by Ollama', warn);
+  }
 
   if (request.responseFormat?.type === 'json_object') body.format = 'json';
   if (request.responseFormat?.type === 'json_schema') body.format = request.responseFormat.schema;

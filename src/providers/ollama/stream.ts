@@ -3,7 +3,7 @@ import { parseJsonChunk } from '../http.js';
 import type { StreamEvent } from '../types.js';
 import { ollamaErrorMessage, ollamaInBandError } from './errors.js';
 import { mapOllamaFinishReason } from './finish-reason.js';
-import { mapOllamaUsage, ollamaToolCalls } from './response.js';
+import { mapOllamaLogprobs, mapOllamaUsage, ollamaToolCalls } from './response.js';
 import { chatResponseSchema, type OllamaChatResponse } from './wire.js';
 
 /** One NDJSON line as a validated ChatResponse; an `{"error": …}` line is thrown as the ProviderError it reports. */
@@ -31,7 +31,10 @@ export class OllamaStreamMapper {
     const thinking = response.message?.thinking ?? '';
     if (thinking !== '') events.push({ type: 'reasoning-delta', text: thinking });
     const content = response.message?.content ?? '';
-    if (content !== '') events.push({ type: 'text-delta', text: content });
+    if (content !== '') {
+      const logprobs = mapOllamaLogprobs(response);
+      events.push({ type: 'text-delta', text: content, ...(logprobs !== undefined ? { logprobs } : {}) });
+    }
     for (const call of ollamaToolCalls(response, this.toolCallCount)) {
       events.push({ type: 'tool-call-delta', index: this.toolCallCount++, id: call.id, name: call.name, argumentsDelta: call.arguments });
     }

@@ -25,6 +25,10 @@ export const chatResponseSchema = z.object({
   done_reason: z.string().optional(),
   prompt_eval_count: z.number().optional(),
   eval_count: z.number().optional(),
+  /** With `logprobs: true`: each token of this reply (or line) and, with top_logprobs, its alternatives. */
+  logprobs: z
+    .array(z.object({ token: z.string(), logprob: z.number(), top_logprobs: z.array(z.object({ token: z.string(), logprob: z.number() })).nullish() }))
+    .nullish(),
 });
 
 export type OllamaChatResponse = z.infer<typeof chatResponseSchema>;

@@ -8,6 +8,7 @@ export const mistralQuirks: ChatCompletionsQuirks = {
   maxTokensField: 'max_tokens',
   seedField: 'random_seed',
   acceptsUser: false,
+  unsupported: new Set(['logitBias', 'logprobs', 'topLogprobs', 'reasoningEffort', 'serviceTier', 'store']),
   // Usage always comes on the final chunk.
   streamUsageOption: false,
   requestIdHeader: null,
@@ -16,6 +17,8 @@ export const mistralQuirks: ChatCompletionsQuirks = {
 /** Groq streams usage in x_groq.usage on its own; stream_options is not in its API. */
 export const groqQuirks: ChatCompletionsQuirks = {
   ...openAIQuirks,
+  // Groq documents n as 1 only and refuses logprobs and logit_bias.
+  unsupported: new Set(['n', 'logitBias', 'logprobs', 'topLogprobs', 'store']),
   streamUsageOption: false,
   requestIdHeader: null,
 };
@@ -29,6 +32,7 @@ export const deepseekQuirks: ChatCompletionsQuirks = {
   jsonSchema: false,
   images: false,
   requestIdHeader: null,
+  unsupported: new Set(['n', 'logitBias', 'parallelToolCalls', 'reasoningEffort', 'serviceTier', 'store']),
 };
 
 /** Together sends usage on the final chunk without being asked and has no user id. */
@@ -38,6 +42,7 @@ export const togetherQuirks: ChatCompletionsQuirks = {
   acceptsUser: false,
   streamUsageOption: false,
   requestIdHeader: null,
+  unsupported: new Set(['serviceTier', 'store']),
 };
 
 /** OpenRouter always streams usage; X-Title attributes the traffic (HTTP-Referer and an own title go in the configured headers). */
@@ -48,6 +53,8 @@ export const openRouterQuirks: ChatCompletionsQuirks = {
   defaultHeaders: { 'X-Title': 'Switchboard' },
   requestIdHeader: null,
   cacheControl: true,
+  // OpenRouter routes to many upstreams and has no single choice count or tier.
+  unsupported: new Set(['n', 'serviceTier', 'store']),
 };
 
 /**

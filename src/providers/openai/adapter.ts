@@ -51,7 +51,7 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
       describeError,
       dispatcher: config.dispatcher,
     });
-    return { response, warnings: mapping.warnings };
+    return { response, warnings: mapping.warnings, serviceTier: mapping.body.service_tier };
   }
 
   return {
@@ -59,15 +59,15 @@ export function createChatCompletionsAdapter(config: ProviderConfig, quirks: Cha
     kind: config.kind,
 
     async complete(request, options) {
-      const { response, warnings } = post(request, options, false);
+      const { response, warnings, serviceTier } = post(request, options, false);
       const json = await readJson(provider, await response, options.signal);
-      return fromOpenAIResponse(provider, json, warnings);
+      return fromOpenAIResponse(provider, json, warnings, serviceTier);
     },
 
     async *stream(request, options): AsyncGenerator<StreamEvent> {
-      const { response, warnings } = post(request, options, true);
+      const { response, warnings, serviceTier } = post(request, options, true);
       const body = streamBody(provider, await response, options.signal);
-      const mapper = new OpenAIStreamMapper();
+      const mapper = new OpenAIStreamMapper(serviceTier);
       let started = false;
       let done = false;
       const start = (chunk?: ChatChunk): StreamEvent => {

@@ -1,3 +1,5 @@
+import type { ParameterField } from '../parameters.js';
+
 /**
  * What differs between servers that speak OpenAI Chat Completions, as far as the request goes. Responses are
  * read tolerantly for every server (reasoning_content or reasoning, usage or x_groq.usage, whole or fragmented
@@ -25,6 +27,11 @@ export interface ChatCompletionsQuirks {
    * Anthropic and Gemini). Elsewhere caching is automatic and a breakpoint has nothing to say, so it is left out.
    */
   cacheControl: boolean;
+  /**
+   * Chat Completions parameters the provider rejects (a 400/422 for an unknown field) or ignores: they are not sent,
+   * and the caller is warned (or refused, when strict) if the value asked for anything. Every other one goes out.
+   */
+  unsupported: ReadonlySet<ParameterField>;
 }
 
 export const openAIQuirks: ChatCompletionsQuirks = {
@@ -37,4 +44,5 @@ export const openAIQuirks: ChatCompletionsQuirks = {
   defaultHeaders: {},
   requestIdHeader: 'x-client-request-id',
   cacheControl: false,
+  unsupported: new Set(),
 };

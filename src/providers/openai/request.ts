@@ -1,3 +1,4 @@
+import { asksForSomething, refuseOrWarn, type ParameterField } from '../parameters.js';
 import type { CacheControl, CompletionRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../types.js';
 import type { ChatCompletionsQuirks } from './quirks.js';
 
@@ -48,6 +49,16 @@ export interface OpenAIRequestBody {
   tools?: WireTool[];
   tool_choice?: WireToolChoice;
   response_format?: WireResponseFormat;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logit_bias?: Record<string, number>;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  service_tier?: string;
+  store?: boolean;
+  n?: number;
+  logprobs?: boolean;
+  top_logprobs?: number;
 }
 
 export interface OpenAIRequestMapping {
@@ -161,7 +172,7 @@ export function toOpenAIRequestBody(request: CompletionRequest, options: OpenAIR
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
   if (request.seed !== undefined) {
-    if (quirks.seedField === null) warn('seed is not supported and was ignored');
+    if (quirks.seedField === null) refuseOrWarn(request, options.providerName, 'seed', 'is not supported by this provider', warn);
     else body[quirks.seedField] = request.seed;
   }
   if (request.user !== undefined) {
@@ -179,7 +190,44 @@ export function toOpenAIRequestBody(request: CompletionRequest, options: OpenAIR
     const format = wireResponseFormat(request.responseFormat, quirks, warn);
     if (format !== undefined) body.response_format = format;
   }
+  passParameters(request, body, quirks, options.providerName, warn);
   // Chat Completions has no reasoning budget in tokens; reasoning models think as they are configured to.
-  if (request.thinking?.type === 'enabled') warn('a thinking budget is not supported and was ignored; reasoning models reason on their own');
+  if (request.thinking?.type === 'enabled' && request.reasoningEffort === undefined) warn('a thinking budget is not supported and was ignored; reasoning models reason on their own');
   return { body, warnings };
+}
+
+/** Each parameter that goes out under its own Chat Completions name when the provider takes it. */
+const PASSED: ReadonlyArray<readonly [ParameterField, (request: CompletionRequest, body: OpenAIRequestBody) => void]> = [
+  ['presencePenalty', (request, body) => void (body.presence_penalty = request.presencePenalty)],
+  ['frequencyPenalty', (request, body) => void (body.frequency_penalty = request.frequencyPenalty)],
+  ['logitBias', (request, body) => void (body.logit_bias = request.logitBias)],
+  ['parallelToolCalls', (request, body) => void (body.parallel_tool_calls = request.parallelToolCalls)],
+  ['reasoningEffort', (request, body) => void (body.reasoning_effort = request.reasoningEffort)],
+  ['serviceTier', (request, body) => void (body.service_tier = request.serviceTier)],
+  ['store', (request, body) => void (body.store = request.store)],
+  ['n', (request, body) => void (body.n = request.n)],
+  ['logprobs', (request, body) => void (body.logprobs = request.logprobs)],
+  ['topLogprobs', (request, body) => {
+    body.top_logprobs = request.topLogprobs;
+    // OpenAI refuses top_logprobs without logprobs: true.
+    body.logprobs = true;
+  }],
+];
+
+function isSet(request: CompletionRequest, field: ParameterField): boolean {
+  return request[field] !== undefined;
+}
+
+/**
+ * Everything the caller sent goes to the provider under its own name, unless its quirks say the provider rejects
+ * that field: then it is dropped with a warning (or refused when strict) if it asked for anything, silently if it
+ * was the default anyway. parallel_tool_calls needs tools (OpenAI answers 400 to it alone) and means nothing without.
+ */
+function passParameters(request: CompletionRequest, body: OpenAIRequestBody, quirks: ChatCompletionsQuirks, providerName: string, warn: (text: string) => void): void {
+  for (const [field, put] of PASSED) {
+    if (!isSet(request, field)) continue;
+    if (field === 'parallelToolCalls' && body.tools === undefined) continue;
+    if (!quirks.unsupported.has(field)) put(request, body);
+    else if (asksForSomething(request, field)) refuseOrWarn(request, providerName, field, 'is not supported by this provider', warn);
+  }
 }

@@ -3,7 +3,7 @@ import { parseJsonChunk } from '../http.js';
 import type { StreamEvent, Usage } from '../types.js';
 import { openAIInBandError } from './errors.js';
 import { mapOpenAIFinishReason } from './finish-reason.js';
-import { argumentsText, mapOpenAIUsage, splitContent } from './response.js';
+import { argumentsText, mapOpenAILogprobs, mapOpenAIUsage, splitContent } from './response.js';
 import { chatChunkSchema, type ChatChunk, type WireDeltaToolCall, type WireError } from './wire.js';
 
 interface ToolSlot {
@@ -44,6 +44,12 @@ export class OpenAIStreamMapper {
   /** Undefined until a chunk carries a finish_reason. */
   private rawFinishReason: string | undefined;
   private usage: Usage | null = null;
+  private serviceTier: string | undefined;
+
+  /** `sentServiceTier`: what the request asked for, kept unless a chunk says which tier served (OpenAI's do). */
+  constructor(sentServiceTier?: string) {
+    this.serviceTier = sentServiceTier;
+  }
 
   /** True once a chunk carried a finish reason: a body that ends after it (without [DONE]) still finished. */
   get hasFinishReason(): boolean {
@@ -59,7 +65,8 @@ export class OpenAIStreamMapper {
         const split = splitContent(delta.content);
         const reasoning = delta.reasoning_content || delta.reasoning || split.reasoning;
         if (reasoning !== '') events.push({ type: 'reasoning-delta', text: reasoning });
-        if (split.text !== null && split.text !== '') events.push({ type: 'text-delta', text: split.text });
+        const logprobs = mapOpenAILogprobs(choice.logprobs);
+        if (split.text !== null && split.text !== '') events.push({ type: 'text-delta', text: split.text, ...(logprobs !== undefined ? { logprobs } : {}) });
         if (delta.refusal !== null && delta.refusal !== undefined && delta.refusal !== '') {
           this.refused = true;
           events.push({ type: 'text-delta', text: delta.refusal });
@@ -73,6 +80,7 @@ export class OpenAIStreamMapper {
     }
     const usage = mapOpenAIUsage(chunk.usage ?? chunk.x_groq?.usage);
     if (usage !== null) this.usage = usage;
+    if (chunk.service_tier) this.serviceTier = chunk.service_tier;
     return events;
   }
 
@@ -83,6 +91,7 @@ export class OpenAIStreamMapper {
       finishReason: mapOpenAIFinishReason(this.rawFinishReason, { hasToolCalls: this.toolCount > 0, refused: this.refused }),
       rawFinishReason: this.rawFinishReason ?? null,
       usage: this.usage,
+      ...(this.serviceTier !== undefined ? { serviceTier: this.serviceTier } : {}),
     };
   }
 

@@ -42,6 +42,11 @@ const reasoningFields = {
   reasoning: z.string().nullish(),
 };
 
+const topLogprobSchema = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.number()).nullish() });
+/** A choice's `logprobs`: the content tokens (refusal tokens are not read). */
+export const wireLogprobsSchema = z.object({ content: z.array(topLogprobSchema.extend({ top_logprobs: z.array(topLogprobSchema).nullish() })).nullish() }).nullish();
+export type WireLogprobs = z.infer<typeof wireLogprobsSchema>;
+
 const argumentsSchema = z.union([z.string(), z.record(z.unknown())]);
 
 const messageToolCallSchema = z.object({
@@ -62,9 +67,12 @@ export const chatCompletionSchema = z.object({
           tool_calls: z.array(messageToolCallSchema).nullish(),
         }),
         finish_reason: z.string().nullish(),
+        index: z.number().nullish(),
+        logprobs: wireLogprobsSchema,
       }),
     )
     .min(1),
+  service_tier: z.string().nullish(),
   usage: wireUsageSchema.nullish(),
   x_groq: z.object({ usage: wireUsageSchema.nullish() }).nullish(),
 });
@@ -95,10 +103,13 @@ export const chatChunkSchema = z.object({
           })
           .nullish(),
         finish_reason: z.string().nullish(),
+        index: z.number().nullish(),
+        logprobs: wireLogprobsSchema,
       }),
     )
     .nullish(),
   usage: wireUsageSchema.nullish(),
+  service_tier: z.string().nullish(),
   /** Groq streams usage and failures here instead of at the top level. */
   x_groq: z.object({ usage: wireUsageSchema.nullish(), error: z.string().nullish() }).nullish(),
   error: inBandErrorSchema,
