@@ -116,6 +116,8 @@ class GenerationTrace {
       metadata: this.input.metadata ?? null,
       cacheHit: false,
       savedPicos: null,
+      // The ledger store stamps the instance that writes the row.
+      instanceId: null,
       createdAt: this.startedAt,
       finishedAt: status === 'IN_PROGRESS' ? null : now,
       ...details,

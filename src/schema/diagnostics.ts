@@ -179,7 +179,7 @@ function history(context: Context, providerId: string, providerModelId: string |
   const now = context.services.router.clock.now();
   // Aligned to whole buckets, so the same instant always falls in the same bucket from one call to the next.
   const to = (Math.floor(now / bucketMs) + 1) * bucketMs;
-  return endpointHistory(context.services.db, { providerId, ...(providerModelId !== undefined ? { providerModelId } : {}), from: to - buckets * bucketMs, to, bucketMs });
+  return context.services.storage.diagnostics.endpointHistory({ providerId, ...(providerModelId !== undefined ? { providerModelId } : {}), from: to - buckets * bucketMs, to, bucketMs });
 }
 
 const historyDescription = 'Uptime and latency over the last `hours` (24 by default) in `buckets` equal buckets, from the ledger: every generation it finally served or failed';
@@ -212,7 +212,7 @@ builder.objectField(ApiKeyRef, 'rateLimitUse', (t) =>
     description: 'Use in the current one-minute window, against requestsPerMinute and tokensPerMinute',
     resolve: async (key, _args, context) => {
       const windowStart = context.services.router.clock.now() - RATE_WINDOW_MS;
-      const use = await keyWindowUse(context.services.db, key.id, windowStart);
+      const use = await context.services.storage.diagnostics.keyWindowUse(key.id, windowStart);
       return { key, windowStart, ...use };
     },
   }),

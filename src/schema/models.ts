@@ -222,7 +222,7 @@ builder.queryFields((t) => ({
           const size = args[name];
           if (size !== null && size !== undefined && size < 0) throw new BadRequestError(`'${name}' must not be negative`, name);
         }
-        const db = context.services.db;
+        const catalog = context.services.storage.catalog;
         const filter = toModelListFilter(args.filter);
         const order: ModelListOrder = { field: args.orderBy?.field ?? 'ID', direction: args.orderBy?.direction ?? 'ASC' };
         // Decoded before querying so a bad cursor is a BAD_REQUEST, not a page of wrong rows.
@@ -230,9 +230,9 @@ builder.queryFields((t) => ({
         const before = args.before ? decodeModelCursor(args.before, order, 'before') : undefined;
         const connection = await resolveCursorConnection(
           { args, toCursor: (model: ListedModel) => encodeModelCursor(order, model.sortKey, model.id), defaultSize: 50, maxSize: 200 },
-          ({ limit, inverted }: ResolveCursorConnectionArgs) => listModels(db, { filter, order, limit, after, before, inverted }),
+          ({ limit, inverted }: ResolveCursorConnectionArgs) => catalog.listModels({ filter, order, limit, after, before, inverted }),
         );
-        return { ...connection, totalCount: () => countModels(db, filter) };
+        return { ...connection, totalCount: () => catalog.countModels(filter) };
       },
     },
     {
@@ -296,8 +296,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: ModelInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const before = findModel(context.services.db, String(input.id)) ?? null;
-      const model = upsertModel(context.services, {
+      // The snapshot this instance holds: a writer reloads it after each change, so it is this instance's last word.
+      const before = context.services.catalog.findModel(String(input.id)) ?? null;
+      const model = await upsertModel(context.services, {
         ...input,
         id: String(input.id),
         // The catalog stores an unknown context length as 0; the schema speaks of it as null.

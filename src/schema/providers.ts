@@ -134,8 +134,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const before = providersByIds(context.services.db, [String(input.id)])[0] ?? null;
-      const outcome = upsertProvider(context.services, { ...input, id: String(input.id) });
+      const before = context.services.catalog.index.provider(String(input.id)) ?? null;
+      const outcome = await upsertProvider(context.services, { ...input, id: String(input.id) });
       const provider = outcome.row;
       // The trail says whether a key was set, cleared or dropped with a base URL change, never what it was.
       const apiKeyChange = input.apiKey !== undefined ? (input.apiKey === null ? 'cleared' : 'set') : outcome.storedKeyDropped ? 'dropped' : undefined;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
 import { RetentionJob } from '../../src/usage/retention.js';
 import { findContent } from '../../src/db/contents.js';
 
@@ -237,7 +237,7 @@ describe('stored responses', () => {
     openaiFake.enqueue({ kind: 'text', text: 'Soon forgotten.', promptTokens: 10, completionTokens: 3 });
     const created = await admin.responses.create({ model: 'openai/gpt-4o-mini', input: 'Forget this' });
     const generationId = created.id.replace(/^resp_/, 'gen_');
-    const db = server.app.services.db;
+    const db = sqliteOf(server.app.services);
     expect(findContent(db, generationId)?.answer.content).toBe('Soon forgotten.');
 
     const retention = new RetentionJob(db, { retentionDays: 1, now: () => Date.now() + 2 * 86_400_000 });

@@ -120,6 +120,7 @@ export const generations = pgTable(
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     cacheHit: boolean('cache_hit').notNull().default(false),
     savedPicos: bigint('saved_picos', { mode: 'number' }),
+    instanceId: text('instance_id'),
     createdAt: millis('created_at').notNull(),
     finishedAt: millis('finished_at'),
   },

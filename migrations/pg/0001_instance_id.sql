@@ -1,0 +1,1 @@
+ALTER TABLE "generations" ADD COLUMN "instance_id" text;
