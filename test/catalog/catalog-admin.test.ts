@@ -1,14 +1,12 @@
-import { eq } from 'drizzle-orm';
 import { graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../src/auth/viewer.js';
 import { createContext } from '../../src/context.js';
-import { generations } from '../../src/db/schema.js';
 import { ForbiddenError } from '../../src/errors.js';
 import { getSchema } from '../../src/schema/index.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeOpenAI } from '../fakes/openai.js';
-import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
+import { startTestServer, type TestServer } from '../helpers/app.js';
 import { errorCode, query } from './graphql.js';
 
 const COMPLETE = `
@@ -143,7 +141,7 @@ describe('endpoint price changes', () => {
     );
     expect(stored.a.usage.costUsd).toBeCloseTo(expectedCheap, 12);
     expect(stored.b.usage.costUsd).toBeCloseTo(expectedCheap * 10, 12);
-    const rows = sqliteOf(server.app.services).select().from(generations).where(eq(generations.id, cheap.id)).all();
+    const rows = [await server.app.services.storage.ledger.findGeneration(cheap.id)];
     expect(rows[0]).toMatchObject({ promptPriceMicros: 1_000_000, completionPriceMicros: 2_000_000 });
 
     const usage = await query<{ model: { usage: { requests: number; costUsd: number; costKnown: boolean; errors: number; latencyP50Ms: number | null } } }>(

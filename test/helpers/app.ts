@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import postgres from 'postgres';
 import { buildApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -13,7 +14,28 @@ import { createTestDatabase } from '../storage/stores.js';
  * SWITCHBOARD_TEST_STORE=postgres runs startTestServer on a PostgreSQL database of its own (created here, dropped
  * at stop()), so an existing suite runs unchanged against the second store (vitest.config.ts's `postgres` project).
  */
-export const TEST_STORE = process.env['SWITCHBOARD_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
+export function testStore(): 'postgres' | 'sqlite' {
+  return process.env['SWITCHBOARD_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/**
+ * Runs one statement on a test server's database behind the gateway's back, on either store: `?` placeholders
+ * (numbered for PostgreSQL here). For tests that must put the database in a state no API can (an expiry in the past).
+ */
+export async function runBehindTheGateway(services: { storage: Storage; config: { databaseUrl?: string | undefined } }, text: string, params: Array<string | number | null>): Promise<void> {
+  const db = services.storage.sqlite;
+  if (db) {
+    db.$client.prepare(text).run(...params);
+    return;
+  }
+  const client = postgres(services.config.databaseUrl ?? '', { max: 1, onnotice: () => undefined });
+  try {
+    let index = 0;
+    await client.unsafe(text.replace(/\?/g, () => `$${++index}`), params);
+  } finally {
+    await client.end();
+  }
+}
 
 /** The SQLite handle under a test server, for tests that read or seed the file directly (SQLite runs only). */
 export function sqliteOf(services: { storage: Storage }): Db {
@@ -44,7 +66,7 @@ export interface GraphQLBody<T> {
 export async function startTestServer(env: Record<string, string> = {}, options: { onStatement?: (sql: string) => void; clock?: Clock; dashboardDirectory?: string } = {}): Promise<TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   const databasePath = join(directory, 'test.db');
-  const postgres = TEST_STORE === 'postgres' && env['DATABASE_URL'] === undefined ? await createTestDatabase('postgres') : undefined;
+  const postgres = testStore() === 'postgres' && env['DATABASE_URL'] === undefined ? await createTestDatabase('postgres') : undefined;
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: postgres?.url ?? `file:${databasePath}`, SWITCHBOARD_LOCAL_DELAY_MS: '0', ...env });
   const app = buildApp(config, { logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), ...options });
   let url: string;
