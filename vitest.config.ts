@@ -20,6 +20,7 @@ const POSTGRES_SUITES = [
   'test/cache/graphql-cache.test.ts',
   'test/diagnostics/history.test.ts',
   'test/config/config-file.test.ts',
+  'test/graphql/subscriptions.test.ts',
   'test/storage/test-store.test.ts',
 ];
 
