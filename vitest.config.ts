@@ -4,6 +4,26 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Existing gateway suites that run a second time with every test server on a PostgreSQL database of its own
+ * (test/helpers/app.ts, SWITCHBOARD_TEST_STORE): the same assertions hold on both stores.
+ */
+const POSTGRES_SUITES = [
+  'test/catalog/models-query.test.ts',
+  'test/catalog/catalog-admin.test.ts',
+  'test/auth/keys.test.ts',
+  'test/usage/ledger-graphql.test.ts',
+  'test/usage/ledger-scope.test.ts',
+  'test/usage/audit.test.ts',
+  'test/rest/responses.sdk.test.ts',
+  'test/cache/rest-cache.test.ts',
+  'test/cache/graphql-cache.test.ts',
+  'test/diagnostics/history.test.ts',
+  'test/config/config-file.test.ts',
+  'test/graphql/subscriptions.test.ts',
+  'test/storage/test-store.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // graphql 16 ships CommonJS (main) and ESM (module) builds. Node, and so graphql-yoga and Pothos, load the
@@ -11,7 +31,10 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'postgres', include: POSTGRES_SUITES, env: { SWITCHBOARD_TEST_STORE: 'postgres' } } },
+    ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

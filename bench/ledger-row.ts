@@ -29,7 +29,7 @@ function generation(id: string, index: number): GenerationRow {
     costPicos: 150_000 * (200 + index), promptPriceMicros: 150_000, completionPriceMicros: 600_000, cachedPromptPriceMicros: 75_000, latencyMs: 100 + (index % 500),
     timeToFirstTokenMs: 50, streamed: index % 2 === 0, errorCode: null, errorMessage: null, warnings: [],
     attempts: [{ providerId: `provider-${index % 5}`, providerModelId: `model-${index % 20}`, status: 'SUCCEEDED', latencyMs: 90 }],
-    requestSummary: { messages: 3, maxTokens: 512 }, metadata: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: 1_790_000_000_000 + index, finishedAt: 1_790_000_000_500 + index,
+    requestSummary: { messages: 3, maxTokens: 512 }, metadata: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt: 1_790_000_000_000 + index, finishedAt: 1_790_000_000_500 + index,
   };
 }
 

@@ -27,7 +27,7 @@ function generation(id: string, index: number, status: GenerationRow['status'], 
     completionPriceMicros: 600_000, cachedPromptPriceMicros: 75_000, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, latencyMs: status === 'IN_PROGRESS' ? null : 100 + ((index * 7919) % 5000),
     timeToFirstTokenMs: index % 2 === 0 ? 50 + (index % 400) : null, streamed: index % 2 === 0, errorCode: null, errorMessage: null, warnings: [],
     attempts: [{ providerId: `provider-${index % 5}`, providerModelId: `model-${index % 20}`, status: 'SUCCEEDED', latencyMs: 90 + (index % 4000) }],
-    requestSummary: { messages: 3, images: 0, maxTokens: 512 }, metadata: null, endUser: null, cacheHit: false, savedPicos: null, createdAt, finishedAt: status === 'IN_PROGRESS' ? null : createdAt + 500,
+    requestSummary: { messages: 3, images: 0, maxTokens: 512 }, metadata: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt, finishedAt: status === 'IN_PROGRESS' ? null : createdAt + 500,
   };
 }
 

@@ -11,7 +11,7 @@ import { ResponseCache } from './cache/response-cache.js';
 import type { ResponseCacheStore } from './cache/store.js';
 import { createAuthenticator } from './auth/viewer.js';
 import { KeyCache } from './auth/key-cache.js';
-import { knownProviders, registerProviderRows, registerStoredProviders, startupAdapterConfigs, syncKnownProviders } from './catalog/providers.js';
+import { knownProviders, refreshProviderAdapters, registerProviderRows, startupAdapterConfigs } from './catalog/providers.js';
 import { CatalogSnapshot } from './catalog/snapshot.js';
 import type { ChangeFeed } from './coordination/change-feed.js';
 import { createUpstreamGuard } from './catalog/upstream-guard.js';
@@ -20,14 +20,13 @@ import { CompletionService } from './completions/service.js';
 import { loadConfig, type Config } from './config.js';
 import { createCoordination } from './coordination/coordination.js';
 import { applyConfigFile, applyReload, configSummary } from './config/apply.js';
-import { ensureBootstrapKey } from './auth/keys.js';
-import { openDatabase, type Db } from './db/client.js';
+import { writeProvider } from './db/catalog-admin.js';
+import { openDatabase } from './db/client.js';
 import { markInterrupted } from './db/generations.js';
 import { createPgStorage } from './db/pg/storage.js';
-import { readCatalogSeed, seedCatalog } from './db/seed.js';
-import { createSqliteStorage } from './db/sqlite-storage.js';
+import { readCatalogSeed, seedCatalog, syncProviders } from './db/seed.js';
+import { createSqliteStorage, loadCatalogRows } from './db/sqlite-storage.js';
 import type { Storage } from './db/storage.js';
-import { StorageUnsupportedError } from './errors.js';
 import { createAccessLog, observedAuthenticator } from './http/access-log.js';
 import { createDashboardHandler } from './http/dashboard.js';
 import { createDispatcher } from './http/dispatcher.js';
@@ -97,10 +96,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const sqliteHandle = config.databaseUrl === undefined ? openDatabase(config.databasePath, options.onStatement ? { onStatement: options.onStatement } : {}) : undefined;
   const storage: Storage = sqliteHandle ? createSqliteStorage(sqliteHandle) : createPgStorage(config.databaseUrl ?? '', options.onStatement ? { onStatement: options.onStatement } : {});
   const sqlite = storage.sqlite;
-  const sqliteOnly = () => {
-    if (!sqlite) throw new StorageUnsupportedError('This operation');
-    return sqlite;
-  };
   // REDIS_URL shares limits, budgets, health, usageEvents and cache invalidation between instances; else all local.
   const coordination = createCoordination(config.redis, logger, () => clock.now());
   const feed = options.changeFeed?.feed ?? coordination.changes;
@@ -112,9 +107,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const keys = new KeyCache(storage.keys, feed, { maxAgeMs, onError: onCacheError });
   if (sqlite) {
     // SQLite starts synchronously, as it always has: a broken config file or stored secret stops buildApp itself.
-    const interrupted = markInterrupted(sqlite);
+    const interrupted = markInterrupted(sqlite, undefined, storage.ledger.instanceId);
     if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
-    syncKnownProviders(sqlite, config.providers);
+    syncProviders(sqlite, knownProviders(config.providers));
     seedCatalog(sqlite, readCatalogSeed());
   }
 
@@ -124,16 +119,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     onWriteError: (error, pending) => logger.error({ err: error, pending }, 'usage write failed; retrying'),
   });
   const budgets = new BudgetTracker((keyId, startMs) => storage.ledger.spentSince(keyId, startMs), coordination.budgets);
-  // admission.ts still reads a model's canonical id for allowlists from SQLite; on PostgreSQL it gets the handle
-  // that throws, reached only for keys with a model allowlist.
-  const legacyDb: Db = sqlite ?? (new Proxy({}, { get: () => sqliteOnly() }) as Db);
   const admission = new AdmissionControl(catalog, coordination.rates, budgets, undefined, coordination.streams);
   const router = new Router({ config: config.routing, clock });
   // The response cache shares the one Redis connection (no queue while Redis is away, a short command timeout);
   // a Redis that is down costs an opted-in request a failed read, counted as a cache error, never the request.
   const cacheRedis = coordination.shared?.client;
   const cacheBound = { maxEntries: config.cache.maxEntries, maxBytes: config.cache.maxBytes };
-  const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(legacyDb, cacheBound, clock);
+  const cacheStore: ResponseCacheStore = cacheRedis ? new RedisCacheStore(cacheRedis, config.cache.redisPrefix, cacheBound, clock) : new DatabaseCacheStore(storage.responseCache, cacheBound, clock);
   const cacheMetrics = new CacheMetrics(cacheStore);
   const cache = new ResponseCache(cacheStore, config.cache.scope, cacheMetrics);
   const completions = new CompletionService({ catalog, ledger: storage.ledger, registry, recorder, admission, router, storeContent: config.storeContent, cache, clock });
@@ -141,9 +133,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const secrets = config.masterKey ? createSecretBox(config.masterKey, config.previousMasterKeys) : undefined;
   const services: Services = {
     config,
-    get db() {
-      return sqliteOnly();
-    },
     storage,
     feed,
     catalog,
@@ -165,13 +154,31 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     await keys.refresh();
   };
   if (sqlite) {
-    if (config.configFile) {
-      const applied = applyConfigFile({ db: sqlite, audit: (entry) => storage.audit.record(entry) }, config.configFile);
-      logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
-    }
-    const restored = registerStoredProviders(services);
-    if (restored.length > 0) logger.info({ providers: restored }, 'providers configured through the API are back');
+    // Synchronous on SQLite, so a stored secret that cannot be opened stops buildApp itself.
+    const { registered, toEnable } = registerProviderRows(services, loadCatalogRows(sqlite).providers);
+    for (const id of toEnable) writeProvider(sqlite, { id, enabled: true });
+    if (registered.length > 0) logger.info({ providers: registered }, 'providers configured through the API are back');
   }
+  /** The config file's models and keys, on either store; before listening, after the catalog and keys loaded. */
+  const applyFile = async (): Promise<void> => {
+    if (!config.configFile) return;
+    const applied = await applyConfigFile({ storage, audit: services.audit }, config.configFile);
+    if (applied.models.length > 0) {
+      feed.publish('catalog');
+      await catalog.refresh();
+    }
+    if (applied.createdKeys.length > 0) await keyChanged();
+    logger.info({ file: config.configFile.path, models: applied.models, createdKeys: applied.createdKeys.map((key) => key.name) }, 'config file applied');
+  };
+  // Providers another instance adds or edits through the API reach this one's adapters with the catalog reload the
+  // change triggers (the 'providers' topic on a shared feed, else the periodic reload); start-up registered the rest.
+  const followProviders = (): void => {
+    const seen = new Map(catalog.providers.map((row) => [row.id, row.updatedAt]));
+    catalog.onProviders((rows) => {
+      const changed = refreshProviderAdapters(services, rows, seen);
+      if (changed.length > 0) logger.info({ providers: changed }, 'provider adapters updated from the catalog');
+    });
+  };
 
   /** PostgreSQL starts asynchronously, before listening: migrations, crash recovery, providers, seed, config file. */
   const initializePostgres = async (): Promise<void> => {
@@ -180,15 +187,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     if (interrupted > 0) logger.warn({ interrupted }, 'marked generations left in flight by a previous run as INTERRUPTED');
     await storage.catalog.syncProviders(knownProviders(config.providers));
     await storage.catalog.seed(readCatalogSeed());
-    if (config.configFile) {
-      if (config.configFile.models.length > 0) throw new StorageUnsupportedError(`Declaring models in the config file (${config.configFile.path})`);
-      const createdKeys = [];
-      for (const key of config.configFile.keys) {
-        const created = await ensureBootstrapKey({ keys: storage.keys, audit: services.audit }, key, key.secret);
-        if (created) createdKeys.push(created.name);
-      }
-      logger.info({ file: config.configFile.path, createdKeys }, 'config file applied');
-    }
     const { registered, toEnable } = registerProviderRows(services, (await storage.catalog.load()).providers);
     for (const id of toEnable) await storage.catalog.writeProvider({ id, enabled: true });
     if (registered.length > 0) logger.info({ providers: registered }, 'providers configured through the API are back');
@@ -263,7 +261,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const reloadConfig = async (): Promise<ConfigReload> => {
     const before = services.config;
     try {
-      const next = applyReload({ ...services, db: sqliteOnly(), audit: (entry) => storage.audit.record(entry), config: before }, readConfig());
+      const next = await applyReload({ ...services, config: before }, readConfig());
       services.config = next;
       feed.publish('catalog');
       await keyChanged();
@@ -288,6 +286,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await initializePostgres();
         await Promise.all([catalog.start(), keys.start()]);
       }
+      await applyFile();
+      followProviders();
       await attached;
       await coordination.ready(2000);
       return new Promise((resolve, reject) => {

@@ -3,7 +3,6 @@ import type { Viewer } from './auth/viewer.js';
 import { aliasesByModelIds, endpointsByModelIds, endpointsByProviderIds, modelsByIds, providersByIds, usageByModelWindows, type ModelUsageKey, type ModelUsageSummary } from './db/catalog.js';
 import type { Db } from './db/client.js';
 import type { ModelEndpointRow, ModelRow, ProviderRow } from './db/schema.js';
-import { StorageUnsupportedError } from './errors.js';
 import type { Services } from './services.js';
 import type { TraceScope } from './telemetry/tracing.js';
 
@@ -34,11 +33,11 @@ export interface Context {
 /** Fresh loaders per operation, so caching never outlives a request or leaks between callers. */
 export function createLoaders(services: Pick<Services, 'storage' | 'catalog'>): Loaders {
   const db = services.storage.sqlite;
-  return db ? sqliteLoaders(db) : snapshotLoaders(services.catalog, services.storage.dialect);
+  return db ? sqliteLoaders(db) : snapshotLoaders(services.catalog, services.storage.catalog);
 }
 
 /** On PostgreSQL the catalog loaders read the instance's snapshot: no query, and at most as old as the snapshot is. */
-function snapshotLoaders(catalog: Services['catalog'], dialect: string): Loaders {
+function snapshotLoaders(catalog: Services['catalog'], store: Services['storage']['catalog']): Loaders {
   const batch = <K, V>(read: (index: Services['catalog']['index'], key: K) => V) => (keys: readonly K[]) => {
     const index = catalog.index;
     return Promise.resolve(keys.map((key) => read(index, key)));
@@ -49,7 +48,7 @@ function snapshotLoaders(catalog: Services['catalog'], dialect: string): Loaders
     endpointsByModel: new DataLoader(batch((index, id: string) => [...index.endpointsOfModel(id)])),
     endpointsByProvider: new DataLoader(batch((index, id: string) => [...index.endpointsOfProvider(id)])),
     aliasesByModel: new DataLoader(batch((index, id: string) => [...index.aliasesOf(id)])),
-    modelUsage: new DataLoader(() => Promise.reject(new StorageUnsupportedError(`Model.usage on ${dialect}`)), {
+    modelUsage: new DataLoader((keys) => store.usageByModelWindows(keys), {
       cacheKeyFn: (key) => `${key.modelId}|${key.from ?? ''}|${key.to ?? ''}`,
     }),
   };

@@ -306,9 +306,3 @@ export function toOpenAIErrorBody(
   return { error: { message, type: error.openaiType, code: error.code.toLowerCase(), param } };
 }
 
-/** An operation the configured storage cannot do yet (the SQLite-only admin paths on PostgreSQL). */
-export class StorageUnsupportedError extends GatewayError {
-  constructor(what: string) {
-    super('BAD_REQUEST', `${what} is not supported on PostgreSQL yet; it works with a SQLite DATABASE_URL`);
-  }
-}

@@ -8,7 +8,6 @@ import type { AuditEntry } from './db/audit.js';
 import type { KeyCache } from './auth/key-cache.js';
 import type { CatalogSnapshot } from './catalog/snapshot.js';
 import type { ChangeFeed } from './coordination/change-feed.js';
-import type { Db } from './db/client.js';
 import type { Storage } from './db/storage.js';
 import type { AdapterRegistry } from './providers/registry.js';
 import type { Router } from './routing/router.js';
@@ -20,11 +19,6 @@ import type { UsageRecorder } from './usage/recorder.js';
  */
 export interface Services {
   config: Config;
-  /**
-   * The SQLite handle, for the code paths that still speak SQLite only (admin catalog edits, model listing);
-   * reading it on PostgreSQL throws StorageUnsupportedError. Everything else goes through `storage`.
-   */
-  readonly db: Db;
   /** The repository for the configured dialect (src/db/storage.ts). */
   storage: Storage;
   /** Announces committed changes to what instances cache (catalog, keys, providers). */

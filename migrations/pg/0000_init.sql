@@ -71,6 +71,7 @@ CREATE TABLE "generations" (
 	"end_user" text,
 	"cache_hit" boolean DEFAULT false NOT NULL,
 	"saved_picos" bigint,
+	"instance_id" text,
 	"created_at" bigint NOT NULL,
 	"finished_at" bigint
 );

@@ -1,13 +1,4 @@
-import {
-  CatalogConflict,
-  existingModelIds,
-  existingProviderIds,
-  writeModel,
-  writeProvider,
-  type EndpointWrite,
-  type ModelWrite,
-} from '../db/catalog-admin.js';
-import type { Db } from '../db/client.js';
+import { CatalogConflict, type EndpointWrite, type ModelWrite } from '../db/catalog-admin.js';
 import type { CatalogStore } from '../db/storage.js';
 import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
@@ -20,7 +11,7 @@ import { dollarsPerMillionToMicros } from '../money.js';
  */
 
 export interface CatalogAdminDeps {
-  db: Db;
+  storage: { catalog: Pick<CatalogStore, 'existingModelIds' | 'existingProviderIds' | 'writeModel'> };
 }
 
 type Maybe<T> = T | null | undefined;
@@ -30,9 +21,9 @@ const ALIAS = /^[a-z0-9][a-z0-9._:/-]*$/;
 const PARAMETER = /^[a-z][a-z0-9_]*$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function conflictsAsBadRequest<T>(write: () => T): T {
+async function conflictsAsBadRequest<T>(write: () => Promise<T>): Promise<T> {
   try {
-    return write();
+    return await write();
   } catch (error) {
     if (error instanceof CatalogConflict) throw new BadRequestError(error.message);
     throw error;
@@ -104,9 +95,9 @@ function toEndpointWrite(input: EndpointInputValues): EndpointWrite {
   return write;
 }
 
-function checkProvidersExist(deps: CatalogAdminDeps, endpoints: EndpointWrite[]): void {
+async function checkProvidersExist(deps: CatalogAdminDeps, endpoints: EndpointWrite[]): Promise<void> {
   const wanted = [...new Set(endpoints.map((endpoint) => endpoint.providerId))];
-  const found = existingProviderIds(deps.db, wanted);
+  const found = await deps.storage.catalog.existingProviderIds(wanted);
   const unknown = wanted.filter((id) => !found.has(id));
   if (unknown.length > 0) throw new BadRequestError(`Unknown provider ${unknown.join(', ')}`, 'provider');
 }
@@ -153,21 +144,21 @@ function toModelWrite(input: ModelInputValues, id: string): ModelWrite {
  * edited; a new endpoint without prices has unknown prices. The model and its endpoints are marked as edited by an
  * admin, so seeding at the next start-up leaves them alone.
  */
-export function upsertModel(deps: CatalogAdminDeps, input: ModelInputValues): ModelRow {
+export async function upsertModel(deps: CatalogAdminDeps, input: ModelInputValues): Promise<ModelRow> {
   const id = input.id.trim();
-  const exists = existingModelIds(deps.db, [id]).has(id);
+  const exists = (await deps.storage.catalog.existingModelIds([id])).has(id);
   if (!exists && !NEW_MODEL_ID.test(id)) throw new BadRequestError('A new model id is `vendor/name`: a lowercase vendor slug, a slash and a name without spaces', 'id');
   const model = toModelWrite(input, id);
 
   const aliases = [...new Set((input.aliases ?? []).map((alias) => alias.trim().toLowerCase()))];
   const badAlias = aliases.find((alias) => !ALIAS.test(alias));
   if (badAlias !== undefined) throw new BadRequestError(`'${badAlias}' is not a valid alias (lowercase, no spaces)`, 'aliases');
-  const shadowed = [...existingModelIds(deps.db, aliases)];
+  const shadowed = [...(await deps.storage.catalog.existingModelIds(aliases))];
   if (shadowed.length > 0) throw new BadRequestError(`${shadowed.join(', ')} is a model id, so it cannot be an alias`, 'aliases');
 
   const endpoints = (input.endpoints ?? []).map(toEndpointWrite);
-  checkProvidersExist(deps, endpoints);
-  return conflictsAsBadRequest(() => writeModel(deps.db, model, aliases, endpoints).model);
+  await checkProvidersExist(deps, endpoints);
+  return conflictsAsBadRequest(async () => (await deps.storage.catalog.writeModel(model, aliases, endpoints)).model);
 }
 
 /**

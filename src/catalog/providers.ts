@@ -1,10 +1,8 @@
 import type { Dispatcher } from 'undici';
 import type { SecretBox } from '../auth/secret-box.js';
-import { writeProvider } from '../db/catalog-admin.js';
-import { listProviders, providersByIds } from '../db/catalog.js';
-import type { Db } from '../db/client.js';
 import type { ProviderRow } from '../db/schema.js';
-import { syncProviders, type KnownProvider } from '../db/seed.js';
+import type { KnownProvider } from '../db/seed.js';
+import type { CatalogStore } from '../db/storage.js';
 import { BadRequestError, ForbiddenError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { ProviderConfig, ProviderKind } from '../providers/types.js';
@@ -96,12 +94,12 @@ export function knownProviders(configured: readonly ProviderConfig[]): KnownProv
  * At start-up: every known provider gets its row, enabled exactly when configured, so the catalog can list
  * endpoints of providers this gateway does not run.
  */
-export function syncKnownProviders(db: Db, configured: readonly ProviderConfig[]): void {
-  syncProviders(db, knownProviders(configured));
+export function syncKnownProviders(catalog: Pick<CatalogStore, 'syncProviders'>, configured: readonly ProviderConfig[]): Promise<void> {
+  return catalog.syncProviders(knownProviders(configured));
 }
 
 export interface ProviderCatalogDeps {
-  db: Db;
+  storage: { catalog: Pick<CatalogStore, 'load' | 'writeProvider'> };
   registry: AdapterRegistry;
   config: { providers: readonly ProviderConfig[]; configFile?: { path: string; providerIds: readonly string[] } | undefined };
   /** Seals provider keys set through the API; undefined when no master key is configured. */
@@ -172,14 +170,14 @@ export function providerHasApiKey(row: ProviderRow, configured: readonly Provide
  * one, and a provider configured in the environment sends its environment key (and headers) only to its configured
  * base URL. Base URLs set here are checked against the upstream policy, and their calls go through the guarded pool.
  */
-export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputValues): ProviderUpsert {
+export async function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputValues): Promise<ProviderUpsert> {
   const id = input.id.trim();
   // The config file is the truth for what it declares: an edit here would be undone by the next reload or restart.
   const file = deps.config.configFile;
   if (file?.providerIds.includes(id)) {
     throw new ForbiddenError(`Provider ${id} is declared in the config file ${file.path}; edit it there and reload (SIGHUP) instead of through the API`);
   }
-  const current = providersByIds(deps.db, [id])[0];
+  const current = (await deps.storage.catalog.load()).providers.find((row) => row.id === id);
   const preset = presetOf(id);
   const configured = deps.config.providers.find((entry) => entry.id === id);
   let baseUrl: string | undefined;
@@ -233,7 +231,7 @@ export function upsertProvider(deps: ProviderCatalogDeps, input: ProviderInputVa
     storedKeyDropped = true;
   }
 
-  const { row } = writeProvider(deps.db, {
+  const { row } = await deps.storage.catalog.writeProvider({
     id,
     ...(name !== undefined ? { name } : {}),
     ...(!current ? { kind: 'openai_compatible' as const } : {}),
@@ -309,17 +307,51 @@ export function storedProviderConfig(row: ProviderRow, apiKey: string | undefine
  * Providers configured in the environment keep the environment's settings. A stored key that cannot be opened
  * stops start-up naming the provider, rather than leaving it silently disabled.
  */
-export function registerStoredProviders(deps: ProviderCatalogDeps): string[] {
-  const { registered, toEnable } = registerProviderRows(deps, listProviders(deps.db));
-  for (const id of toEnable) writeProvider(deps.db, { id, enabled: true });
+export async function registerStoredProviders(deps: ProviderCatalogDeps): Promise<string[]> {
+  const { registered, toEnable } = registerProviderRows(deps, (await deps.storage.catalog.load()).providers);
+  for (const id of toEnable) await deps.storage.catalog.writeProvider({ id, enabled: true });
   return registered;
+}
+
+/**
+ * Keeps this instance's adapters in step with provider rows another instance changed through the API: every row
+ * whose `updatedAt` differs from what this instance last saw is registered again as start-up would register it,
+ * or unregistered when disabled or left without a key it needs. Providers declared in the environment or the config
+ * file keep their declared settings, as at start-up. `seen` is the caller's memory of the rows it applied.
+ */
+export function refreshProviderAdapters(deps: Omit<ProviderCatalogDeps, 'storage'>, rows: readonly ProviderRow[], seen: Map<string, number>): string[] {
+  const changed: string[] = [];
+  for (const row of rows) {
+    if (seen.get(row.id) === row.updatedAt) continue;
+    const first = !seen.has(row.id);
+    seen.set(row.id, row.updatedAt);
+    if (isReservedProviderId(row.id) || deps.config.providers.some((entry) => entry.id === row.id)) continue;
+    let apiKey: string | undefined;
+    if (row.apiKeyCiphertext !== null && deps.secrets) {
+      try {
+        apiKey = deps.secrets.open(row.apiKeyCiphertext, row.id);
+      } catch {
+        apiKey = undefined;
+      }
+    }
+    const config = row.enabled ? storedProviderConfig(row, apiKey, deps.upstreamGuard.dispatcher) : undefined;
+    const usable = config !== undefined && (apiKey !== undefined || presetOf(row.id) === undefined);
+    if (usable) {
+      deps.registry.register(config);
+      changed.push(row.id);
+    } else if (!first && deps.registry.has(row.id)) {
+      deps.registry.unregister(row.id);
+      changed.push(row.id);
+    }
+  }
+  return changed;
 }
 
 /**
  * registerStoredProviders over rows already read (PostgreSQL reads them asynchronously): registers their adapters
  * and returns the providers to store as enabled, for the caller to write.
  */
-export function registerProviderRows(deps: Omit<ProviderCatalogDeps, 'db'>, rows: readonly ProviderRow[]): { registered: string[]; toEnable: string[] } {
+export function registerProviderRows(deps: Omit<ProviderCatalogDeps, 'storage'>, rows: readonly ProviderRow[]): { registered: string[]; toEnable: string[] } {
   const registered: string[] = [];
   const toEnable: string[] = [];
   for (const row of rows) {

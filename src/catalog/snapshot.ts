@@ -69,17 +69,31 @@ export function indexCatalog(rows: CatalogRows): CatalogIndex {
  */
 export class CatalogSnapshot implements CatalogLookup {
   private readonly snapshot: Snapshot<CatalogIndex>;
+  private providerListener: ((rows: readonly ProviderRow[]) => void) | undefined;
 
   constructor(store: Pick<CatalogStore, 'load'>, feed: ChangeFeed, options: SnapshotOptions = {}) {
+    const indexed = (rows: CatalogRows): CatalogIndex => {
+      const index = indexCatalog(rows);
+      this.providerListener?.(rows.providers);
+      return index;
+    };
     this.snapshot = new Snapshot(
       () => {
         const rows = store.load();
-        return rows instanceof Promise ? rows.then(indexCatalog) : indexCatalog(rows);
+        return rows instanceof Promise ? rows.then(indexed) : indexed(rows);
       },
       feed,
       ['catalog', 'providers'],
       options,
     );
+  }
+
+  /**
+   * Called with the provider rows of every load, so each instance keeps its adapters in step with providers another
+   * instance added or edited through the API (src/catalog/providers.ts `refreshProviderAdapters`).
+   */
+  onProviders(listener: (rows: readonly ProviderRow[]) => void): void {
+    this.providerListener = listener;
   }
 
   start(): Promise<void> {

@@ -1,6 +1,5 @@
-import { applyCatalogSync, type CatalogSyncLookups, type CatalogSyncMatcher, type SyncResult } from '../db/catalog-admin.js';
-import { providersByIds } from '../db/catalog.js';
-import type { Db } from '../db/client.js';
+import type { CatalogSyncLookups, CatalogSyncMatcher, SyncResult } from '../db/catalog-admin.js';
+import type { CatalogStore } from '../db/storage.js';
 import type { ProviderRow } from '../db/schema.js';
 import { BadRequestError, TimeoutError } from '../errors.js';
 import type { AdapterRegistry } from '../providers/registry.js';
@@ -56,11 +55,11 @@ export function modelMatcher(providerId: string): CatalogSyncMatcher {
  * id is matched to a catalog model). Nothing is removed: ids the provider no longer lists are reported.
  */
 export async function syncProviderCatalog(
-  deps: { db: Db; registry: AdapterRegistry },
+  deps: { storage: { catalog: Pick<CatalogStore, 'load' | 'applySync'> }; registry: AdapterRegistry },
   providerId: string,
   options: CatalogSyncOptions = {},
 ): Promise<CatalogSyncOutcome> {
-  const provider = providersByIds(deps.db, [providerId])[0];
+  const provider = (await deps.storage.catalog.load()).providers.find((row) => row.id === providerId);
   if (!provider) throw new BadRequestError(`Unknown provider ${providerId}`, 'providerId');
   const adapter = deps.registry.get(providerId);
   if (!adapter || !provider.enabled) throw new BadRequestError(`Provider ${providerId} is not enabled on this gateway`, 'providerId');
@@ -75,5 +74,5 @@ export async function syncProviderCatalog(
     if (timeout.aborted && !options.signal?.aborted) throw new TimeoutError(`Provider ${providerId} did not list its models within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
     throw error;
   }
-  return { provider, ...applyCatalogSync(deps.db, providerId, listing, modelMatcher(providerId)) };
+  return { provider, ...(await deps.storage.catalog.applySync(providerId, listing, modelMatcher(providerId))) };
 }

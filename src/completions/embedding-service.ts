@@ -142,6 +142,7 @@ class EmbeddingTrace {
       requestSummary: { operation: 'embedding', inputs: this.input.input.length, ...(tokenInputs > 0 ? { tokenInputs } : {}), ...(this.input.dimensions !== undefined ? { dimensions: this.input.dimensions } : {}) },
       metadata: this.input.metadata ?? null,
       endUser: this.input.user ?? null,
+      instanceId: null,
       cacheHit: false,
       savedPicos: null,
       createdAt: this.startedAt,

@@ -118,6 +118,8 @@ class GenerationTrace {
       endUser: this.input.user ?? null,
       cacheHit: false,
       savedPicos: null,
+      // The ledger store stamps the instance that writes the row.
+      instanceId: null,
       createdAt: this.startedAt,
       finishedAt: status === 'IN_PROGRESS' ? null : now,
       ...details,

@@ -1,11 +1,10 @@
-import { ensureBootstrapKeySync } from '../auth/keys.js';
-import { upsertModel } from '../catalog/admin.js';
+import { ensureBootstrapKey } from '../auth/keys.js';
+import { upsertModel, type CatalogAdminDeps } from '../catalog/admin.js';
 import { syncKnownProviders } from '../catalog/providers.js';
 import type { Config, LoadedConfigFile } from '../config.js';
 import type { AuditEntry } from '../db/audit.js';
-import { existingModelIds } from '../db/catalog-admin.js';
-import type { Db } from '../db/client.js';
 import type { ApiKeyRow } from '../db/schema.js';
+import type { CatalogStore, KeyStore } from '../db/storage.js';
 import type { AdapterRegistry } from '../providers/registry.js';
 import type { Router } from '../routing/router.js';
 import { ConfigError } from './errors.js';
@@ -16,8 +15,8 @@ import { ConfigError } from './errors.js';
  * endpoints, prices) into the catalog and stores its bootstrap keys, hashed.
  */
 export interface ApplyDeps {
-  db: Db;
-  audit: (entry: AuditEntry) => unknown;
+  storage: { catalog: CatalogAdminDeps['storage']['catalog'] & Pick<CatalogStore, 'syncProviders'>; keys: KeyStore };
+  audit: (entry: AuditEntry) => Promise<unknown>;
 }
 
 export interface Applied {
@@ -26,12 +25,12 @@ export interface Applied {
 }
 
 /** Writes the file's models and keys; a value the catalog refuses stops start-up (or the reload) naming the entry. */
-export function applyConfigFile(deps: ApplyDeps, file: LoadedConfigFile): Applied {
+export async function applyConfigFile(deps: ApplyDeps, file: LoadedConfigFile): Promise<Applied> {
   const applied: Applied = { models: [], createdKeys: [] };
-  file.models.forEach((model, index) => {
-    const exists = existingModelIds(deps.db, [model.id]).has(model.id);
+  for (const [index, model] of file.models.entries()) {
+    const exists = (await deps.storage.catalog.existingModelIds([model.id])).has(model.id);
     try {
-      upsertModel(deps, {
+      await upsertModel(deps, {
         id: model.id,
         name: model.name,
         // A model the catalog lacks needs a context length; 0 stands for "unknown" there.
@@ -44,15 +43,15 @@ export function applyConfigFile(deps: ApplyDeps, file: LoadedConfigFile): Applie
       throw new ConfigError(`${file.path}:${file.lines.models[index] ?? 1} models[${index}] (${model.id}): ${error instanceof Error ? error.message : String(error)}`);
     }
     applied.models.push(model.id);
-  });
-  file.keys.forEach((key, index) => {
+  }
+  for (const [index, key] of file.keys.entries()) {
     try {
-      const created = ensureBootstrapKeySync(deps.db, deps.audit, key, key.secret);
+      const created = await ensureBootstrapKey({ keys: deps.storage.keys, audit: async (entry) => void (await deps.audit(entry)) }, key, key.secret);
       if (created) applied.createdKeys.push(created);
     } catch (error) {
       throw new ConfigError(`${file.path}:${file.lines.keys[index] ?? 1} keys[${index}] (${key.name}): ${error instanceof Error ? error.message : String(error)}`);
     }
-  });
+  }
   return applied;
 }
 
@@ -79,11 +78,11 @@ export function configSummary(config: Config): Record<string, unknown> {
  * in step, routing replaced, the file's models and keys written. Returns the config now in force. Settings read
  * once at start-up (listen address, database, limits, breakers) keep their values until a restart.
  */
-export function applyReload(deps: ReloadDeps, next: Config): Config {
+export async function applyReload(deps: ReloadDeps, next: Config): Promise<Config> {
   const previous = deps.config;
   // Write the catalog first: a model the catalog refuses leaves routing and adapters as they were.
-  syncKnownProviders(deps.db, next.providers);
-  if (next.configFile) applyConfigFile(deps, next.configFile);
+  await syncKnownProviders(deps.storage.catalog, next.providers);
+  if (next.configFile) await applyConfigFile(deps, next.configFile);
   for (const provider of previous.providers) {
     if (!next.providers.some((entry) => entry.id === provider.id)) deps.registry.unregister(provider.id);
   }

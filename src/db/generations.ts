@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, isNull, lt, ne, or, type SQL } from 'drizzle-orm';
 import type { Usage } from '../providers/types.js';
 import type { Db } from './client.js';
 import { generations, type GenerationRow, type GenerationStatus } from './schema.js';
@@ -75,11 +75,17 @@ export function countGenerations(db: Db, filter: GenerationFilter): number {
   return db.select({ count: count() }).from(generations).where(conditions.length ? and(...conditions) : undefined).get()?.count ?? 0;
 }
 
-/** Marks rows left IN_PROGRESS by a crash: those requests were in flight when the process died. */
-export function markInterrupted(db: Db, now = Date.now()): number {
+export const INTERRUPTED_COLUMNS = { status: 'INTERRUPTED', finishReason: 'error', errorCode: 'INTERRUPTED', errorMessage: 'the gateway stopped while this request was in flight' } as const;
+
+/**
+ * Marks rows left IN_PROGRESS by a crash: those requests were in flight when the process died. A SQLite file has
+ * one gateway process, so every in-flight row but `ownInstanceId`'s belongs to a previous run.
+ */
+export function markInterrupted(db: Db, now = Date.now(), ownInstanceId?: string): number {
+  const mine = ownInstanceId === undefined ? undefined : or(isNull(generations.instanceId), ne(generations.instanceId, ownInstanceId));
   return db
     .update(generations)
-    .set({ status: 'INTERRUPTED', finishReason: 'error', errorCode: 'INTERRUPTED', errorMessage: 'the gateway stopped while this request was in flight', finishedAt: now })
-    .where(eq(generations.status, 'IN_PROGRESS'))
+    .set({ ...INTERRUPTED_COLUMNS, finishedAt: now })
+    .where(and(eq(generations.status, 'IN_PROGRESS'), mine))
     .run().changes;
 }

@@ -11,9 +11,16 @@ export type Dialect = 'sqlite' | 'postgres';
  */
 export interface LedgerStore {
   readonly dialect: Dialect;
+  /** This instance's id, written into every row's `instance_id` that does not name one already. */
+  readonly instanceId: string;
   /** Upserts rows in one transaction: a finished row overwrites the start row of the same id. */
   writeGenerations(rows: readonly GenerationRow[]): void | Promise<void>;
-  /** Marks rows left IN_PROGRESS by a crash INTERRUPTED; resolves with how many. */
+  /**
+   * Crash recovery at start-up: marks INTERRUPTED the rows left IN_PROGRESS by instances that are gone, never those
+   * of another live instance sharing the database; resolves with how many. On PostgreSQL the first call also claims
+   * this instance's liveness (an advisory lock held for the store's life), so call it before writing any row.
+   * SQLite is one process's file: every in-flight row not written by this store is a previous run's.
+   */
   markInterrupted(now?: number): Promise<number>;
   findGeneration(id: string): Promise<GenerationRow | undefined>;
   listGenerations(filter: GenerationFilter, page: GenerationPage): Promise<GenerationRow[]>;
@@ -68,6 +75,7 @@ export const GENERATION_COLUMNS = [
   ['endUser', 'end_user'],
   ['cacheHit', 'cache_hit'],
   ['savedPicos', 'saved_picos'],
+  ['instanceId', 'instance_id'],
   ['createdAt', 'created_at'],
   ['finishedAt', 'finished_at'],
 ] as const satisfies ReadonlyArray<readonly [keyof GenerationRow, string]>;
@@ -79,12 +87,12 @@ const everyColumnListed: [UnlistedColumn] extends [never] ? true : UnlistedColum
 void everyColumnListed;
 
 /**
- * A row's values in GENERATION_COLUMNS order: objects and arrays as JSON text, and booleans turned by `bool` into
+ * A row's values in GENERATION_COLUMNS order, `instance_id` defaulting to the writing store's: objects and arrays as JSON text, and booleans turned by `bool` into
  * what the driver binds (SQLite has no boolean type: 0/1; PostgreSQL takes it as it is).
  */
-export function generationValues<B>(row: GenerationRow, bool: (value: boolean) => B): Array<string | number | null | B> {
+export function generationValues<B>(row: GenerationRow, bool: (value: boolean) => B, instanceId: string | null = null): Array<string | number | null | B> {
   return GENERATION_COLUMNS.map(([field]) => {
-    const value = row[field];
+    const value = field === 'instanceId' ? (row.instanceId ?? instanceId) : row[field];
     if (value === null || value === undefined) return null;
     if (typeof value === 'boolean') return bool(value);
     if (typeof value === 'object') return JSON.stringify(value);

@@ -136,6 +136,11 @@ export const generations = sqliteTable(
     cacheHit: integer('cache_hit', { mode: 'boolean' }).notNull().default(false),
     /** On a cache hit, what the cached answer cost when a provider produced it (pico-dollars); null otherwise or when unknown. */
     savedPicos: integer('saved_picos'),
+    /**
+     * The gateway instance that wrote the row (src/db/instances.ts): at start-up an instance marks INTERRUPTED only
+     * the in-flight rows of instances that are gone, never those of another live instance on a shared database.
+     */
+    instanceId: text('instance_id'),
     /** Unix milliseconds. */
     createdAt: integer('created_at').notNull(),
     finishedAt: integer('finished_at'),

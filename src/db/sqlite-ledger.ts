@@ -1,4 +1,5 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
+import { newId } from '../ids.js';
 import type { Db } from './client.js';
 import { findContent, saveContent } from './contents.js';
 import { countGenerations, findGeneration, listGenerations, markInterrupted } from './generations.js';
@@ -12,13 +13,13 @@ const toInteger = (value: boolean): number => (value ? 1 : 0);
  * One upsert statement with positional parameters, prepared once per database, and one transaction per batch:
  * a row binds as an array in column order, with no per-column mapping through the ORM (bench/ledger-row.ts).
  */
-export function prepareGenerationUpsert(db: Db): (rows: readonly GenerationRow[]) => void {
+export function prepareGenerationUpsert(db: Db, instanceId: string | null = null): (rows: readonly GenerationRow[]) => void {
   const client = db.$client;
   const columns = GENERATION_COLUMNS.map(([, column]) => column).join(', ');
   const marks = GENERATION_COLUMNS.map(() => '?').join(', ');
   const statement = client.prepare(`insert into generations (${columns}) values (${marks}) on conflict (id) do update set ${GENERATION_UPSERT_SET}`);
   const write = client.transaction((rows: readonly GenerationRow[]) => {
-    for (const row of rows) statement.run(generationValues(row, toInteger));
+    for (const row of rows) statement.run(generationValues(row, toInteger, instanceId));
   });
   return (rows) => {
     write(rows);
@@ -26,12 +27,13 @@ export function prepareGenerationUpsert(db: Db): (rows: readonly GenerationRow[]
 }
 
 /** The ledger on SQLite: every call is synchronous underneath; the promises only match the PostgreSQL store. */
-export function createSqliteLedger(db: Db): LedgerStore {
-  const upsert = prepareGenerationUpsert(db);
+export function createSqliteLedger(db: Db, instanceId = newId('inst')): LedgerStore {
+  const upsert = prepareGenerationUpsert(db, instanceId);
   return {
     dialect: 'sqlite',
+    instanceId,
     writeGenerations: (rows) => upsert(rows),
-    markInterrupted: async (now) => markInterrupted(db, now),
+    markInterrupted: async (now) => markInterrupted(db, now, instanceId),
     findGeneration: async (id) => findGeneration(db, id),
     listGenerations: async (filter, page) => listGenerations(db, filter, page),
     countGenerations: async (filter) => countGenerations(db, filter),

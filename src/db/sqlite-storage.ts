@@ -1,7 +1,11 @@
 import { asc } from 'drizzle-orm';
 import { countApiKeys, findApiKey, findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from './api-keys.js';
 import { countAudit, listAudit, recordAudit } from './audit.js';
-import { existingModelIds, updateEndpoint, writeProvider } from './catalog-admin.js';
+import { countModels, listModels, usageByModelWindows } from './catalog.js';
+import { applyCatalogSync, existingModelIds, existingProviderIds, updateEndpoint, writeModel, writeProvider } from './catalog-admin.js';
+import { endpointHistory } from './endpoint-history.js';
+import { keyWindowUse } from './key-window.js';
+import { cacheTotals, deleteCacheEntry, findCacheEntry, putCacheEntry } from './response-cache.js';
 import type { DatabaseHandle, Db } from './client.js';
 import { apiKeys, modelAliases, modelEndpoints, models, providers } from './schema.js';
 import { seedCatalog, syncProviders } from './seed.js';
@@ -19,12 +23,12 @@ export function loadCatalogRows(db: Db): CatalogRows {
 }
 
 /** The repository over one SQLite file; each call runs synchronously underneath, as before. */
-export function createSqliteStorage(handle: DatabaseHandle): Storage {
+export function createSqliteStorage(handle: DatabaseHandle, options: { instanceId?: string } = {}): Storage {
   const db = handle.db;
   return {
     dialect: 'sqlite',
     sqlite: db,
-    ledger: createSqliteLedger(db),
+    ledger: createSqliteLedger(db, options.instanceId),
     keys: {
       insert: async (row) => insertApiKey(db, row),
       findByHash: async (hash) => findApiKeyByHash(db, hash),
@@ -47,6 +51,22 @@ export function createSqliteStorage(handle: DatabaseHandle): Storage {
       writeProvider: async (input, now) => writeProvider(db, input, now),
       existingModelIds: async (ids) => existingModelIds(db, ids),
       updateEndpoint: async (input, now) => updateEndpoint(db, input, now),
+      existingProviderIds: async (ids) => existingProviderIds(db, ids),
+      writeModel: async (input, aliases, endpoints, now) => writeModel(db, input, aliases, endpoints, now),
+      applySync: async (providerId, listing, matcher, now) => applyCatalogSync(db, providerId, listing, matcher, now),
+      listModels: async (query) => listModels(db, query),
+      countModels: async (filter) => countModels(db, filter),
+      usageByModelWindows: async (keys) => usageByModelWindows(db, keys),
+    },
+    responseCache: {
+      find: (key, now) => findCacheEntry(db, key, now),
+      put: (entry, bounds, now) => putCacheEntry(db, entry, bounds, now),
+      delete: (key) => deleteCacheEntry(db, key),
+      totals: (now) => cacheTotals(db, now),
+    },
+    diagnostics: {
+      endpointHistory: (query) => endpointHistory(db, query),
+      keyWindowUse: (apiKeyId, from) => keyWindowUse(db, apiKeyId, from),
     },
     migrate: async () => undefined,
     ping: async () => handle.ping(),

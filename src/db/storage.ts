@@ -1,7 +1,11 @@
 import type { ApiKeyPage } from './api-keys.js';
 import type { AuditEntry, AuditFilter, AuditPage } from './audit.js';
-import type { EndpointWrite, ProviderWrite } from './catalog-admin.js';
+import type { ListedModel, ModelListFilter, ModelListQuery, ModelUsageKey, ModelUsageSummary } from './catalog.js';
+import type { CatalogSyncMatcher, EndpointWrite, ListedProviderModel, ModelWrite, ProviderWrite, SyncResult } from './catalog-admin.js';
 import type { Db } from './client.js';
+import type { HistoryBucket, HistoryQuery } from './endpoint-history.js';
+import type { KeyWindowUse } from './key-window.js';
+import type { CacheBounds, StoredCacheEntry } from './response-cache.js';
 import type { Dialect, LedgerStore } from './ledger.js';
 import type { ApiKeyRow, AuditRow, ModelEndpointRow, ModelRow, ProviderRow } from './schema.js';
 import type { KnownProvider } from './seed.js';
@@ -53,12 +57,37 @@ export interface CatalogStore {
   existingModelIds(ids: string[]): Promise<Set<string>>;
   /** Edits one existing endpoint (prices, status, context length, weight); throws CatalogConflict for an unknown one. */
   updateEndpoint(input: EndpointWrite, now?: number): Promise<ModelEndpointRow>;
+  existingProviderIds(ids: string[]): Promise<Set<string>>;
+  /** Creates or edits a model, points the aliases at it and writes its endpoints, in one transaction (admin edits, the config file). */
+  writeModel(input: ModelWrite, aliases: string[], endpoints: EndpointWrite[], now?: number): Promise<{ model: ModelRow; created: boolean }>;
+  /** Adds the endpoints (and models) a provider's listing has and the catalog lacks, in one transaction. */
+  applySync(providerId: string, listing: ListedProviderModel[], matcher: CatalogSyncMatcher, now?: number): Promise<SyncResult>;
+  /** One page of the `models` query: filters, keyset order and cursor in one statement. */
+  listModels(query: ModelListQuery): Promise<ListedModel[]>;
+  countModels(filter: ModelListFilter): Promise<number>;
+  /** `Model.usage` summaries in key order; keys sharing a window cost one statement together. */
+  usageByModelWindows(keys: readonly ModelUsageKey[]): Promise<ModelUsageSummary[]>;
+}
+
+/** The response cache's table (src/cache/database-store.ts). */
+export interface ResponseCacheRows {
+  find(key: string, now: number): Promise<string | undefined>;
+  /** Stores an entry and evicts, oldest first, to stay within the bounds; resolves with how many went for the bound. */
+  put(entry: StoredCacheEntry, bounds: CacheBounds, now: number): Promise<number>;
+  delete(key: string): Promise<boolean>;
+  totals(now: number): Promise<{ entries: number; bytes: number }>;
+}
+
+/** Ledger read-outs for the dashboard and diagnostics. */
+export interface DiagnosticsStore {
+  endpointHistory(query: HistoryQuery): Promise<HistoryBucket[]>;
+  keyWindowUse(apiKeyId: string, from: number): Promise<KeyWindowUse>;
 }
 
 /**
  * The repository: one interface, an implementation per dialect (src/db/sqlite-storage.ts, src/db/pg/storage.ts).
- * `sqlite` is the synchronous SQLite handle the SQLite-only code paths (admin catalog edits, model listing) still
- * use; undefined on PostgreSQL.
+ * `sqlite` is the synchronous SQLite handle, for the per-operation loaders that read SQLite directly (the
+ * catalog snapshot serves them on PostgreSQL) and for tests; undefined on PostgreSQL. Nothing else may need it.
  */
 export interface Storage {
   readonly dialect: Dialect;
@@ -66,6 +95,8 @@ export interface Storage {
   readonly keys: KeyStore;
   readonly audit: AuditStore;
   readonly catalog: CatalogStore;
+  readonly responseCache: ResponseCacheRows;
+  readonly diagnostics: DiagnosticsStore;
   readonly sqlite: Db | undefined;
   /** Applies pending migrations (SQLite applies them on open). */
   migrate(): Promise<void>;

@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requireScope } from '../auth/scopes.js';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import type { Caller, CompletionEvent, CompletionResult } from '../completions/types.js';
-import { findContent } from '../db/contents.js';
-import { findGeneration, generationUsage } from '../db/generations.js';
+import { generationUsage } from '../db/generations.js';
 import type { GenerationRow, StoredContent } from '../db/schema.js';
 import { BadRequestError, InternalError, asGatewayError, type FieldNamer } from '../errors.js';
 import { servedModelId } from '../ids.js';
@@ -78,21 +77,50 @@ export interface ResponsesRoutes {
   route(path: string, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<boolean>;
 }
 
+/** Stored generations read for one request, by generation id (either may be missing). */
+type LoadedGenerations = Map<string, { row: GenerationRow | undefined; content: StoredContent | undefined }>;
+
+/** Thrown by a synchronous read of a generation not read from the ledger yet; withStored reads it and tries again. */
+class NotLoaded extends Error {
+  constructor(readonly generationId: string) {
+    super(`generation ${generationId} not read yet`);
+  }
+}
+
 /** POST /v1/responses and GET /v1/responses/{id}: the Responses API on the one completion service. */
 export function createResponsesRoutes(services: Services, authenticator: Authenticator, logger: Logger): ResponsesRoutes {
   const stored = services.config.storeContent;
 
   /** A generation and its content, when this viewer may read them: admins all, a key its own. */
-  function load(viewer: Viewer, id: string, param: string | null): { row: GenerationRow; content: StoredContent } {
+  function load(loaded: LoadedGenerations, viewer: Viewer, id: string, param: string | null): { row: GenerationRow; content: StoredContent } {
     const generationId = generationIdOfResponse(id, param ?? 'id');
-    const row = findGeneration(services.db, generationId);
+    const found = loaded.get(generationId);
+    if (!found) throw new NotLoaded(generationId);
+    const { row, content } = found;
     if (!row || (!viewer.isAdmin && row.apiKeyId !== viewer.apiKeyId)) throw new ResponseNotFoundError(id, param);
-    const content = findContent(services.db, generationId);
     if (!content) throw new ResponseNotFoundError(id, param);
     return { row, content };
   }
 
-  function itemResolver(viewer: Viewer): ItemResolver {
+  /**
+   * Runs a synchronous reader of stored generations (request parsing resolves references as it meets them) over
+   * the ledger, which answers asynchronously: each generation the reader asks for and lacks is read, then the
+   * reader runs again. Every round reads one more distinct generation, so the rounds are bounded by the references.
+   */
+  async function withStored<T>(read: (loaded: LoadedGenerations) => T): Promise<T> {
+    const loaded: LoadedGenerations = new Map();
+    for (;;) {
+      try {
+        return read(loaded);
+      } catch (error) {
+        if (!(error instanceof NotLoaded) || loaded.has(error.generationId)) throw error;
+        const [row, content] = await Promise.all([services.storage.ledger.findGeneration(error.generationId), services.storage.ledger.findContent(error.generationId)]);
+        loaded.set(error.generationId, { row, content });
+      }
+    }
+  }
+
+  function itemResolver(loaded: LoadedGenerations, viewer: Viewer): ItemResolver {
     return (itemId, param) => {
       const target = generationIdOfItem(itemId);
       if (!stored) {
@@ -103,7 +131,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
         throw storeOff(param, 'An item_reference');
       }
       if (!target) throw new ResponseNotFoundError(itemId, param);
-      const { content } = load(viewer, target.generationId, param);
+      const { content } = load(loaded, viewer, target.generationId, param);
       if (target.kind === 'message') return { role: 'assistant', content: content.answer.content, toolCalls: [] };
       const call = content.answer.toolCalls[target.index];
       if (!call) throw new ResponseNotFoundError(itemId, param);
@@ -111,11 +139,11 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
     };
   }
 
-  function parse(raw: unknown, viewer: Viewer): ParsedResponsesRequest {
-    const request = parseResponsesRequest(raw, itemResolver(viewer));
+  function parse(loaded: LoadedGenerations, raw: unknown, viewer: Viewer): ParsedResponsesRequest {
+    const request = parseResponsesRequest(raw, itemResolver(loaded, viewer));
     if (request.previousResponseId === null) return request;
     if (!stored) throw storeOff('previous_response_id', 'previous_response_id');
-    const { content } = load(viewer, request.previousResponseId, 'previous_response_id');
+    const { content } = load(loaded, viewer, request.previousResponseId, 'previous_response_id');
     const lead = request.body.instructions ? request.input.messages.slice(0, 1) : [];
     request.input.messages = [...lead, ...conversationOf(content), ...request.input.messages.slice(lead.length)];
     return request;
@@ -221,7 +249,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       const raw = await readJsonBody(req, services.config.limits.maxBodyBytes);
       let request: ParsedResponsesRequest;
       try {
-        request = parse(raw, viewer);
+        request = await withStored((loaded) => parse(loaded, raw, viewer));
         applyCacheHeaders(request.input, req.headers);
         applyStrictHeader(request.input, req.headers);
       } catch (error) {
@@ -233,11 +261,11 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
       else await respond(res, request, caller, createdAt, requestId);
   }
 
-  function retrieve(res: ServerResponse, viewer: Viewer, id: string): void {
+  async function retrieve(res: ServerResponse, viewer: Viewer, id: string): Promise<void> {
       if (!stored) throw storeOff('id', `GET /v1/responses/${id}`);
       let loaded: { row: GenerationRow; content: StoredContent };
       try {
-        loaded = load(viewer, id, null);
+        loaded = await withStored((generations) => load(generations, viewer, id, null));
       } catch (error) {
         if (error instanceof ResponseNotFoundError) return notFound(res, error);
         throw error;
@@ -284,7 +312,7 @@ export function createResponsesRoutes(services: Services, authenticator: Authent
           return true;
         }
         // One's own responses need no READ scope: a key is shown only what it made (admins everything).
-        retrieve(res, authenticator.authenticate(req.headers.authorization), path.slice(RESPONSES_PREFIX.length));
+        await retrieve(res, authenticator.authenticate(req.headers.authorization), path.slice(RESPONSES_PREFIX.length));
         return true;
       }
       return false;

@@ -1,8 +1,7 @@
 import { builder } from '../builder.js';
 import { checkProvider, type ProviderCheck, type ProviderCheckStatus } from '../catalog/check.js';
 import { estimateCost, type CandidateCost, type CostEstimate } from '../completions/estimate.js';
-import { endpointHistory, type HistoryBucket } from '../db/endpoint-history.js';
-import { keyWindowUse } from '../db/key-window.js';
+import type { HistoryBucket } from '../db/endpoint-history.js';
 import type { ApiKeyRow, ModelEndpointRow, ProviderRow } from '../db/schema.js';
 import { BadRequestError } from '../errors.js';
 import { microsToDollarsPerMillion, picosToUsd } from '../money.js';
@@ -179,7 +178,7 @@ function history(context: Context, providerId: string, providerModelId: string |
   const now = context.services.router.clock.now();
   // Aligned to whole buckets, so the same instant always falls in the same bucket from one call to the next.
   const to = (Math.floor(now / bucketMs) + 1) * bucketMs;
-  return endpointHistory(context.services.db, { providerId, ...(providerModelId !== undefined ? { providerModelId } : {}), from: to - buckets * bucketMs, to, bucketMs });
+  return context.services.storage.diagnostics.endpointHistory({ providerId, ...(providerModelId !== undefined ? { providerModelId } : {}), from: to - buckets * bucketMs, to, bucketMs });
 }
 
 const historyDescription = 'Uptime and latency over the last `hours` (24 by default) in `buckets` equal buckets, from the ledger: every generation it finally served or failed';
@@ -212,7 +211,7 @@ builder.objectField(ApiKeyRef, 'rateLimitUse', (t) =>
     description: 'Use in the current one-minute window, against requestsPerMinute and tokensPerMinute',
     resolve: async (key, _args, context) => {
       const windowStart = context.services.router.clock.now() - RATE_WINDOW_MS;
-      const use = await keyWindowUse(context.services.db, key.id, windowStart);
+      const use = await context.services.storage.diagnostics.keyWindowUse(key.id, windowStart);
       return { key, windowStart, ...use };
     },
   }),

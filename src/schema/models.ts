@@ -3,8 +3,7 @@ import { builder } from '../builder.js';
 import { updateModelEndpoint, upsertModel } from '../catalog/admin.js';
 import { decodeModelCursor, encodeModelCursor } from '../catalog/cursor.js';
 import { modelPrices } from '../catalog/pricing.js';
-import { countModels, findEndpoint, findModel, listModels, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
-import type { ModelEndpointRow, ModelRow } from '../db/schema.js';
+import { findEndpoint, findModel, modelSortFields, type ListedModel, type ModelListFilter, type ModelListOrder, type ModelUsageSummary } from '../db/catalog.js';
 import { BadRequestError } from '../errors.js';
 import { dollarsPerMillionToMicros, microsToDollarsPerMillion, picosToUsd } from '../money.js';
 import { auditChange } from './audit.js';
@@ -227,7 +226,7 @@ builder.queryFields((t) => ({
           const size = args[name];
           if (size !== null && size !== undefined && size < 0) throw new BadRequestError(`'${name}' must not be negative`, name);
         }
-        const db = context.services.db;
+        const catalog = context.services.storage.catalog;
         const filter = toModelListFilter(args.filter);
         if (args.filter?.servable === true) {
           filter.servable = { providerIds: context.services.registry.ids(), allowed: context.viewer.key?.allowedModels ?? null };
@@ -238,9 +237,9 @@ builder.queryFields((t) => ({
         const before = args.before ? decodeModelCursor(args.before, order, 'before') : undefined;
         const connection = await resolveCursorConnection(
           { args, toCursor: (model: ListedModel) => encodeModelCursor(order, model.sortKey, model.id), defaultSize: 50, maxSize: 200 },
-          ({ limit, inverted }: ResolveCursorConnectionArgs) => listModels(db, { filter, order, limit, after, before, inverted }),
+          ({ limit, inverted }: ResolveCursorConnectionArgs) => catalog.listModels({ filter, order, limit, after, before, inverted }),
         );
-        return { ...connection, totalCount: () => countModels(db, filter) };
+        return { ...connection, totalCount: () => catalog.countModels(filter) };
       },
     },
     {
@@ -304,8 +303,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: ModelInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const before = findModel(context.services.db, String(input.id)) ?? null;
-      const model = upsertModel(context.services, {
+      // The snapshot this instance holds: a writer reloads it after each change, so it is this instance's last word.
+      const before = context.services.catalog.findModel(String(input.id)) ?? null;
+      const model = await upsertModel(context.services, {
         ...input,
         id: String(input.id),
         // The catalog stores an unknown context length as 0; the schema speaks of it as null.

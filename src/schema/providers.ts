@@ -1,7 +1,6 @@
 import { builder } from '../builder.js';
 import { providerHasApiKey, upsertProvider } from '../catalog/providers.js';
-import type { ProviderRow } from '../db/schema.js';
-import { listProviders, providersByIds } from '../db/catalog.js';
+import { listProviders } from '../db/catalog.js';
 import type { EndpointSnapshot, HealthSnapshot } from '../routing/health.js';
 import { auditChange } from './audit.js';
 import { ErrorCodeEnum, toErrorCode } from './error-codes.js';
@@ -134,8 +133,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: ProviderInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const before = providersByIds(context.services.db, [String(input.id)])[0] ?? null;
-      const outcome = upsertProvider(context.services, { ...input, id: String(input.id) });
+      const before = context.services.catalog.index.provider(String(input.id)) ?? null;
+      const outcome = await upsertProvider(context.services, { ...input, id: String(input.id) });
       const provider = outcome.row;
       // The trail says whether a key was set, cleared or dropped with a base URL change, never what it was.
       const apiKeyChange = input.apiKey !== undefined ? (input.apiKey === null ? 'cleared' : 'set') : outcome.storedKeyDropped ? 'dropped' : undefined;

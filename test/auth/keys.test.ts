@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { runBehindTheGateway, startTestServer, type TestServer } from '../helpers/app.js';
 import { subscribeSse, subscribeWs, wsClient } from '../helpers/subscriptions.js';
 
 const ADMIN = 'admin-secret-for-tests-0123456789';
@@ -44,9 +43,7 @@ describe('gateway API keys', () => {
   it('returns the secret once and stores only its hash', async () => {
     const key = await createKey({ name: 'hash check', scopes: ['COMPLETIONS'] });
     expect(key.secret).toMatch(/^sb-[A-Za-z0-9_-]{43}$/);
-    const db = new Database(server.databasePath, { readonly: true });
-    const dump = JSON.stringify(db.prepare('select * from api_keys').all());
-    db.close();
+    const dump = JSON.stringify(await server.app.services.storage.keys.list({ limit: 500 }));
     expect(dump).not.toContain(key.secret);
     expect(dump).not.toContain(key.secret.slice(12));
     const listed = await server.graphql<{ apiKeys: { edges: Array<{ node: { id: string } }> } }>(`{ apiKeys(first: 500) { edges { node { id name prefix } } } }`, {}, bearer(ADMIN));
@@ -133,9 +130,7 @@ describe('gateway API keys', () => {
     expect(passed.length + refused.length).toBe(50);
     expect(refused.length).toBeGreaterThan(0);
     const perRequest = passed[0]!.data!.createCompletion.usage.costUsd;
-    const db = new Database(server.databasePath, { readonly: true });
-    const spentPicos = (db.prepare('select sum(cost_picos) as spent from generations where api_key_id = ?').get(key.id) as { spent: number }).spent;
-    db.close();
+    const spentPicos = await server.app.services.storage.ledger.spentSince(key.id, 0);
     const overshootUsd = spentPicos / 1e12 - limitUsd;
     console.log(`budget test: limit $${limitUsd}, ${passed.length} admitted, spent $${spentPicos / 1e12}, overshoot $${overshootUsd.toFixed(6)} (one request costs $${perRequest})`);
     expect(overshootUsd).toBeLessThanOrEqual(perRequest);
@@ -191,11 +186,11 @@ describe('gateway API keys', () => {
     expect(code(await server.graphql(COMPLETE, echo(), bearer(key.secret)))).toBeUndefined();
     // Time passing the expiry, without waiting for it: the expiry moves into the past (the exact instant is
     // checked on the injected clock in key-expiry.test.ts); the very next request must be refused.
-    const db = new Database(server.databasePath);
-    db.prepare('update api_keys set expires_at = ? where id = ?').run(Date.now() - 1, key.id);
-    db.close();
+    await runBehindTheGateway(server.app.services, 'update api_keys set expires_at = ? where id = ?', [Date.now() - 1, key.id]);
     // A write behind the gateway's back says so, as every writer does: the instance's key cache reloads.
     server.app.services.feed.publish('keys');
+    // On PostgreSQL the reload is asynchronous; a writer that must see its own change waits for it.
+    await server.app.services.keys.refresh();
     const refused = await server.graphql(COMPLETE, echo(), bearer(key.secret));
     expect(code(refused)).toBe('UNAUTHENTICATED');
     expect(refused.errors?.[0]?.message).toMatch(/expired/);

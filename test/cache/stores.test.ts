@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseCacheStore } from '../../src/cache/database-store.js';
 import { RedisCacheStore } from '../../src/cache/redis-store.js';
 import type { CacheSizeBound, ResponseCacheStore } from '../../src/cache/store.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { createSqliteStorage } from '../../src/db/sqlite-storage.js';
+import { createTestDatabase } from '../storage/stores.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -38,7 +40,16 @@ const makers: Array<[string, Maker]> = [
     async (bound) => {
       const handle: DatabaseHandle = openDatabase(join(directory, `cache-${++databases}.db`));
       const clock = new ManualClock();
-      return { store: new DatabaseCacheStore(handle.db, bound, clock), clock, close: async () => handle.close() };
+      return { store: new DatabaseCacheStore(createSqliteStorage(handle).responseCache, bound, clock), clock, close: async () => handle.close() };
+    },
+  ],
+  [
+    'postgres',
+    async (bound) => {
+      const database = await createTestDatabase('postgres');
+      const storage = await database.open();
+      const clock = new ManualClock();
+      return { store: new DatabaseCacheStore(storage.responseCache, bound, clock), clock, close: () => database.drop() };
     },
   ],
   [

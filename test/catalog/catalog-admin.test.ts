@@ -1,9 +1,7 @@
-import { eq } from 'drizzle-orm';
 import { graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../src/auth/viewer.js';
 import { createContext } from '../../src/context.js';
-import { generations } from '../../src/db/schema.js';
 import { ForbiddenError } from '../../src/errors.js';
 import { getSchema } from '../../src/schema/index.js';
 import type { FakeUpstream } from '../conformance/harness.js';
@@ -143,7 +141,7 @@ describe('endpoint price changes', () => {
     );
     expect(stored.a.usage.costUsd).toBeCloseTo(expectedCheap, 12);
     expect(stored.b.usage.costUsd).toBeCloseTo(expectedCheap * 10, 12);
-    const rows = server.app.services.db.select().from(generations).where(eq(generations.id, cheap.id)).all();
+    const rows = [await server.app.services.storage.ledger.findGeneration(cheap.id)];
     expect(rows[0]).toMatchObject({ promptPriceMicros: 1_000_000, completionPriceMicros: 2_000_000 });
 
     const usage = await query<{ model: { usage: { requests: number; costUsd: number; costKnown: boolean; errors: number; latencyP50Ms: number | null } } }>(

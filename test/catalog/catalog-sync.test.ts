@@ -9,7 +9,7 @@ import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeGemini } from '../fakes/gemini.js';
 import { startFakeOllama } from '../fakes/ollama.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
 import { errorCode, query } from './graphql.js';
 
 const SYNC = `
@@ -176,7 +176,7 @@ describe('a provider that never answers its model list', () => {
 
 describe('listModelsWithEndpoints, what GET /v1/models lists from', () => {
   it('lists every model with its aliases and endpoints', () => {
-    const entries = listModelsWithEndpoints(server.app.services.db);
+    const entries = listModelsWithEndpoints(sqliteOf(server.app.services));
     expect(entries.length).toBeGreaterThanOrEqual(seed.models.length);
     const sonnet = entries.find((entry) => entry.model.id === 'anthropic/claude-sonnet-5');
     expect(sonnet?.aliases).toEqual(['claude-sonnet', 'claude-sonnet-5']);

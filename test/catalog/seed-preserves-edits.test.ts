@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
 import { query } from './graphql.js';
 
 /**
@@ -44,8 +44,8 @@ describe('start-up seeding', () => {
           endpoints: [{ provider: "anthropic", providerModelId: "claude-sonnet-6", promptPerMillion: 3, completionPerMillion: 15 }] }) { id } }`,
       );
       // A change behind the API's back is not an admin edit: seeding should undo it.
-      first.app.services.db.run(sql`update models set name = 'tampered' where id = 'openai/gpt-4o-mini'`);
-      first.app.services.db.run(sql`update model_endpoints set prompt_price_micros = 1 where id = 'openai:gpt-4o-mini'`);
+      sqliteOf(first.app.services).run(sql`update models set name = 'tampered' where id = 'openai/gpt-4o-mini'`);
+      sqliteOf(first.app.services).run(sql`update model_endpoints set prompt_price_micros = 1 where id = 'openai:gpt-4o-mini'`);
       expect((await model(first, 'openai/gpt-4o-mini')).name).toBe('tampered');
     } finally {
       await first.stop();

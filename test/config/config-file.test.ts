@@ -9,6 +9,7 @@ import { ConfigFileError, loadConfig } from '../../src/config.js';
 import { listAudit } from '../../src/db/audit.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { startFakeOpenAI } from '../fakes/openai.js';
+import { sqliteOf } from '../helpers/app.js';
 
 const ADMIN_KEY = 'sb-admin-key-for-config-file-tests-0123456789';
 const BOOTSTRAP_SECRET = 'sb-bootstrap-secret-from-the-environment-0123456789';
@@ -308,7 +309,9 @@ describe('a broken config file fails start-up naming the file, line and field', 
   it('names the line of a model the catalog refuses at start-up, and starts when it is fixed', async () => {
     const path = writeConfig(`models:\n  - id: house/x\n    aliases: [ok-alias]\n  - id: house/y\n    aliases: [local/echo]\n`);
     const env = environment(path);
-    expect(() => buildApp(loadConfig(env), { logger: pino({ level: 'silent' }) })).toThrow(`${path}:4 models[1] (house/y): local/echo is a model id, so it cannot be an alias`);
+    const broken = buildApp(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    await expect(broken.start()).rejects.toThrow(`${path}:4 models[1] (house/y): local/echo is a model id, so it cannot be an alias`);
+    await broken.stop();
     writeFileSync(path, `models:\n  - id: house/x\n    aliases: [ok-alias]\n`);
     const { url } = await start({ ...env, DATABASE_URL: `file:${join(directory, 'fixed.db')}` });
     expect((await graphql(url, `{ model(id: "ok-alias") { id } }`)).data?.['model']).toEqual({ id: 'house/x' });
@@ -330,7 +333,7 @@ describe('reloading the config file (SIGHUP)', () => {
     writeFileSync(path, fullConfig().replace('aliases: [llama, solo]', 'aliases: [llama, solo, house-llama]'));
     expect(await app.reloadConfig()).toEqual({ ok: true });
     expect((await chat(url, 'house-llama', BOOTSTRAP_SECRET)).status).toBe(200);
-    const entries = listAudit(app.services.db, { targetType: 'config' }, { limit: 10 });
+    const entries = listAudit(sqliteOf(app.services), { targetType: 'config' }, { limit: 10 });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ action: 'config.reload', targetId: path, actorKeyId: null });
     expect(JSON.stringify(entries[0]?.after)).toContain('house-llama');
@@ -344,7 +347,7 @@ describe('reloading the config file (SIGHUP)', () => {
     if (!broken.ok) expect(broken.error).toContain(`${path}:3:11 providers[0].kind`);
     expect((await chat(url, 'house-llama', BOOTSTRAP_SECRET)).status).toBe(200);
     expect(app.services.config.configFile?.providerIds).toEqual(['house', 'backup']);
-    expect(listAudit(app.services.db, { targetType: 'config' }, { limit: 10 })).toHaveLength(1);
+    expect(listAudit(sqliteOf(app.services), { targetType: 'config' }, { limit: 10 })).toHaveLength(1);
   });
 
   it('applies changed routing and drops a provider the file no longer declares', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generations, type GenerationRow, type GenerationStatus } from '../../src/db/schema.js';
+import { type GenerationRow, type GenerationStatus } from '../../src/db/schema.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
 
 const HOUR = 3_600_000;
@@ -40,7 +40,7 @@ function row(id: string, createdAt: number, status: GenerationStatus, latencyMs:
     metadata: null,
     endUser: null,
     cacheHit: false,
-    savedPicos: null,
+    savedPicos: null, instanceId: null,
     createdAt,
     finishedAt: status === 'IN_PROGRESS' ? null : createdAt + (latencyMs ?? 0),
   };
@@ -77,7 +77,7 @@ describe('uptime and latency history from the ledger', () => {
       // More than a day ago: outside.
       row('gen_old', thisHour - 30 * HOUR, 'FAILED', 10),
     ];
-    server.app.services.db.insert(generations).values(rows).run();
+    await server.app.services.storage.ledger.writeGenerations(rows);
   }, 60_000);
   afterAll(() => server?.stop());
 
@@ -138,7 +138,7 @@ describe('rate-limit use in the current window', () => {
     const refused = await server.graphql('mutation($input: CompletionInput!) { createCompletion(input: $input) { id } }', { input: { model: 'local/echo', messages: [{ role: 'USER', content: 'four' }] } }, auth);
     expect(refused.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
     // A request of this key from two minutes ago is outside the window.
-    server.app.services.db.insert(generations).values(row('gen_before_window', Date.now() - 120_000, 'SUCCEEDED', 5, 'echo', apiKey.id)).run();
+    await server.app.services.storage.ledger.writeGenerations([row('gen_before_window', Date.now() - 120_000, 'SUCCEEDED', 5, 'echo', apiKey.id)]);
     const body = await server.graphql<{ me: { rateLimitUse: { requests: number; tokens: number; requestsUsed: number; tokensUsed: number; requestsPerMinute: number } } }>(
       '{ me { rateLimitUse { requests tokens requestsUsed tokensUsed requestsPerMinute } } }',
       {},

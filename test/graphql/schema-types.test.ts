@@ -4,7 +4,7 @@ import { generations } from '../../src/db/schema.js';
 import { getSchema } from '../../src/schema/index.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
-import { startTestServer, type GraphQLBody, type TestServer } from '../helpers/app.js';
+import { startTestServer, type GraphQLBody, type TestServer, sqliteOf } from '../helpers/app.js';
 
 /** The schema of issue 13 at work: typed inputs, enums for closed sets, null for unknowns, one authorization path. */
 
@@ -125,7 +125,7 @@ describe('the schema, honest about what it knows', () => {
   });
 
   it('sums usage past 2^31 exactly with SafeInt', async () => {
-    const db = server.app.services.db;
+    const db = sqliteOf(server.app.services);
     const [template] = db.select().from(generations).limit(1).all();
     const huge = 3_000_000_000;
     db.insert(generations)

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type { GenerationRow } from '../../src/db/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import type { FakeUpstream } from '../conformance/harness.js';
@@ -38,13 +38,8 @@ function checkStream(list: Event[], answer: string): void {
   expect(new Set(list.map((event) => event.id)).size).toBe(1);
 }
 
-function generationRow(server: TestServer, id: string): Record<string, unknown> | undefined {
-  const db = new Database(server.databasePath, { readonly: true });
-  try {
-    return db.prepare('select * from generations where id = ?').get(id) as Record<string, unknown> | undefined;
-  } finally {
-    db.close();
-  }
+function generationRow(server: TestServer, id: string): Promise<GenerationRow | undefined> {
+  return server.app.services.storage.ledger.findGeneration(id);
 }
 
 const answer = 'The quick brown fox jumps over the lazy dog';
@@ -71,13 +66,13 @@ describe('completionStream', () => {
     const list = events(await subscribeWs(client, STREAM, input(answer)));
     await client.dispose();
     checkStream(list, answer);
-    expect(generationRow(server, list[0]!.id)).toMatchObject({ status: 'SUCCEEDED', streamed: 1, finish_reason: 'stop' });
+    expect(await generationRow(server, list[0]!.id)).toMatchObject({ status: 'SUCCEEDED', streamed: true, finishReason: 'stop' });
   });
 
   it('streams Started, Deltas and Done over SSE', async () => {
     const list = events(await subscribeSse(server.url, STREAM, input(answer)));
     checkStream(list, answer);
-    expect(generationRow(server, list[0]!.id)).toMatchObject({ status: 'SUCCEEDED', streamed: 1 });
+    expect(await generationRow(server, list[0]!.id)).toMatchObject({ status: 'SUCCEEDED', streamed: true });
   });
 
   it('streams a provider completion from a fake OpenAI upstream, with its usage', async () => {
@@ -86,10 +81,10 @@ describe('completionStream', () => {
     expect(list[0]).toMatchObject({ __typename: 'CompletionStarted', provider: { id: 'openai' }, model: { id: 'openai/gpt-4o-mini' } });
     expect(list.filter((event) => event.__typename === 'CompletionDelta').map((event) => event.text).join('')).toBe('Streamed from the fake upstream');
     expect(list.at(-1)).toMatchObject({ __typename: 'CompletionDone', finishReason: 'STOP', usage: { promptTokens: 21, completionTokens: 6, totalTokens: 27 } });
-    const row = generationRow(server, list[0]!.id);
+    const row = await generationRow(server, list[0]!.id);
     // gpt-4o-mini's seeded price makes this a real, non-zero cost.
-    expect(row).toMatchObject({ status: 'SUCCEEDED', prompt_tokens: 21, completion_tokens: 6 });
-    expect(Number(row!['cost_picos'])).toBeGreaterThan(0);
+    expect(row).toMatchObject({ status: 'SUCCEEDED', promptTokens: 21, completionTokens: 6 });
+    expect(Number(row!.costPicos)).toBeGreaterThan(0);
   });
 
   it('reports pre-stream errors as GraphQL errors with a code', async () => {
@@ -107,9 +102,9 @@ describe('completionStream', () => {
     const last = list.at(-1)!;
     expect(last.__typename).toBe('CompletionError');
     expect(last.code).toBe('PROVIDER_ERROR');
-    const row = generationRow(server, last.id);
-    expect(row).toMatchObject({ status: 'FAILED', finish_reason: 'error', error_code: 'PROVIDER_ERROR', usage_estimated: 1 });
-    expect(Number(row!['completion_tokens'])).toBeGreaterThan(0);
+    const row = await generationRow(server, last.id);
+    expect(row).toMatchObject({ status: 'FAILED', finishReason: 'error', errorCode: 'PROVIDER_ERROR', usageEstimated: true });
+    expect(Number(row!.completionTokens)).toBeGreaterThan(0);
   });
 
   it('aborts generation and records CANCELLED when a graphql-ws client unsubscribes', async () => {
@@ -117,26 +112,26 @@ describe('completionStream', () => {
     const long = Array.from({ length: 60 }, (_, index) => `word${index}`).join(' ');
     const list = events(await subscribeWs(client, STREAM, input(long), (_result, index) => index >= 2));
     const id = list[0]!.id;
-    const row = await waitFor(() => {
-      const current = generationRow(slow, id);
-      return current && current['status'] !== 'IN_PROGRESS' ? current : undefined;
+    const row = await waitFor(async () => {
+      const current = await generationRow(slow, id);
+      return current && current.status !== 'IN_PROGRESS' ? current : undefined;
     });
     await client.dispose();
-    expect(row).toMatchObject({ status: 'CANCELLED', finish_reason: 'cancelled', streamed: 1 });
+    expect(row).toMatchObject({ status: 'CANCELLED', finishReason: 'cancelled', streamed: true });
     // Cancelled after two words of sixty: the row holds the tokens so far, not the whole answer.
-    expect(Number(row['completion_tokens'])).toBeGreaterThan(0);
-    expect(Number(row['completion_tokens'])).toBeLessThan(10);
+    expect(Number(row.completionTokens)).toBeGreaterThan(0);
+    expect(Number(row.completionTokens)).toBeLessThan(10);
     expect(slow.app.services.completions.activeCount).toBe(0);
   });
 
   it('records CANCELLED when an SSE client disconnects', async () => {
     const long = Array.from({ length: 60 }, (_, index) => `word${index}`).join(' ');
     const list = events(await subscribeSse(slow.url, STREAM, input(long), { stopWhen: (_result, index) => index >= 2 }));
-    const row = await waitFor(() => {
-      const current = generationRow(slow, list[0]!.id);
-      return current && current['status'] !== 'IN_PROGRESS' ? current : undefined;
+    const row = await waitFor(async () => {
+      const current = await generationRow(slow, list[0]!.id);
+      return current && current.status !== 'IN_PROGRESS' ? current : undefined;
     });
-    expect(row).toMatchObject({ status: 'CANCELLED', streamed: 1 });
+    expect(row).toMatchObject({ status: 'CANCELLED', streamed: true });
   });
 
   it('closes the upstream connection when the subscriber goes away mid-stream', async () => {
@@ -145,11 +140,11 @@ describe('completionStream', () => {
     const list = events(await subscribeWs(client, STREAM, input('x', 'openai/gpt-4o-mini'), (result) => (result.data as { completionStream: Event }).completionStream.__typename === 'CompletionDelta'));
     await waitFor(() => fake.activeResponses() === 0 || undefined);
     expect(fake.activeResponses()).toBe(0);
-    const row = await waitFor(() => {
-      const current = generationRow(server, list[0]!.id);
-      return current && current['status'] !== 'IN_PROGRESS' ? current : undefined;
+    const row = await waitFor(async () => {
+      const current = await generationRow(server, list[0]!.id);
+      return current && current.status !== 'IN_PROGRESS' ? current : undefined;
     });
     await client.dispose();
-    expect(row['status']).toBe('CANCELLED');
+    expect(row.status).toBe('CANCELLED');
   });
 });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INPUT_LIMITS, validateAgainstModel, validateCompletionInput } from '../../src/completions/validate.js';
 import type { CompletionInput } from '../../src/completions/types.js';
-import { BadRequestError } from '../../src/errors.js';
 import type { Message } from '../../src/providers/types.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
 import { refusal } from '../helpers/errors.js';

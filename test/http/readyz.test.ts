@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import type { FakeUpstream } from '../conformance/harness.js';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
 import { waitFor } from '../helpers/subscriptions.js';
 
 interface ReadyBody {
@@ -33,7 +33,7 @@ async function sideDoor(gateway: Server): Promise<{ url: string; close(): Promis
 
 /** Closes the SQLite handle under the running gateway (drizzle keeps it as `$client`, untyped in Db). */
 function closeDatabase(server: TestServer): void {
-  const client: unknown = Reflect.get(server.app.services.db, '$client');
+  const client: unknown = Reflect.get(sqliteOf(server.app.services), '$client');
   if (typeof client !== 'object' || client === null || !('close' in client) || typeof client.close !== 'function') throw new Error('no SQLite handle to close');
   client.close();
 }

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { subscribeWs, waitFor, wsClient } from '../helpers/subscriptions.js';
 import { parsePrometheusText } from './prometheus-text.js';
+import { sqliteOf } from '../helpers/app.js';
 
 interface AccessLine {
   level: number;
@@ -62,7 +63,7 @@ describe('the access log and refusal metrics', () => {
     return exposition.value('switchboard_http_requests_total', { route, status: String(status) }) ?? 0;
   };
   const failedRows = async (): Promise<Array<{ errorCode: string | null; apiKeyId: string | null; providerId: string | null }>> =>
-    app.services.db.query.generations.findMany({ where: (row, { eq }) => eq(row.status, 'FAILED') });
+    sqliteOf(app.services).query.generations.findMany({ where: (row, { eq }) => eq(row.status, 'FAILED') });
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'switchboard-access-log-'));
@@ -130,7 +131,7 @@ describe('the access log and refusal metrics', () => {
       body: '{"model": "local/echo", ',
     });
     expect(malformed.status).toBe(400);
-    const rows = await app.services.db.query.generations.findMany({ where: (row, { eq }) => eq(row.apiKeyId, key.id) });
+    const rows = await sqliteOf(app.services).query.generations.findMany({ where: (row, { eq }) => eq(row.apiKeyId, key.id) });
     expect(rows.map((row) => ({ status: row.status, errorCode: row.errorCode, requestedModel: row.requestedModel, streamed: row.streamed, providerId: row.providerId })).sort((a, b) => a.requestedModel.localeCompare(b.requestedModel))).toEqual([
       // Unreadable JSON names no model; a readable body with a wrong field keeps the one it named.
       { status: 'FAILED', errorCode: 'BAD_REQUEST', requestedModel: '', streamed: false, providerId: null },
@@ -140,7 +141,7 @@ describe('the access log and refusal metrics', () => {
     const reader = await createKey({ name: 'reader', scopes: ['READ'] });
     const forbidden = await chat({ authorization: `Bearer ${reader.secret}` });
     expect(forbidden.status).toBe(403);
-    const refused = await app.services.db.query.generations.findMany({ where: (row, { eq }) => eq(row.apiKeyId, reader.id) });
+    const refused = await sqliteOf(app.services).query.generations.findMany({ where: (row, { eq }) => eq(row.apiKeyId, reader.id) });
     expect(refused.map((row) => ({ status: row.status, errorCode: row.errorCode }))).toEqual([{ status: 'FAILED', errorCode: 'FORBIDDEN' }]);
   });
 

@@ -226,7 +226,7 @@ describe('GatewayMetrics', () => {
       id: 'gen_1', requestId: null, apiKeyId: null, requestedModel: MINI, modelId: MINI, providerModelId: 'gpt-4o-mini', status: 'SUCCEEDED' as const,
       finishReason: 'stop', rawFinishReason: 'stop', promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0,
       usageEstimated: false, costPicos: 0, promptPriceMicros: 0, completionPriceMicros: 0, cachedPromptPriceMicros: 0, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, timeToFirstTokenMs: null, streamed: false,
-      errorCode: null, errorMessage: null, warnings: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: 0, finishedAt: 0,
+      errorCode: null, errorMessage: null, warnings: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt: 0, finishedAt: 0,
     };
     metrics.observe([
       // Two failures on OpenAI, the second a retry, then a fallback to OpenRouter: 1000 ms, 900 of them upstream.
@@ -253,7 +253,7 @@ describe('GatewayMetrics', () => {
       id: 'gen_h', requestId: null, apiKeyId: null, requestedModel: MINI, modelId: MINI, providerId: 'openrouter', providerModelId: 'openai/gpt-4o-mini', status: 'SUCCEEDED' as const,
       finishReason: 'stop', rawFinishReason: 'stop', promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0,
       usageEstimated: false, costPicos: 0, promptPriceMicros: 0, completionPriceMicros: 0, cachedPromptPriceMicros: 0, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, timeToFirstTokenMs: null, streamed: true,
-      errorCode: null, errorMessage: null, warnings: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: 0, finishedAt: 0,
+      errorCode: null, errorMessage: null, warnings: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt: 0, finishedAt: 0,
     };
     metrics.observe([
       {

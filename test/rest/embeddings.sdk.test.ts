@@ -2,7 +2,6 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { embed, embedMany } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { findGeneration } from '../../src/db/generations.js';
 import { countTokensExact } from '../../src/providers/tokenizer.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { fakeTokenCount, fakeVector } from '../fakes/embedding-vectors.js';
@@ -56,7 +55,7 @@ beforeEach(() => {
 /** The generation a REST answer names, read from the ledger once committed (it is, before the answer is sent). */
 async function ledgerRow(generationId: string | null) {
   expect(generationId).toBeTruthy();
-  const row = await findGeneration(server.app.services.db, generationId!);
+  const row = await server.app.services.storage.ledger.findGeneration(generationId!);
   expect(row).toBeDefined();
   return row!;
 }
@@ -183,8 +182,7 @@ describe('Gemini failures', () => {
     expect(response.status).toBe(502);
     expect(((await response.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: 'api_error', code: 'provider_error' });
     expect(geminiFake.received).toHaveLength(1);
-    const { listGenerations } = await import('../../src/db/generations.js');
-    const [row] = listGenerations(server.app.services.db, { providerId: 'gemini', status: 'FAILED' }, { limit: 1 });
+    const [row] = await server.app.services.storage.ledger.listGenerations({ providerId: 'gemini', status: 'FAILED' }, { limit: 1 });
     expect(row).toMatchObject({ requestedModel: 'gemini-embedding-001', costPicos: 0, errorCode: 'PROVIDER_ERROR' });
     expect(row!.attempts).toMatchObject([{ providerId: 'gemini', status: 'FAILED', httpStatus: 400 }]);
   });
@@ -298,7 +296,7 @@ describe('errors, in OpenAI’s shape', () => {
     const failure = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' }).catch((error: unknown) => error);
     // The upstream refused what the gateway sent: a bad gateway to the caller, as for completions.
     expect(failure).toMatchObject({ status: 502, type: 'api_error', code: 'provider_error' });
-    const rows = await import('../../src/db/generations.js').then(({ listGenerations }) => listGenerations(server.app.services.db, { providerId: 'openai', status: 'FAILED' }, { limit: 1 }));
+    const rows = await server.app.services.storage.ledger.listGenerations({ providerId: 'openai', status: 'FAILED' }, { limit: 1 });
     expect(rows[0]).toMatchObject({ requestedModel: 'text-embedding-3-small', errorCode: 'PROVIDER_ERROR', costPicos: 0 });
   });
 
@@ -320,10 +318,9 @@ describe('errors, in OpenAI’s shape', () => {
     for (let wait = 0; wait < 200 && openaiFake.received.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
     controller.abort();
     await pending;
-    const { listGenerations } = await import('../../src/db/generations.js');
     let row;
     for (let wait = 0; wait < 200; wait++) {
-      row = listGenerations(server.app.services.db, { providerId: 'openai', status: 'CANCELLED' }, { limit: 1 })[0];
+      row = (await server.app.services.storage.ledger.listGenerations({ providerId: 'openai', status: 'CANCELLED' }, { limit: 1 }))[0];
       if (row) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

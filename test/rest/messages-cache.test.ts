@@ -5,7 +5,7 @@ import { dollarsPerMillionToMicros } from '../../src/money.js';
 import { usdText } from '../../src/rest/chat-response.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
 
 /**
  * Prompt caching end to end on /v1/messages: a breakpoint reaches Anthropic, a five-minute write, a read and a
@@ -123,7 +123,7 @@ describe('prompt caching on /v1/messages', () => {
 
   it('the ledger rows hold the same costs, the writes by lifetime and the write price in force', async () => {
     expect(expected).toHaveLength(3);
-    const rows = await Promise.all(expected.map(async ({ id }) => findGeneration(server.app.services.db, id)));
+    const rows = await Promise.all(expected.map(async ({ id }) => findGeneration(sqliteOf(server.app.services), id)));
     expect(rows.map((row) => row?.costPicos)).toEqual(expected.map(({ picos }) => picos));
     expect(rows.map((row) => [row?.cachedPromptTokens, row?.cacheWrite5mTokens, row?.cacheWrite1hTokens])).toEqual([
       [0, 2_000, 0],

@@ -6,7 +6,6 @@ import { FAKE_ANTHROPIC_KEY, startFakeAnthropic } from '../fakes/anthropic.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
 import { RetentionJob } from '../../src/usage/retention.js';
-import { findContent } from '../../src/db/contents.js';
 
 /**
  * POST /v1/responses (and GET /v1/responses/{id}) through the official openai SDK's `responses.create`, as a user
@@ -237,12 +236,12 @@ describe('stored responses', () => {
     openaiFake.enqueue({ kind: 'text', text: 'Soon forgotten.', promptTokens: 10, completionTokens: 3 });
     const created = await admin.responses.create({ model: 'openai/gpt-4o-mini', input: 'Forget this' });
     const generationId = created.id.replace(/^resp_/, 'gen_');
-    const db = server.app.services.db;
-    expect(findContent(db, generationId)?.answer.content).toBe('Soon forgotten.');
+    const ledger = server.app.services.storage.ledger;
+    expect((await ledger.findContent(generationId))?.answer.content).toBe('Soon forgotten.');
 
-    const retention = new RetentionJob(db, { retentionDays: 1, now: () => Date.now() + 2 * 86_400_000 });
+    const retention = new RetentionJob(ledger, { retentionDays: 1, now: () => Date.now() + 2 * 86_400_000 });
     expect(await retention.sweep()).toBeGreaterThan(0);
-    expect(findContent(db, generationId)).toBeUndefined();
+    expect(await ledger.findContent(generationId)).toBeUndefined();
     await expect(admin.responses.retrieve(created.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -11,7 +11,7 @@ import { startDelayedUpstream, type DelayedUpstream } from '../fakes/delay.js';
 import { FAKE_OPENAI_KEY } from '../fakes/openai.js';
 import { startFakeOpenAICompatible } from '../fakes/openai-compatible.js';
 import { Router } from '../../src/routing/router.js';
-import { startTestServer, type TestServer } from '../helpers/app.js';
+import { startTestServer, type TestServer, sqliteOf } from '../helpers/app.js';
 import type { RecordingClock } from './helpers.js';
 
 /** Catalog models served by both Groq and Together (and OpenRouter, which the fixture leaves unconfigured). */
@@ -69,7 +69,7 @@ export async function startRoutingFixture(env: Record<string, string> = {}, opti
     ...env,
   });
   const services = server.app.services;
-  const db = services.db;
+  const db = sqliteOf(services);
   const clocked = options.clock
     ? (() => {
         const router = new Router({ config: services.config.routing, clock: options.clock });

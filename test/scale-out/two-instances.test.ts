@@ -88,10 +88,15 @@ describe('two gateway processes sharing one database and one Redis', () => {
 
   it('lets exactly 10 of 100 parallel requests through a 10-per-minute key, spread over both', async () => {
     const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } }, [b]);
+    const started = Date.now();
     const results = await Promise.all(spread([a, b], 100, key.secret));
+    // A token bucket refills one request every 6 s at 10 per minute: a burst that a loaded machine stretches past
+    // 6 s may earn one more. The bound is exact for the time the burst really took, on both sides.
+    const refills = Math.floor((Date.now() - started) / 6000);
     const admitted = results.filter((body) => body.errors === undefined);
-    console.log(`shared rate limit: ${admitted.length} of 100 admitted over two processes`);
-    expect(admitted).toHaveLength(10);
+    console.log(`shared rate limit: ${admitted.length} of 100 admitted over two processes in ${Date.now() - started} ms`);
+    expect(admitted.length).toBeGreaterThanOrEqual(10);
+    expect(admitted.length).toBeLessThanOrEqual(10 + refills);
     for (const body of results) if (body.errors) expect(codeOf(body)).toBe('RATE_LIMITED');
   }, 60_000);
 
@@ -223,10 +228,14 @@ describe('the same two processes without REDIS_URL', () => {
     try {
       // Without Redis, B learns of a key made on A only when its key cache expires (at most 5 s on PostgreSQL).
       const key = await createKey(a, { name: 'rpm 10', rateLimit: { requestsPerMinute: 10 } }, [b]);
+      const started = Date.now();
       const results = await Promise.all(spread([a, b], 100, key.secret));
+      // Each process refills its own bucket, one request per 6 s (see the shared case).
+      const refills = Math.floor((Date.now() - started) / 6000);
       const admitted = results.filter((body) => body.errors === undefined).length;
       console.log(`per-instance rate limit: ${admitted} of 100 admitted over two processes`);
-      expect(admitted).toBe(20);
+      expect(admitted).toBeGreaterThanOrEqual(20);
+      expect(admitted).toBeLessThanOrEqual(20 + 2 * refills);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       await fake.close();

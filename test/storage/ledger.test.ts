@@ -16,7 +16,7 @@ function row(id: string, changes: Partial<GenerationRow> = {}): GenerationRow {
     finishReason: 'stop', rawFinishReason: 'stop', promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 2, reasoningTokens: 1,
     usageEstimated: false, costPicos: 1000, promptPriceMicros: 50, completionPriceMicros: 100, cachedPromptPriceMicros: null, latencyMs: 100,
     timeToFirstTokenMs: 20, streamed: false, errorCode: null, errorMessage: null, warnings: ['w'], attempts: [{ providerId: 'p1', providerModelId: 'one', status: 'SUCCEEDED', latencyMs: 100 }],
-    requestSummary: { messages: 1 }, metadata: { team: 'x' }, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: BASE, finishedAt: BASE + 100, ...changes,
+    requestSummary: { messages: 1 }, metadata: { team: 'x' }, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt: BASE, finishedAt: BASE + 100, ...changes,
   };
 }
 
@@ -45,7 +45,8 @@ describe.each(DIALECTS)('the ledger on %s', (dialect) => {
     const big = Number.MAX_SAFE_INTEGER; // 2^53 - 1 pico-dollars: about $9,007 on one row
     const first = row('gen_a', { costPicos: big });
     await storage.ledger.writeGenerations([first, row('gen_b', { costPicos: big - 1, usageEstimated: true, warnings: null, metadata: null })]);
-    expect(await storage.ledger.findGeneration('gen_a')).toEqual(first);
+    // A row that names no instance is stamped with the writing store's.
+    expect(await storage.ledger.findGeneration('gen_a')).toEqual({ ...first, instanceId: storage.ledger.instanceId });
     expect((await storage.ledger.findGeneration('gen_b'))?.usageEstimated).toBe(true);
     const [bucket] = await storage.ledger.queryUsage({}, []);
     expect(bucket?.costPicos).toBe(BigInt(big) * 2n - 1n);

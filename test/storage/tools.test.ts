@@ -31,7 +31,7 @@ function ledgerRow(index: number, costPicos: number | null): GenerationRow {
     providerModelId: 'echo', status: index % 7 === 0 ? 'FAILED' : 'SUCCEEDED', finishReason: 'stop', rawFinishReason: null, promptTokens: index, completionTokens: 1, totalTokens: index + 1,
     cachedPromptTokens: 0, reasoningTokens: 0, usageEstimated: index % 3 === 0, costPicos, promptPriceMicros: null, completionPriceMicros: null, cachedPromptPriceMicros: null,
     latencyMs: index, timeToFirstTokenMs: null, streamed: index % 2 === 0, errorCode: null, errorMessage: null, warnings: null, attempts: [], requestSummary: { messages: 1 },
-    metadata: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: 1_790_000_000_000 + index, finishedAt: 1_790_000_000_100 + index,
+    metadata: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheWritePriceMicros: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt: 1_790_000_000_000 + index, finishedAt: 1_790_000_000_100 + index,
   };
 }
 
@@ -80,8 +80,9 @@ describe('db:copy from SQLite to PostgreSQL', () => {
       await target.close();
     }
     const copied = await to.open();
-    expect(await copied.ledger.findGeneration('gen_00001')).toEqual(rows[1]);
-    expect(await copied.ledger.findGeneration('gen_00000')).toEqual(rows[0]);
+    // Copied as written, the source instance's id included.
+    expect(await copied.ledger.findGeneration('gen_00001')).toEqual({ ...rows[1], instanceId: source.ledger.instanceId });
+    expect(await copied.ledger.findGeneration('gen_00000')).toEqual({ ...rows[0], instanceId: source.ledger.instanceId });
     expect(await copied.ledger.findContent('gen_00001')).toEqual({ messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], answer: { content: 'hello', toolCalls: [] } });
     expect(await copied.keys.find('key_a')).toEqual(await source.keys.find('key_a'));
     expect((await copied.catalog.load()).providers).toEqual((await source.catalog.load()).providers);

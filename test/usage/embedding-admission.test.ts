@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findGeneration, listGenerations } from '../../src/db/generations.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { fakeTokenCount } from '../fakes/embedding-vectors.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
@@ -44,7 +43,7 @@ describe('admission of embeddings', () => {
     for (let index = 0; index < 3; index++) results.push(await embedding(key.secret, { model: 'local/embed', input: `request ${index}` }));
     expect(results.map((result) => result.status)).toEqual([200, 200, 429]);
     expect(results[2]!.json.error?.type).toBe('rate_limit_error');
-    const refused = listGenerations(server.app.services.db, { apiKeyId: key.id, status: 'FAILED' }, { limit: 5 });
+    const refused = await server.app.services.storage.ledger.listGenerations({ apiKeyId: key.id, status: 'FAILED' }, { limit: 5 });
     expect(refused.map((row) => row.errorCode)).toEqual(['RATE_LIMITED']);
   });
 
@@ -78,7 +77,7 @@ describe('admission of embeddings', () => {
         break;
       }
       admitted++;
-      const row = await findGeneration(server.app.services.db, result.generationId!);
+      const row = await server.app.services.storage.ledger.findGeneration(result.generationId!);
       expect(row).toMatchObject({ promptTokens: tokens, costPicos: tokens * LARGE_PICOS_PER_TOKEN });
       spent += row!.costPicos!;
     }

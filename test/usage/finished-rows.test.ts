@@ -9,7 +9,7 @@ function row(id: string, apiKeyId: string | null = null): GenerationRow {
     id, requestId: null, apiKeyId, requestedModel: 'local/echo', modelId: 'local/echo', providerId: 'local', providerModelId: 'echo', status: 'SUCCEEDED',
     finishReason: 'stop', rawFinishReason: null, promptTokens: 1, completionTokens: 1, totalTokens: 2, cachedPromptTokens: 0, reasoningTokens: 0,
     usageEstimated: false, costPicos: 0, promptPriceMicros: 0, completionPriceMicros: 0, cachedPromptPriceMicros: 0, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, latencyMs: 1, timeToFirstTokenMs: null,
-    streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, createdAt: 0, finishedAt: 0,
+    streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt: 0, finishedAt: 0,
   };
 }
 

@@ -1,7 +1,4 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findGeneration } from '../../src/db/generations.js';
-import { generations, modelEndpoints } from '../../src/db/schema.js';
 import type { FakeUpstream } from '../conformance/harness.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from '../fakes/openai.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
@@ -131,8 +128,8 @@ describe('ledger queries over GraphQL', () => {
     expect(JSON.stringify(body.data!.generation.requestSummary)).not.toContain('summarize me');
 
     // Keys are another engineer's work: rows made with a key are written directly here.
-    const [template] = server.app.services.db.select().from(generations).limit(1).all();
-    server.app.services.db.insert(generations).values([{ ...template!, id: 'gen_key_x1', apiKeyId: 'key_x' }, { ...template!, id: 'gen_key_x2', apiKeyId: 'key_x' }]).run();
+    const [template] = await server.app.services.storage.ledger.listGenerations({}, { limit: 1 });
+    await server.app.services.storage.ledger.writeGenerations([{ ...template!, id: 'gen_key_x1', apiKeyId: 'key_x' }, { ...template!, id: 'gen_key_x2', apiKeyId: 'key_x' }]);
     const filtered = await server.graphql<{ generations: { edges: Array<{ node: Node }> } }>(GENERATIONS, { filter: { apiKeyId: 'key_x' } });
     expect(filtered.data!.generations.edges.map((edge) => edge.node.id).sort()).toEqual(['gen_key_x1', 'gen_key_x2']);
     const usage = await server.graphql<{ usage: Bucket[] }>(USAGE, { groupBy: ['KEY'], filter: { apiKeyId: 'key_x' } });
@@ -241,7 +238,7 @@ describe('exact cost, end to end through a fake OpenAI upstream', () => {
   const ledger = async (id: string): Promise<{ costPicos: number | null; query: GenerationOut['generation'] }> => {
     const body = await server.graphql<GenerationOut>(GENERATION, { id });
     expect(body.errors).toBeUndefined();
-    return { costPicos: findGeneration(server.app.services.db, id)!.costPicos, query: body.data!.generation };
+    return { costPicos: (await server.app.services.storage.ledger.findGeneration(id))!.costPicos, query: body.data!.generation };
   };
 
   it('charges cached prompt tokens at the cached price and reasoning tokens as completion tokens', async () => {
@@ -270,13 +267,10 @@ describe('exact cost, end to end through a fake OpenAI upstream', () => {
   });
 
   it('charges cached tokens at the prompt price when the endpoint has no cached price', async () => {
-    server.app.services.db
-      .update(modelEndpoints)
-      .set({ cachedPromptPriceMicros: null })
-      .where(eq(modelEndpoints.providerModelId, 'gpt-4.1-nano'))
-      .run();
+    await server.app.services.storage.catalog.updateEndpoint({ providerId: 'openai', providerModelId: 'gpt-4.1-nano', cachedPromptPriceMicros: null });
     // A write behind the gateway's back says so, as every writer does: the routing snapshot reloads.
     server.app.services.feed.publish('catalog');
+    await server.app.services.catalog.refresh();
     fake.enqueue({ kind: 'text', text: 'No cache discount.', promptTokens: 100, cachedPromptTokens: 60, completionTokens: 10 });
     const completion = await complete('openai/gpt-4.1-nano');
     const { costPicos, query } = await ledger(completion.id);

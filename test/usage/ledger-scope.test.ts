@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordAudit } from '../../src/db/audit.js';
 import { startTestServer, type TestServer } from '../helpers/app.js';
 import { waitFor, wsClient } from '../helpers/subscriptions.js';
 
@@ -46,7 +45,7 @@ describe('admin and key access to the ledger and the audit log', () => {
     keySecret = created.data!.createApiKey.secret;
     keyHeaders = { authorization: `Bearer ${keySecret}` };
     for (let index = 0; index < 5; index++) {
-      recordAudit(server.app.services.db, { actorKeyId: null, action: 'model.update', targetType: 'model', targetId: `m/${index}`, before: { index }, after: { index: index + 1 } }, T0 + index * 1000);
+      await server.app.services.storage.audit.record({ actorKeyId: null, action: 'model.update', targetType: 'model', targetId: `m/${index}`, before: { index }, after: { index: index + 1 } }, T0 + index * 1000);
     }
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@ function row(id: string, status: GenerationRow['status']): GenerationRow {
     id, requestId: null, apiKeyId: null, requestedModel: 'local/echo', modelId: 'local/echo', providerId: 'local', providerModelId: 'echo', status,
     finishReason: status === 'SUCCEEDED' ? 'stop' : null, rawFinishReason: null, promptTokens: 5, completionTokens: 3, totalTokens: 8, cachedPromptTokens: 0,
     reasoningTokens: 0, usageEstimated: false, costPicos: 0, promptPriceMicros: 0, completionPriceMicros: 0, cachedPromptPriceMicros: 0, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, latencyMs: 1,
-    timeToFirstTokenMs: null, streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null,
+    timeToFirstTokenMs: null, streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null,
     createdAt: 0, finishedAt: 0,
   };
 }

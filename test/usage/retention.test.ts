@@ -12,7 +12,7 @@ function row(id: string, createdAt: number, status: GenerationRow['status'] = 'S
     id, requestId: null, apiKeyId: null, requestedModel: 'local/echo', modelId: 'local/echo', providerId: 'local', providerModelId: 'echo', status,
     finishReason: 'stop', rawFinishReason: null, promptTokens: 1, completionTokens: 1, totalTokens: 2, cachedPromptTokens: 0, reasoningTokens: 0,
     usageEstimated: false, costPicos: 0, promptPriceMicros: 0, completionPriceMicros: 0, cachedPromptPriceMicros: 0, cacheWritePriceMicros: null, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, latencyMs: 1, timeToFirstTokenMs: null,
-    streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, createdAt, finishedAt: createdAt,
+    streamed: false, errorCode: null, errorMessage: null, warnings: [], attempts: [], requestSummary: null, metadata: null, endUser: null, cacheHit: false, savedPicos: null, instanceId: null, createdAt, finishedAt: createdAt,
   };
 }
 

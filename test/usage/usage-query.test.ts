@@ -68,7 +68,7 @@ function seedRows(count: number): GenerationRow[] {
       warnings: [],
       attempts: [],
       requestSummary: { messages: 1 },
-      metadata: null, cacheHit: false, savedPicos: null,
+      metadata: null, cacheHit: false, savedPicos: null, instanceId: null,
       createdAt: T0 + Math.floor(next() * 3 * DAY),
       finishedAt: null,
     });

@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import type { GenerationFilter } from '../generations.js';
+import { and, asc, count, desc, eq, gt, gte, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { ReservedSql } from 'postgres';
+import { INTERRUPTED_COLUMNS, type GenerationFilter } from '../generations.js';
 import { GENERATION_COLUMNS, GENERATION_UPSERT_SET, generationValues, type LedgerStore } from '../ledger.js';
 import type { GenerationRow } from '../schema.js';
 import type { UsageBucket, UsageDimension, UsageFilter } from '../usage.js';
@@ -49,12 +50,12 @@ const UPSERT = `insert into generations (${COLUMN_LIST})
 const asIs = (value: boolean): boolean => value;
 
 /** Rows of one commit: a single statement, so one round trip and PostgreSQL's own transaction around it. */
-export async function writeGenerationsPg(client: PgClient, rows: readonly GenerationRow[]): Promise<void> {
+export async function writeGenerationsPg(client: PgClient, rows: readonly GenerationRow[], instanceId: string | null = null): Promise<void> {
   if (rows.length === 0) return;
-  let batch = JSON.stringify(rows.map((row) => generationValues(row, asIs)));
+  let batch = JSON.stringify(rows.map((row) => generationValues(row, asIs, instanceId)));
   // PostgreSQL stores no NUL character in text or jsonb; an upstream's error message with one must not hold the
   // batch back forever (the recorder retries a failed commit), so it becomes U+FFFD. Rare: only then the slow path.
-  if (batch.includes('\\u0000')) batch = JSON.stringify(rows.map((row) => generationValues(row, asIs).map(withoutNul)));
+  if (batch.includes('\\u0000')) batch = JSON.stringify(rows.map((row) => generationValues(row, asIs, instanceId).map(withoutNul)));
   await client.unsafe(UPSERT, [batch], { prepare: true });
 }
 
@@ -185,17 +186,74 @@ function toBucket(record: BucketRecord): UsageBucket {
   };
 }
 
-export function createPgLedger(db: PgDb, client: PgClient): LedgerStore {
+/**
+ * Which instances are alive, without a heartbeat table or a clock: each live instance holds a session advisory
+ * lock named after its id on a connection of its own, which PostgreSQL releases the moment that session ends (a
+ * crash, a kill -9, a lost network). An instance is gone when its lock can be taken.
+ */
+export class InstanceLiveness {
+  private held: Promise<ReservedSql> | undefined;
+
+  constructor(
+    private readonly client: PgClient,
+    readonly instanceId: string,
+  ) {}
+
+  /** Takes this instance's lock (once) on a connection reserved for the store's life. */
+  claim(): Promise<ReservedSql> {
+    this.held ??= (async () => {
+      const reserved = await this.client.reserve();
+      await reserved`select pg_advisory_lock(hashtextextended(${LOCK_PREFIX + this.instanceId}, 0))`;
+      return reserved;
+    })();
+    return this.held;
+  }
+
+  /** Whether `instanceId`'s lock is free (its session ended); asked on the claimed connection, the lock is released at once. */
+  async gone(instanceId: string): Promise<boolean> {
+    const reserved = await this.claim();
+    const [row] = await reserved<Array<{ free: boolean }>>`select pg_try_advisory_lock(hashtextextended(${LOCK_PREFIX + instanceId}, 0)) as free`;
+    if (!row?.free) return false;
+    await reserved`select pg_advisory_unlock(hashtextextended(${LOCK_PREFIX + instanceId}, 0))`;
+    return true;
+  }
+
+  async release(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    if (!held) return;
+    const reserved = await held;
+    await reserved`select pg_advisory_unlock_all()`.catch(() => undefined);
+    reserved.release();
+  }
+}
+
+const LOCK_PREFIX = 'switchboard-instance:';
+
+export function createPgLedger(db: PgDb, client: PgClient, liveness: InstanceLiveness): LedgerStore {
+  const instanceId = liveness.instanceId;
   return {
     dialect: 'postgres',
-    writeGenerations: (rows) => writeGenerationsPg(client, rows),
+    instanceId,
+    writeGenerations: (rows) => writeGenerationsPg(client, rows, instanceId),
     markInterrupted: async (now = Date.now()) => {
-      const rows = await db
-        .update(generations)
-        .set({ status: 'INTERRUPTED', finishReason: 'error', errorCode: 'INTERRUPTED', errorMessage: 'the gateway stopped while this request was in flight', finishedAt: now })
-        .where(eq(generations.status, 'IN_PROGRESS'))
-        .returning({ id: generations.id });
-      return rows.length;
+      await liveness.claim();
+      const writers = await db
+        .selectDistinct({ instanceId: generations.instanceId })
+        .from(generations)
+        .where(and(eq(generations.status, 'IN_PROGRESS'), or(isNull(generations.instanceId), ne(generations.instanceId, instanceId))));
+      let interrupted = 0;
+      for (const { instanceId: writer } of writers) {
+        // Rows from before instance ids (null) have no lock to ask about: their writer predates this upgrade.
+        if (writer !== null && !(await liveness.gone(writer))) continue;
+        const rows = await db
+          .update(generations)
+          .set({ ...INTERRUPTED_COLUMNS, finishedAt: now })
+          .where(and(eq(generations.status, 'IN_PROGRESS'), writer === null ? isNull(generations.instanceId) : eq(generations.instanceId, writer)))
+          .returning({ id: generations.id });
+        interrupted += rows.length;
+      }
+      return interrupted;
     },
     findGeneration: async (id) => (await db.select().from(generations).where(eq(generations.id, id)).limit(1))[0],
     listGenerations: async (filter, page) => {

@@ -121,6 +121,7 @@ export const generations = pgTable(
     endUser: text('end_user'),
     cacheHit: boolean('cache_hit').notNull().default(false),
     savedPicos: bigint('saved_picos', { mode: 'number' }),
+    instanceId: text('instance_id'),
     createdAt: millis('created_at').notNull(),
     finishedAt: millis('finished_at'),
   },

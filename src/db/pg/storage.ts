@@ -5,7 +5,12 @@ import { CatalogConflict, endpointChanges, endpointId } from '../catalog-admin.j
 import type { ProviderRow } from '../schema.js';
 import type { Storage } from '../storage.js';
 import { openPostgres } from './client.js';
-import { createPgLedger } from './ledger.js';
+import { newId } from '../../ids.js';
+import { applyCatalogSyncPg, existingProviderIdsPg, writeModelPg } from './catalog-admin.js';
+import { countModelsPg, listModelsPg, usageByModelWindowsPg } from './catalog.js';
+import { endpointHistoryPg, keyWindowUsePg } from './diagnostics.js';
+import { createPgLedger, InstanceLiveness } from './ledger.js';
+import { createPgResponseCache } from './response-cache.js';
 import { apiKeys, auditLog, modelAliases, modelEndpoints, models, providers } from './schema.js';
 
 function auditConditions(filter: AuditFilter): SQL[] {
@@ -18,13 +23,14 @@ function auditConditions(filter: AuditFilter): SQL[] {
 }
 
 /** The repository on PostgreSQL. Nothing here runs on the completion path but the ledger's commit. */
-export function createPgStorage(url: string, options: { onStatement?: (sql: string) => void; max?: number } = {}): Storage {
+export function createPgStorage(url: string, options: { onStatement?: (sql: string) => void; max?: number; instanceId?: string } = {}): Storage {
   const handle = openPostgres(url, options);
   const { db, client } = handle;
+  const liveness = new InstanceLiveness(client, options.instanceId ?? newId('inst'));
   return {
     dialect: 'postgres',
     sqlite: undefined,
-    ledger: createPgLedger(db, client),
+    ledger: createPgLedger(db, client, liveness),
     keys: {
       insert: async (row) => {
         await db.insert(apiKeys).values(row);
@@ -186,15 +192,29 @@ export function createPgStorage(url: string, options: { onStatement?: (sql: stri
           await tx.update(modelEndpoints).set(changes).where(eq(modelEndpoints.id, existing.id));
           return { ...existing, ...changes };
         }),
+      existingProviderIds: (ids) => existingProviderIdsPg(db, ids),
+      writeModel: (input, aliases, endpoints, now) => writeModelPg(db, input, aliases, endpoints, now),
+      applySync: (providerId, listing, matcher, now) => applyCatalogSyncPg(db, providerId, listing, matcher, now),
+      listModels: (query) => listModelsPg(db, query),
+      countModels: (filter) => countModelsPg(db, filter),
+      usageByModelWindows: (keys) => usageByModelWindowsPg(db, keys),
       existingModelIds: async (ids) => {
         if (ids.length === 0) return new Set();
         return new Set((await db.select({ id: models.id }).from(models).where(inArray(models.id, ids))).map((row) => row.id));
       },
     },
+    responseCache: createPgResponseCache(db),
+    diagnostics: {
+      endpointHistory: (query) => endpointHistoryPg(db, query),
+      keyWindowUse: (apiKeyId, from) => keyWindowUsePg(db, apiKeyId, from),
+    },
     migrate: () => handle.migrate(),
     ping: () => handle.ping(),
     pendingMigrations: () => handle.pendingMigrations(),
-    close: () => handle.close(),
+    close: async () => {
+      await liveness.release();
+      await handle.close();
+    },
   };
 }
 
