@@ -38,6 +38,7 @@ export interface Authenticator {
 
 /** last_used_at is for humans: writing it once a minute per key is plenty and keeps a write off the hot path. */
 const TOUCH_INTERVAL_MS = 60_000;
+const MAX_REMEMBERED_HASHES = 4096;
 
 /**
  * Open local mode (no admin key): everyone is admin, whatever token an SDK insists on sending.
@@ -48,6 +49,13 @@ const TOUCH_INTERVAL_MS = 60_000;
  */
 export function createAuthenticator(source: Db | KeyLookup, adminKey: string | undefined, clock: Pick<Clock, 'now'> = systemClock): Authenticator {
   const touched = new Map<string, number>();
+  /**
+   * The hash of each secret that named a key, so a caller's repeated requests (and every subscription of a
+   * WebSocket) skip SHA-256. Only secrets that matched a key are kept, so unknown tokens cannot fill it; bounded, and
+   * emptied whole when full, which costs a hash per caller once. A revoked or expired key is still refused below: the
+   * row is looked up by hash on every request.
+   */
+  const hashes = new Map<string, string>();
   const keys: KeyLookup =
     'byHash' in source ? source : { byHash: (hash) => findApiKeyByHash(source, hash), touch: (id, at) => touchApiKey(source, id, at) };
   return {
@@ -57,8 +65,14 @@ export function createAuthenticator(source: Db | KeyLookup, adminKey: string | u
       const token = bearerToken(authorization);
       if (token === undefined) throw new UnauthenticatedError('Missing API key: send Authorization: Bearer <key>');
       if (sameSecret(token, adminKey)) return ADMIN_VIEWER;
-      const key = keys.byHash(hashSecret(token));
+      const known = hashes.get(token);
+      const hash = known ?? hashSecret(token);
+      const key = keys.byHash(hash);
       if (!key) throw new UnauthenticatedError('Invalid API key');
+      if (known === undefined) {
+        if (hashes.size >= MAX_REMEMBERED_HASHES) hashes.clear();
+        hashes.set(token, hash);
+      }
       const at = clock.now();
       if (key.revokedAt !== null && key.revokedAt <= at) throw new UnauthenticatedError('This API key has been revoked');
       if (key.expiresAt !== null && key.expiresAt <= at) throw new UnauthenticatedError('This API key has expired');
