@@ -2,7 +2,7 @@ import type { Caller, CompletionInput } from '../completions/types.js';
 import type { CatalogLookup } from '../db/storage.js';
 import type { ApiKeyRow, GenerationRow } from '../db/schema.js';
 import { BudgetExceededError, ForbiddenError, RateLimitedError, type RateLimitState } from '../errors.js';
-import { estimatePromptTokens } from '../providers/normalize.js';
+import { reservePromptTokens } from '../providers/normalize.js';
 import type { Candidate } from '../routing/resolve.js';
 import { canonicalAllowlist, isModelAllowed } from './allowlist.js';
 import type { BudgetStanding, BudgetTracker, ReserveOutcome } from './budget.js';
@@ -150,7 +150,7 @@ export class AdmissionControl {
       refunds.push(() => void this.rates.adjust(`rpm:${key.id}`, 1, limit).catch(ignore));
     }
 
-    const promptEstimate = estimatePromptTokens(input);
+    const promptEstimate = reservePromptTokens(input);
     // The completion counts against tokens per minute too: reserving only the prompt let a burst through several
     // times over the limit, since each answer was charged only after it finished.
     const reservedTokens = promptEstimate + Math.max(0, ...candidates.map((candidate) => this.expectedCompletionTokens(input, candidate)));

@@ -5,7 +5,6 @@ import type { Db } from '../db/client.js';
 import type { KeyLookup } from './key-cache.js';
 import { scopes as allScopes, type ApiKeyRow, type Scope } from '../db/schema.js';
 import { UnauthenticatedError } from '../errors.js';
-import { hashSecret } from './secrets.js';
 
 /** Who is calling, the same for HTTP, SSE, WebSocket and REST. */
 export interface Viewer {
@@ -25,9 +24,15 @@ export function bearerToken(authorization: unknown): string | undefined {
   return match?.[1]?.trim();
 }
 
-function sameSecret(a: string, b: string): boolean {
-  // Hashing first makes the comparison constant-time whatever the lengths.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+/** A secret's SHA-256: compared in constant time with the admin key's, and (as hex) what a key is stored by. */
+interface Hashed {
+  digest: Buffer;
+  hex: string;
+}
+
+function hashed(secret: string): Hashed {
+  const digest = createHash('sha256').update(secret).digest();
+  return { digest, hex: digest.toString('hex') };
 }
 
 export interface Authenticator {
@@ -38,6 +43,7 @@ export interface Authenticator {
 
 /** last_used_at is for humans: writing it once a minute per key is plenty and keeps a write off the hot path. */
 const TOUCH_INTERVAL_MS = 60_000;
+const MAX_REMEMBERED_HASHES = 4096;
 
 /**
  * Open local mode (no admin key): everyone is admin, whatever token an SDK insists on sending.
@@ -48,6 +54,15 @@ const TOUCH_INTERVAL_MS = 60_000;
  */
 export function createAuthenticator(source: Db | KeyLookup, adminKey: string | undefined, clock: Pick<Clock, 'now'> = systemClock): Authenticator {
   const touched = new Map<string, number>();
+  /**
+   * The hash of each secret that named a key, so a caller's repeated requests (and every subscription of a
+   * WebSocket) skip SHA-256. Only secrets that matched a key are kept, so unknown tokens cannot fill it; bounded, and
+   * emptied whole when full, which costs a hash per caller once. A revoked or expired key is still refused below: the
+   * row is looked up by hash on every request.
+   */
+  const hashes = new Map<string, Hashed>();
+  // Comparing digests makes the comparison constant-time whatever the lengths.
+  const adminDigest = adminKey === undefined ? undefined : hashed(adminKey).digest;
   const keys: KeyLookup =
     'byHash' in source ? source : { byHash: (hash) => findApiKeyByHash(source, hash), touch: (id, at) => touchApiKey(source, id, at) };
   return {
@@ -56,9 +71,20 @@ export function createAuthenticator(source: Db | KeyLookup, adminKey: string | u
       if (adminKey === undefined) return ADMIN_VIEWER;
       const token = bearerToken(authorization);
       if (token === undefined) throw new UnauthenticatedError('Missing API key: send Authorization: Bearer <key>');
-      if (sameSecret(token, adminKey)) return ADMIN_VIEWER;
-      const key = keys.byHash(hashSecret(token));
+      const known = hashes.get(token);
+      const hash = known ?? hashed(token);
+      const remember = (): void => {
+        if (known !== undefined) return;
+        if (hashes.size >= MAX_REMEMBERED_HASHES) hashes.clear();
+        hashes.set(token, hash);
+      };
+      if (adminDigest !== undefined && timingSafeEqual(hash.digest, adminDigest)) {
+        remember();
+        return ADMIN_VIEWER;
+      }
+      const key = keys.byHash(hash.hex);
       if (!key) throw new UnauthenticatedError('Invalid API key');
+      remember();
       const at = clock.now();
       if (key.revokedAt !== null && key.revokedAt <= at) throw new UnauthenticatedError('This API key has been revoked');
       if (key.expiresAt !== null && key.expiresAt <= at) throw new UnauthenticatedError('This API key has expired');

@@ -7,7 +7,7 @@ import type { Authenticator } from '../auth/viewer.js';
 import { createContext } from '../context.js';
 import { asGatewayError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Logger } from '../logger.js';
+import { fixedFieldLogger, type Logger } from '../logger.js';
 import { maskError } from '../schema/errors.js';
 import type { Services } from '../services.js';
 import { logWebSocketOperation, requestScope } from './access-log.js';
@@ -145,6 +145,8 @@ class OperationSignals {
  */
 export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): GraphQLWebSocketBridge {
   const { yoga, services, authenticator, limits } = options;
+  // The operation line is built field by field from values that cannot hold a secret: redaction would only cost.
+  const lineLogger = fixedFieldLogger(options.logger);
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: limits.maxBodyBytes });
   const connectionLimits = new WebSocketLimits(limits.webSocket.maxSubscriptionsPerConnection, limits.webSocket.maxConnectionsPerKey);
   const runners = new WeakMap<ExecutionArgs, EnvelopedRunners>();
@@ -167,13 +169,13 @@ export function createGraphQLWebSocketBridge(options: GraphQLWebSocketOptions): 
     tracked.get(socket)?.delete(id);
     options.inflight.release();
     const { startedAt, ...line } = operation;
-    logWebSocketOperation(options.logger, { ...line, durationMs: Date.now() - startedAt });
+    logWebSocketOperation(lineLogger, { ...line, durationMs: Date.now() - startedAt });
   };
 
   /** Logs an operation refused before it took a slot (it gets no onComplete). */
   const logRefused = (requestId: string, operationName: string | undefined, errors: readonly GraphQLError[]): void => {
     const first = errors[0];
-    logWebSocketOperation(options.logger, { requestId, keyPrefix: undefined, operationName, durationMs: 0, errorCode: first ? errorCodeOf(first) : 'BAD_REQUEST' });
+    logWebSocketOperation(lineLogger, { requestId, keyPrefix: undefined, operationName, durationMs: 0, errorCode: first ? errorCodeOf(first) : 'BAD_REQUEST' });
   };
 
   const runnersOf = (args: ExecutionArgs): EnvelopedRunners => {

@@ -107,6 +107,10 @@ export function createGraphQLServer(services: Services, authenticator: Authentic
     cors: corsOptions(services.config.limits.corsOrigins),
     // One operation per request: a batch would multiply every per-request limit above.
     batching: false,
+    // The dispatcher bounds the body before Yoga sees it (src/http/body-limit.ts: a declared length refused unread,
+    // a chunked one counted as it is read). Yoga's own bound piped every body through a counting TransformStream,
+    // 8 % of a mutation's CPU, to enforce a limit already kept.
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),

@@ -1,3 +1,4 @@
+import { estimateTokensWithoutTables } from './token-bound.js';
 import { createTokenEstimator } from './tokenizer.js';
 import type { CompletionRequest, FinishReason, Message, Usage } from './types.js';
 
@@ -27,6 +28,18 @@ export function estimatePromptTokens(request: Pick<CompletionRequest, 'messages'
   let total = 3;
   for (const message of request.messages) total += TOKENS_PER_MESSAGE + estimator.count(messageText(message));
   for (const tool of request.tools ?? []) total += estimator.count(tool.name + (tool.description ?? '') + JSON.stringify(tool.parameters));
+  return total;
+}
+
+/**
+ * The prompt's size for reservations (tokens per minute, budget) that are settled against the reported usage once the
+ * answer is in: without the tokenizer's tables (src/providers/token-bound.ts), so admitting a request neither loads
+ * ~70 MB nor spends a BPE pass. Framing counted as estimatePromptTokens counts it.
+ */
+export function reservePromptTokens(request: Pick<CompletionRequest, 'messages' | 'tools'>): number {
+  let total = 3;
+  for (const message of request.messages) total += TOKENS_PER_MESSAGE + estimateTokensWithoutTables(messageText(message));
+  for (const tool of request.tools ?? []) total += estimateTokensWithoutTables(tool.name + (tool.description ?? '') + JSON.stringify(tool.parameters));
   return total;
 }
 

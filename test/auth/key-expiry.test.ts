@@ -40,7 +40,7 @@ describe('key expiry and revocation, on the injected clock', () => {
       cacheTtlSeconds: null,
     });
     const authenticator = createAuthenticator(database.db, ADMIN, clock);
-    return { clock, authenticate: () => authenticator.authenticate(`Bearer ${generated.secret}`) };
+    return { clock, database, authenticator, authenticate: () => authenticator.authenticate(`Bearer ${generated.secret}`) };
   }
 
   it('accepts a key up to 1 ms before it expires and refuses it from the instant it does', async () => {
@@ -59,5 +59,17 @@ describe('key expiry and revocation, on the injected clock', () => {
     expect(authenticate().apiKeyId).toBe('key_expiry');
     await clock.advance(1);
     expect(authenticate).toThrow(/revoked/);
+  });
+
+  it('a secret whose hash was remembered is still looked up: its key deleted behind the gateway is refused', () => {
+    const { database, authenticator, authenticate } = keyed({});
+    expect(authenticate().apiKeyId).toBe('key_expiry');
+    expect(authenticate().apiKeyId).toBe('key_expiry');
+    database.sqlite.prepare('delete from api_keys').run();
+    expect(authenticate).toThrow(/Invalid API key/);
+    // Unknown tokens stay unknown however often they are tried; the admin key stays the admin's.
+    for (let attempt = 0; attempt < 3; attempt++) expect(() => authenticator.authenticate('Bearer sk-not-a-key-0123456789')).toThrow(/Invalid API key/);
+    for (let attempt = 0; attempt < 3; attempt++) expect(authenticator.authenticate(`Bearer ${ADMIN}`).isAdmin).toBe(true);
+    expect(() => authenticator.authenticate(`Bearer ${ADMIN}x`)).toThrow(/Invalid API key/);
   });
 });

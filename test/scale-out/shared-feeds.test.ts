@@ -43,7 +43,7 @@ describe('the Redis change feed', () => {
     feedA.publish('keys');
     // The publisher's own caches drop before publish returns.
     expect(seen).toEqual([['a', 'keys']]);
-    expect(await eventually(() => seen.length === 2, 2000)).toBe(true);
+    expect(await eventually(() => seen.length === 2, 5000)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(seen).toEqual([
       ['a', 'keys'],
