@@ -71,7 +71,8 @@ const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: str
 /** Time first, so a chart's buckets come out in order. */
 const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
 
-interface BucketRecord {
+/** A usage row as both dialects' statements return it (src/db/pg/ledger.ts reads the same aliases). */
+export interface UsageBucketRecord {
   k_model?: string | null;
   k_provider?: string | null;
   k_key?: string | null;
@@ -114,7 +115,7 @@ function conditions(filter: UsageFilter): SQL[] {
  * better-sqlite3's bundled SQLite has; it sorts each bucket's latencies once, far cheaper than window functions.
  */
 export function queryUsage(db: Db, filter: UsageFilter, groupBy: readonly UsageDimension[]): UsageBucket[] {
-  return db.all<BucketRecord>(usageStatement(filter, groupBy)).map(toBucket);
+  return db.all<UsageBucketRecord>(usageStatement(filter, groupBy)).map(toUsageBucket);
 }
 
 /**
@@ -155,7 +156,7 @@ export function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimen
   `;
 }
 
-function toBucket(record: BucketRecord): UsageBucket {
+export function toUsageBucket(record: UsageBucketRecord): UsageBucket {
   return {
     modelId: record.k_model ?? null,
     providerId: record.k_provider ?? null,

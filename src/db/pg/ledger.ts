@@ -3,7 +3,7 @@ import type { ReservedSql } from 'postgres';
 import { INTERRUPTED_COLUMNS, type GenerationFilter } from '../generations.js';
 import { GENERATION_COLUMNS, GENERATION_UPSERT_SET, generationValues, type LedgerStore } from '../ledger.js';
 import type { GenerationRow } from '../schema.js';
-import type { UsageBucket, UsageDimension, UsageFilter } from '../usage.js';
+import { toUsageBucket, type UsageBucketRecord, type UsageDimension, type UsageFilter } from '../usage.js';
 import type { PgClient, PgDb } from './client.js';
 import { generationContents, generations } from './schema.js';
 
@@ -94,29 +94,7 @@ const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: str
 };
 const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
 
-interface BucketRecord extends Record<string, unknown> {
-  k_model?: string | null;
-  k_provider?: string | null;
-  k_key?: string | null;
-  k_user?: string | null;
-  k_day?: number | null;
-  k_hour?: number | null;
-  k_minute?: number | null;
-  requests: number;
-  errors: number;
-  cancellations: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_prompt_tokens: number;
-  cache_write_5m_tokens: number;
-  cache_write_1h_tokens: number;
-  cache_saving_picos: string;
-  reasoning_tokens: number;
-  cost_picos: string;
-  unpriced: number;
-  p50: number | null;
-  p95: number | null;
-}
+type BucketRecord = UsageBucketRecord & Record<string, unknown>;
 
 /**
  * The usage query of ../usage.ts in PostgreSQL's words: percentile_cont as an ordered-set aggregate (the same
@@ -160,31 +138,6 @@ function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimension[])
   `;
 }
 
-function toBucket(record: BucketRecord): UsageBucket {
-  return {
-    modelId: record.k_model ?? null,
-    providerId: record.k_provider ?? null,
-    apiKeyId: record.k_key ?? null,
-    user: record.k_user ?? null,
-    day: record.k_day ?? null,
-    hour: record.k_hour ?? null,
-    minute: record.k_minute ?? null,
-    requests: record.requests,
-    errors: record.errors,
-    cancellations: record.cancellations,
-    promptTokens: record.prompt_tokens,
-    completionTokens: record.completion_tokens,
-    cachedPromptTokens: record.cached_prompt_tokens,
-    cacheWrite5mTokens: record.cache_write_5m_tokens,
-    cacheWrite1hTokens: record.cache_write_1h_tokens,
-    cacheSavingPicos: BigInt(record.cache_saving_picos),
-    reasoningTokens: record.reasoning_tokens,
-    costPicos: BigInt(record.cost_picos),
-    unpricedRequests: record.unpriced,
-    latencyP50Ms: record.p50 === null ? null : Math.round(record.p50),
-    latencyP95Ms: record.p95 === null ? null : Math.round(record.p95),
-  };
-}
 
 /**
  * Which instances are alive, without a heartbeat table or a clock: each live instance holds a session advisory
@@ -272,7 +225,7 @@ export function createPgLedger(db: PgDb, client: PgClient, liveness: InstanceLiv
       const [row] = await db.select({ count: count() }).from(generations).where(conditions.length ? and(...conditions) : undefined);
       return row?.count ?? 0;
     },
-    queryUsage: async (filter, groupBy) => (await db.execute<BucketRecord>(usageStatement(filter, groupBy))).map(toBucket),
+    queryUsage: async (filter, groupBy) => (await db.execute<BucketRecord>(usageStatement(filter, groupBy))).map(toUsageBucket),
     spentSince: async (keyId, startMs) => {
       const [row] = await client<Array<{ spent: string }>>`
         select coalesce(sum(cost_picos), 0)::text as spent from generations where api_key_id = ${keyId} and created_at >= ${startMs}`;
