@@ -57,19 +57,27 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-/** The bucket key columns; fixed expressions, never caller text. Integer division floors the instant to its UTC day or hour. */
-const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: string }> = {
-  MODEL: { alias: 'k_model', expression: 'model_id' },
-  PROVIDER: { alias: 'k_provider', expression: 'provider_id' },
-  KEY: { alias: 'k_key', expression: 'api_key_id' },
-  USER: { alias: 'k_user', expression: 'end_user' },
-  DAY: { alias: 'k_day', expression: `(created_at / ${DAY_MS}) * ${DAY_MS}` },
-  HOUR: { alias: 'k_hour', expression: `(created_at / ${HOUR_MS}) * ${HOUR_MS}` },
-  MINUTE: { alias: 'k_minute', expression: `(created_at / ${MINUTE_MS}) * ${MINUTE_MS}` },
-};
+/**
+ * The bucket key columns of both stores' usage statements; fixed expressions, never caller text. Integer division
+ * floors the instant to its UTC day, hour or minute; `time` wraps those expressions where a dialect needs a cast
+ * (PostgreSQL hands bigint back as text without one).
+ */
+export function usageDimensionColumns(time: (expression: string) => string = (expression) => expression): Record<UsageDimension, { alias: string; expression: string }> {
+  return {
+    MODEL: { alias: 'k_model', expression: 'model_id' },
+    PROVIDER: { alias: 'k_provider', expression: 'provider_id' },
+    KEY: { alias: 'k_key', expression: 'api_key_id' },
+    USER: { alias: 'k_user', expression: 'end_user' },
+    DAY: { alias: 'k_day', expression: time(`(created_at / ${DAY_MS}) * ${DAY_MS}`) },
+    HOUR: { alias: 'k_hour', expression: time(`(created_at / ${HOUR_MS}) * ${HOUR_MS}`) },
+    MINUTE: { alias: 'k_minute', expression: time(`(created_at / ${MINUTE_MS}) * ${MINUTE_MS}`) },
+  };
+}
+
+const DIMENSION_COLUMNS = usageDimensionColumns();
 
 /** Time first, so a chart's buckets come out in order. */
-const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
+export const USAGE_DIMENSION_ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
 
 /** A usage row as both dialects' statements return it (src/db/pg/ledger.ts reads the same aliases). */
 export interface UsageBucketRecord {
@@ -123,7 +131,7 @@ export function queryUsage(db: Db, filter: UsageFilter, groupBy: readonly UsageD
  * candidate index (`generations indexed by …`).
  */
 export function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimension[], source?: string): SQL {
-  const dimensions = ORDER.filter((dimension) => groupBy.includes(dimension)).map((dimension) => DIMENSION_COLUMNS[dimension]);
+  const dimensions = USAGE_DIMENSION_ORDER.filter((dimension) => groupBy.includes(dimension)).map((dimension) => DIMENSION_COLUMNS[dimension]);
   const keys = dimensions.map((dimension) => dimension.alias).join(', ');
   const keySelect = dimensions.map((dimension) => `${dimension.expression} as ${dimension.alias}, `).join('');
   const where = conditions(filter);

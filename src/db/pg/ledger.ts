@@ -3,7 +3,7 @@ import type { ReservedSql } from 'postgres';
 import { INTERRUPTED_COLUMNS, type GenerationFilter } from '../generations.js';
 import { GENERATION_COLUMNS, GENERATION_UPSERT_SET, generationValues, type LedgerStore } from '../ledger.js';
 import type { GenerationRow } from '../schema.js';
-import { toUsageBucket, type UsageBucketRecord, type UsageDimension, type UsageFilter } from '../usage.js';
+import { toUsageBucket, usageDimensionColumns, USAGE_DIMENSION_ORDER, type UsageBucketRecord, type UsageDimension, type UsageFilter } from '../usage.js';
 import type { PgClient, PgDb } from './client.js';
 import { generationContents, generations } from './schema.js';
 
@@ -78,21 +78,8 @@ function filterConditions(filter: GenerationFilter): SQL[] {
   return conditions;
 }
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
-const MINUTE_MS = 60_000;
-
-/** As in ../usage.ts; bigint division floors a (non-negative) instant to its UTC day, hour or minute. */
-const DIMENSION_COLUMNS: Record<UsageDimension, { alias: string; expression: string }> = {
-  MODEL: { alias: 'k_model', expression: 'model_id' },
-  PROVIDER: { alias: 'k_provider', expression: 'provider_id' },
-  KEY: { alias: 'k_key', expression: 'api_key_id' },
-  USER: { alias: 'k_user', expression: 'end_user' },
-  DAY: { alias: 'k_day', expression: `((created_at / ${DAY_MS}) * ${DAY_MS})::float8` },
-  HOUR: { alias: 'k_hour', expression: `((created_at / ${HOUR_MS}) * ${HOUR_MS})::float8` },
-  MINUTE: { alias: 'k_minute', expression: `((created_at / ${MINUTE_MS}) * ${MINUTE_MS})::float8` },
-};
-const ORDER: readonly UsageDimension[] = ['DAY', 'HOUR', 'MINUTE', 'MODEL', 'PROVIDER', 'KEY', 'USER'];
+/** As in ../usage.ts, the time buckets cast to float8 so they come back as numbers. */
+const DIMENSION_COLUMNS = usageDimensionColumns((expression) => `(${expression})::float8`);
 
 type BucketRecord = UsageBucketRecord & Record<string, unknown>;
 
@@ -102,7 +89,7 @@ type BucketRecord = UsageBucketRecord & Record<string, unknown>;
  * as text so it stays exact past 2^53. The (api_key_id, created_at) and (created_at) indexes serve the filters.
  */
 function usageStatement(filter: UsageFilter, groupBy: readonly UsageDimension[]): SQL {
-  const dimensions = ORDER.filter((dimension) => groupBy.includes(dimension)).map((dimension) => DIMENSION_COLUMNS[dimension]);
+  const dimensions = USAGE_DIMENSION_ORDER.filter((dimension) => groupBy.includes(dimension)).map((dimension) => DIMENSION_COLUMNS[dimension]);
   const keys = dimensions.map((dimension) => dimension.alias).join(', ');
   const keySelect = dimensions.map((dimension) => `${dimension.expression} as ${dimension.alias}, `).join('');
   const where: SQL[] = [sql`status <> 'IN_PROGRESS'`];
