@@ -65,7 +65,7 @@ describe('health gossip', () => {
     gossipA.start();
     gossipB.start();
     cleanups.push(() => gossipA.close(), () => gossipB.close());
-    await Promise.all([a.ready(5000), b.ready(5000)]);
+    expect(await Promise.all([a.ready(5000), b.ready(5000)])).toEqual([true, true]);
     const ref = { providerId: 'openai', providerModelId: 'gpt-4o', modelId: 'openai/gpt-4o' };
     const endpoint = stateA.endpoint(ref);
     for (let request = 0; request < 2; request++) {
@@ -73,19 +73,19 @@ describe('health gossip', () => {
       expect(endpoint.breaker.failed('closed', clockA.now(), `r${request}`)).toBe(false);
     }
     gossipA.flush();
-    expect(await eventually(() => stateB.providerHealth('openai').failures === 2, 2000)).toBe(true);
+    expect(await eventually(() => stateB.providerHealth('openai').failures === 2, 5000)).toBe(true);
     // Failures seen elsewhere feed B's figures, not B's own breaker.
     expect(stateB.providerHealth('openai').state).toBe('CLOSED');
     endpoint.failed('upstream 500', 'PROVIDER_ERROR', clockA.now());
     expect(endpoint.breaker.failed('closed', clockA.now(), 'r2')).toBe(true);
-    expect(await eventually(() => stateB.providerHealth('openai').state === 'OPEN', 2000)).toBe(true);
+    expect(await eventually(() => stateB.providerHealth('openai').state === 'OPEN', 5000)).toBe(true);
     expect(stateB.find(ref)?.breaker.available(clockB.now())).toBe(false);
     expect(stateB.openBreakers()).toBe(1);
     // A's probe succeeds after the cool-down: B closes too.
     await clockA.advance(1000);
     expect(endpoint.breaker.acquire(clockA.now())).toBe('probe');
     endpoint.breaker.succeeded('probe', clockA.now());
-    expect(await eventually(() => stateB.providerHealth('openai').state === 'CLOSED', 2000)).toBe(true);
+    expect(await eventually(() => stateB.providerHealth('openai').state === 'CLOSED', 5000)).toBe(true);
   });
 });
 
