@@ -80,6 +80,28 @@ export function endpointId(providerId: string, providerModelId: string): string 
   return `${providerId}:${providerModelId}`;
 }
 
+/** The endpoint a provider sync adds for a listed model it did not serve yet: unpriced until the catalog knows. */
+export function syncedEndpointRow(providerId: string, modelId: string, entry: ListedProviderModel, now: number): ModelEndpointRow {
+  return {
+    id: endpointId(providerId, entry.id),
+    modelId,
+    providerId,
+    providerModelId: entry.id,
+    promptPriceMicros: null,
+    completionPriceMicros: null,
+    cachedPromptPriceMicros: null,
+    cacheWritePriceMicros: null,
+    contextLength: entry.contextLength ?? null,
+    status: 'ACTIVE',
+    weight: 1,
+    priceSource: null,
+    priceDate: null,
+    editedByAdmin: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export class CatalogConflict extends Error {}
 
 export function today(now: number): string {
@@ -321,24 +343,7 @@ export function applyCatalogSync(db: Db, providerId: string, listing: ListedProv
           modelIds.add(modelId);
           createdModels.push(model);
         }
-        const endpoint: ModelEndpointRow = {
-          id: endpointId(providerId, entry.id),
-          modelId,
-          providerId,
-          providerModelId: entry.id,
-          promptPriceMicros: null,
-          completionPriceMicros: null,
-          cachedPromptPriceMicros: null,
-          cacheWritePriceMicros: null,
-          contextLength: entry.contextLength ?? null,
-          status: 'ACTIVE',
-          weight: 1,
-          priceSource: null,
-          priceDate: null,
-          editedByAdmin: false,
-          createdAt: now,
-          updatedAt: now,
-        };
+        const endpoint = syncedEndpointRow(providerId, modelId, entry, now);
         tx.insert(modelEndpoints).values(endpoint).run();
         addedEndpoints.push(endpoint);
       }

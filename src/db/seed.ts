@@ -58,6 +58,21 @@ export function syncProviders(db: Db, known: KnownProvider[], now = Date.now()):
   });
 }
 
+/** The columns the seed sets on a model it owns (an admin's edit keeps the row as edited). */
+export function seededModelValues(model: CatalogSeed['models'][number]) {
+  return {
+    vendor: model.vendor,
+    name: model.name,
+    description: model.description ?? null,
+    contextLength: model.contextLength,
+    maxOutputTokens: model.maxOutputTokens,
+    inputModalities: model.inputModalities,
+    outputModalities: model.outputModalities,
+    supportedParameters: model.supportedParameters,
+    releasedAt: model.releasedAt ?? null,
+  };
+}
+
 /**
  * Loads the seed catalog. New models, aliases and endpoints are added; existing ones are refreshed from the seed
  * unless an admin edited them, so an upgrade brings new prices without clobbering local changes.
@@ -68,17 +83,7 @@ export function seedCatalog(db: Db, seed: CatalogSeed, now = Date.now()): { mode
   let endpointCount = 0;
   db.transaction((tx) => {
     for (const model of seed.models) {
-      const values = {
-        vendor: model.vendor,
-        name: model.name,
-        description: model.description ?? null,
-        contextLength: model.contextLength,
-        maxOutputTokens: model.maxOutputTokens,
-        inputModalities: model.inputModalities,
-        outputModalities: model.outputModalities,
-        supportedParameters: model.supportedParameters,
-        releasedAt: model.releasedAt ?? null,
-      };
+      const values = seededModelValues(model);
       const existing = tx.select({ edited: models.editedByAdmin }).from(models).where(eq(models.id, model.id)).get();
       if (!existing) tx.insert(models).values({ id: model.id, ...values, createdAt: now, updatedAt: now }).run();
       else if (!existing.edited) tx.update(models).set({ ...values, updatedAt: now }).where(eq(models.id, model.id)).run();

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { directModelId } from '../../ids.js';
-import { CatalogConflict, endpointChanges, endpointId, today, type CatalogSyncMatcher, type EndpointWrite, type ListedProviderModel, type ModelWrite, type SyncResult } from '../catalog-admin.js';
+import { CatalogConflict, endpointChanges, endpointId, syncedEndpointRow, today, type CatalogSyncMatcher, type EndpointWrite, type ListedProviderModel, type ModelWrite, type SyncResult } from '../catalog-admin.js';
 import type { ModelEndpointRow, ModelRow } from '../schema.js';
 import type { PgDb } from './client.js';
 import { modelAliases, modelEndpoints, models, providers } from './schema.js';
@@ -148,24 +148,7 @@ export async function applyCatalogSyncPg(db: PgDb, providerId: string, listing: 
           modelIds.add(modelId);
           createdModels.push(model);
         }
-        const endpoint: ModelEndpointRow = {
-          id: endpointId(providerId, entry.id),
-          modelId,
-          providerId,
-          providerModelId: entry.id,
-          promptPriceMicros: null,
-          completionPriceMicros: null,
-          cachedPromptPriceMicros: null,
-          cacheWritePriceMicros: null,
-          contextLength: entry.contextLength ?? null,
-          status: 'ACTIVE',
-          weight: 1,
-          priceSource: null,
-          priceDate: null,
-          editedByAdmin: false,
-          createdAt: now,
-          updatedAt: now,
-        };
+        const endpoint = syncedEndpointRow(providerId, modelId, entry, now);
         await tx.insert(modelEndpoints).values(endpoint);
         addedEndpoints.push(endpoint);
       }

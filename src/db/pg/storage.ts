@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, gte, inArray, lt, type SQL } from 'drizz
 import { dollarsPerMillionToMicros } from '../../money.js';
 import { auditRow, type AuditFilter } from '../audit.js';
 import { CatalogConflict, endpointChanges, endpointId } from '../catalog-admin.js';
+import { seededModelValues } from '../seed.js';
 import type { ProviderRow } from '../schema.js';
 import type { Storage } from '../storage.js';
 import { openPostgres } from './client.js';
@@ -110,17 +111,7 @@ export function createPgStorage(url: string, options: { onStatement?: (sql: stri
           const editedModels = new Map((await tx.select({ id: models.id, edited: models.editedByAdmin }).from(models)).map((row) => [row.id, row.edited]));
           const editedEndpoints = new Map((await tx.select({ id: modelEndpoints.id, edited: modelEndpoints.editedByAdmin }).from(modelEndpoints)).map((row) => [row.id, row.edited]));
           for (const model of seed.models) {
-            const values = {
-              vendor: model.vendor,
-              name: model.name,
-              description: model.description ?? null,
-              contextLength: model.contextLength,
-              maxOutputTokens: model.maxOutputTokens,
-              inputModalities: model.inputModalities,
-              outputModalities: model.outputModalities,
-              supportedParameters: model.supportedParameters,
-              releasedAt: model.releasedAt ?? null,
-            };
+            const values = seededModelValues(model);
             const edited = editedModels.get(model.id);
             if (edited === undefined) await tx.insert(models).values({ id: model.id, ...values, createdAt: now, updatedAt: now });
             else if (!edited) await tx.update(models).set({ ...values, updatedAt: now }).where(eq(models.id, model.id));
